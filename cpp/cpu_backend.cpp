@@ -1,0 +1,425 @@
+// cpu_backend.cpp -- the CPU implementation of the band-limited operator.
+//
+// Data flow of a forward (ALGORITHM.md sections 2-4):
+//   x, w  --pruned 2D rfft-->  compact spectra [k][item] (only the box's coefficients,
+//   real and imaginary planes split)  --per-frequency complex GEMM, 3-mult form-->
+//   Y^ [k][n][f]  --pruned inverse, crop, stride-->  y.
+// The backward transforms only dy and reuses the saved compact spectra.
+//
+// A 2D transform is a row pass then a column pass. Forward: only rows that hold data get a
+// real row FFT, and only the kept columns 0..kw get a complex column FFT. Inverse: the kept
+// columns get a column FFT, then only the rows the crop keeps get a real inverse row FFT.
+// Columns live in a column-major grid (LH contiguous complex values per kept column) so the
+// column FFT runs in place.
+//
+// Threads: every parallel loop gives each output element to exactly one thread and reduces
+// in a fixed order, so results are bitwise identical for any thread count.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "fft.h"
+#include "plan.h"
+
+namespace bl {
+namespace {
+
+constexpr int64_t kAlignFloats = 16;  // 64-byte alignment of every workspace region
+
+int64_t align_up(int64_t v) { return (v + kAlignFloats - 1) / kAlignFloats * kAlignFloats; }
+
+// A compact frequency-major spectrum: coefficient k of item j is re[k * items + j],
+// im[k * items + j]; the imaginary plane follows the real one.
+struct Spectrum {
+    float* re;
+    float* im;
+    int64_t items;
+};
+Spectrum spectrum_at(float* base, int64_t kept, int64_t items) {
+    return {base, base + kept * items, items};
+}
+int64_t spectrum_floats(int64_t kept, int64_t items) { return 2 * kept * items; }
+
+// Operand of the per-frequency product: element (i, p) is at i * row + p * col of the
+// coefficient's block, conjugated when conj is set.
+struct Operand {
+    const float* re;
+    const float* im;
+    int64_t row, col;
+    bool conj;
+};
+
+// Where a real plane sits on the LH x LW grid: source row i -> grid row r0 + i * rs,
+// source column j -> grid column c0 + j * cs.
+struct Placement {
+    int64_t rows, cols;
+    int64_t r0, rs, c0, cs;
+};
+
+class CpuBackend final : public Backend {
+public:
+    CpuBackend(const Plan& plan, int thread_slots)
+        : g_(plan.geometry),
+          mode_(plan.spectra_mode),
+          energy_mode_(plan.energy_mode()),
+          energy_fraction_(plan.compression.value),
+          chain_(plan.chain),
+          cap_box_(plan.box),
+          row_fft_(plan.geometry.LW),
+          col_fft_(plan.geometry.LH),
+          slots_(std::max(1, thread_slots)) {
+        const Geometry& g = g_;
+        const int64_t K = kept_count(g, cap_box_);
+        const int64_t kc = cap_box_.kw + 1;
+        int64_t off = 0;
+        auto region = [&off](int64_t floats) {
+            const int64_t at = off;
+            off += align_up(floats);
+            return at;
+        };
+        off_x_ = region(spectrum_floats(K, g.N * g.C));
+        off_w_ = region(spectrum_floats(K, g.F * g.C));
+        off_y_ = region(spectrum_floats(K, g.N * g.F));
+        off_out_ = region(spectrum_floats(K, std::max(g.N * g.C, g.F * g.C)));
+        off_energy_ = region(2 * g.LH * g.half_w);   // doubles
+        off_prefix_ = region(2 * g.LH * g.half_w);   // doubles
+        // Per-thread scratch: column-major grid, a real row, a half-spectrum row, FFT
+        // scratch, and the packed operands of the 3-mult product (largest of the passes).
+        t_grid_ = 0;
+        t_row_ = align_up(2 * g.LH * kc);
+        t_half_ = t_row_ + align_up(g.LW);
+        t_fft_ = t_half_ + align_up(2 * g.half_w);
+        t_gemm_ = t_fft_ + align_up(std::max(row_fft_.scratch_floats(), col_fft_.scratch_floats()));
+        int64_t gemm = 0;
+        const int64_t dims[3][3] = {{g.N, g.F, g.C}, {g.N, g.C, g.F}, {g.F, g.C, g.N}};
+        for (const auto& d : dims) gemm = std::max(gemm, gemm_scratch_floats(d[0], d[1], d[2]));
+        thread_floats_ = align_up(t_gemm_ + gemm);
+        off_threads_ = off;
+        off += thread_floats_ * slots_;
+        workspace_bytes_ = off * int64_t(sizeof(float)) + 64;  // + 64: we align the base
+    }
+
+    int64_t workspace_bytes() const override { return workspace_bytes_; }
+    int64_t table_bytes() const override { return row_fft_.table_bytes() + col_fft_.table_bytes(); }
+
+    void forward(const ForwardArgs& a) const override;
+    void backward(const BackwardArgs& a) const override;
+
+private:
+    static int64_t gemm_scratch_floats(int64_t m, int64_t n, int64_t p) {
+        return align_up(3 * m * p) + align_up(3 * p * n) + align_up(3 * n);
+    }
+    float* base(void* workspace) const {
+        auto p = reinterpret_cast<uintptr_t>(workspace);
+        return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
+    }
+    float* thread_scratch(float* ws, int tid) const { return ws + off_threads_ + thread_floats_ * tid; }
+    int threads() const { return std::min(current_num_threads(), slots_); }
+
+    void transform_plane(const float* src, const Placement& at, const Box& b, Spectrum out,
+                         int64_t item, float* scratch) const;
+    void inverse_plane(Spectrum in, int64_t item, const Box& b, const Placement& at, float scale,
+                       float bias, float* dst, float* scratch) const;
+    void transform_all(const float* src, int64_t planes, const Placement& at, const Box& b,
+                       Spectrum out, float* ws) const;
+    void inverse_all(Spectrum in, int64_t planes, const Box& b, const Placement& at,
+                     const float* bias, int64_t bias_period, float* dst, float* ws) const;
+    void product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
+                     Spectrum out, int64_t a_block, int64_t b_block, float* ws) const;
+    static void gauss_product(int64_t m, int64_t n, int64_t p, const Operand& A, const Operand& B,
+                              float* c_re, float* c_im, float* scratch);
+
+    Geometry g_;
+    bl_spectra_mode mode_;
+    bool energy_mode_;
+    double energy_fraction_;
+    std::vector<Box> chain_;
+    Box cap_box_;  // largest box an execute may use (sizes the workspace)
+    RealFft row_fft_;
+    ComplexFft col_fft_;
+    int slots_;
+    int64_t off_x_ = 0, off_w_ = 0, off_y_ = 0, off_out_ = 0, off_energy_ = 0, off_prefix_ = 0;
+    int64_t off_threads_ = 0, thread_floats_ = 0;
+    int64_t t_grid_ = 0, t_row_ = 0, t_half_ = 0, t_fft_ = 0, t_gemm_ = 0;
+    int64_t workspace_bytes_ = 0;
+};
+
+void CpuBackend::transform_plane(const float* src, const Placement& at, const Box& b, Spectrum out,
+                                 int64_t item, float* scratch) const {
+    const Geometry& g = g_;
+    const int64_t kc = b.kw + 1, LH = g.LH;
+    float* grid = scratch + t_grid_;  // grid[s * LH + r], interleaved complex
+    float* row = scratch + t_row_;
+    float* half = scratch + t_half_;
+    float* fs = scratch + t_fft_;
+    std::fill(grid, grid + 2 * LH * kc, 0.0f);
+    for (int64_t i = 0; i < at.rows; ++i) {
+        std::fill(row, row + g.LW, 0.0f);
+        const float* s = src + i * at.cols;
+        for (int64_t j = 0; j < at.cols; ++j) row[at.c0 + j * at.cs] = s[j];
+        row_fft_.forward(row, half, fs);
+        const int64_t r = at.r0 + i * at.rs;
+        for (int64_t c = 0; c < kc; ++c) {
+            grid[2 * (c * LH + r)] = half[2 * c];
+            grid[2 * (c * LH + r) + 1] = half[2 * c + 1];
+        }
+    }
+    const int64_t rows = kept_rows(LH, b);
+    for (int64_t c = 0; c < kc; ++c) {
+        float* col = grid + 2 * c * LH;
+        if (LH > 1) col_fft_.forward(col, col, fs);
+        for (int64_t i = 0; i < rows; ++i) {
+            const int64_t r = kept_row(LH, b, i);
+            const int64_t k = i * kc + c;
+            out.re[k * out.items + item] = col[2 * r];
+            out.im[k * out.items + item] = col[2 * r + 1];
+        }
+    }
+}
+
+void CpuBackend::inverse_plane(Spectrum in, int64_t item, const Box& b, const Placement& at,
+                               float scale, float bias, float* dst, float* scratch) const {
+    const Geometry& g = g_;
+    const int64_t kc = b.kw + 1, LH = g.LH;
+    float* grid = scratch + t_grid_;
+    float* row = scratch + t_row_;
+    float* half = scratch + t_half_;
+    float* fs = scratch + t_fft_;
+    const int64_t rows = kept_rows(LH, b);
+    for (int64_t c = 0; c < kc; ++c) {
+        float* col = grid + 2 * c * LH;
+        std::fill(col, col + 2 * LH, 0.0f);
+        for (int64_t i = 0; i < rows; ++i) {
+            const int64_t r = kept_row(LH, b, i);
+            const int64_t k = i * kc + c;
+            col[2 * r] = in.re[k * in.items + item];
+            col[2 * r + 1] = in.im[k * in.items + item];
+        }
+        if (LH > 1) col_fft_.inverse(col, col, fs);
+    }
+    std::fill(half, half + 2 * g.half_w, 0.0f);
+    for (int64_t i = 0; i < at.rows; ++i) {
+        const int64_t r = at.r0 + i * at.rs;
+        for (int64_t c = 0; c < kc; ++c) {
+            half[2 * c] = grid[2 * (c * LH + r)];
+            half[2 * c + 1] = grid[2 * (c * LH + r) + 1];
+        }
+        row_fft_.inverse(half, row, fs);
+        float* d = dst + i * at.cols;
+        for (int64_t j = 0; j < at.cols; ++j) d[j] = row[at.c0 + j * at.cs] * scale + bias;
+    }
+}
+
+void CpuBackend::transform_all(const float* src, int64_t planes, const Placement& at, const Box& b,
+                               Spectrum out, float* ws) const {
+    const int64_t plane = at.rows * at.cols;
+#pragma omp parallel for schedule(static) num_threads(threads())
+    for (int64_t j = 0; j < planes; ++j)
+        transform_plane(src + j * plane, at, b, out, j, thread_scratch(ws, omp_get_thread_num()));
+}
+
+void CpuBackend::inverse_all(Spectrum in, int64_t planes, const Box& b, const Placement& at,
+                             const float* bias, int64_t bias_period, float* dst, float* ws) const {
+    // 1 / (LH LW): the transforms are unnormalised.
+    const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
+    const int64_t plane = at.rows * at.cols;
+#pragma omp parallel for schedule(static) num_threads(threads())
+    for (int64_t j = 0; j < planes; ++j)
+        inverse_plane(in, j, b, at, scale, bias ? bias[j % bias_period] : 0.0f, dst + j * plane,
+                      thread_scratch(ws, omp_get_thread_num()));
+}
+
+void CpuBackend::gauss_product(int64_t m, int64_t n, int64_t p, const Operand& A, const Operand& B,
+                               float* c_re, float* c_im, float* scratch) {
+    // (a + bi)(c + di) with three real products: k1 = c (a + b), k2 = a (d - c),
+    // k3 = b (c + d); real = k1 - k3, imaginary = k1 + k2 (ALGORITHM.md section 4.3).
+    // Operands are packed row-major so the inner loop runs over contiguous output columns.
+    float* a_re = scratch;
+    float* a_im = a_re + m * p;
+    float* a_sum = a_im + m * p;
+    float* b_re = scratch + align_up(3 * m * p);
+    float* b_dm = b_re + p * n;  // d - c
+    float* b_dp = b_dm + p * n;  // c + d
+    float* acc = scratch + align_up(3 * m * p) + align_up(3 * p * n);
+    const float a_sign = A.conj ? -1.0f : 1.0f, b_sign = B.conj ? -1.0f : 1.0f;
+    for (int64_t i = 0; i < m; ++i)
+        for (int64_t q = 0; q < p; ++q) {
+            const float re = A.re[i * A.row + q * A.col], im = a_sign * A.im[i * A.row + q * A.col];
+            a_re[i * p + q] = re;
+            a_im[i * p + q] = im;
+            a_sum[i * p + q] = re + im;
+        }
+    for (int64_t q = 0; q < p; ++q)
+        for (int64_t j = 0; j < n; ++j) {
+            const float re = B.re[q * B.row + j * B.col], im = b_sign * B.im[q * B.row + j * B.col];
+            b_re[q * n + j] = re;
+            b_dm[q * n + j] = im - re;
+            b_dp[q * n + j] = re + im;
+        }
+    float* k1 = acc;
+    float* k2 = acc + n;
+    float* k3 = acc + 2 * n;
+    for (int64_t i = 0; i < m; ++i) {
+        std::fill(acc, acc + 3 * n, 0.0f);
+        for (int64_t q = 0; q < p; ++q) {
+            const float s = a_sum[i * p + q], r = a_re[i * p + q], t = a_im[i * p + q];
+            const float* br = b_re + q * n;
+            const float* bm = b_dm + q * n;
+            const float* bp = b_dp + q * n;
+            for (int64_t j = 0; j < n; ++j) {
+                k1[j] += s * br[j];
+                k2[j] += r * bm[j];
+                k3[j] += t * bp[j];
+            }
+        }
+        for (int64_t j = 0; j < n; ++j) {
+            c_re[i * n + j] = k1[j] - k3[j];
+            c_im[i * n + j] = k1[j] + k2[j];
+        }
+    }
+}
+
+void CpuBackend::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
+                             Spectrum out, int64_t a_block, int64_t b_block, float* ws) const {
+    // One complex (m x p)(p x n) product per kept frequency; the reduction over p is fused.
+#pragma omp parallel for schedule(static) num_threads(threads())
+    for (int64_t k = 0; k < kept; ++k) {
+        Operand ak = a, bk = b;
+        ak.re += k * a_block;
+        ak.im += k * a_block;
+        bk.re += k * b_block;
+        bk.im += k * b_block;
+        float* scratch = thread_scratch(ws, omp_get_thread_num()) + t_gemm_;
+        gauss_product(m, n, p, ak, bk, out.re + k * out.items, out.im + k * out.items, scratch);
+    }
+}
+
+void CpuBackend::forward(const ForwardArgs& a) const {
+    const Geometry& g = g_;
+    float* ws = base(a.workspace);
+    const int64_t n = a.n;
+    const Placement x_at{g.H, g.W, g.pad_top, 1, g.pad_left, 1};
+    const Placement w_at{g.KH, g.KW, 0, 1, 0, 1};
+    const Placement y_at{g.Ho, g.Wo, 0, g.stride_h, 0, g.stride_w};
+
+    float* saved_floats = a.saved ? reinterpret_cast<float*>(a.saved + kSavedHeaderBytes) : nullptr;
+    Box b = cap_box_;
+    Spectrum X{};
+    if (energy_mode_) {
+        // Energy mode: transform at the full box, sum
+        // Parseval-weighted energies per coefficient in float64, pick the box, then gather the
+        // kept coefficients into the destination layout.
+        const Box full = cap_box_;
+        const int64_t kc = full.kw + 1, rows = kept_rows(g.LH, full);
+        const int64_t items = n * g.C;
+        Spectrum Xf = spectrum_at(ws + off_x_, kept_count(g, full), items);
+        transform_all(a.x, items, x_at, full, Xf, ws);
+        double* energy = reinterpret_cast<double*>(ws + off_energy_);
+        double* prefix = reinterpret_cast<double*>(ws + off_prefix_);
+        const bool even_w = g.LW % 2 == 0;
+#pragma omp parallel for schedule(static) num_threads(threads())
+        for (int64_t i = 0; i < rows; ++i)
+            for (int64_t c = 0; c < kc; ++c) {
+                const int64_t k = i * kc + c;
+                double e = 0;
+                for (int64_t j = 0; j < items; ++j) {
+                    const double re = Xf.re[k * items + j], im = Xf.im[k * items + j];
+                    e += re * re + im * im;
+                }
+                const bool once = c == 0 || (even_w && c == g.LW / 2);
+                energy[kept_row(g.LH, full, i) * g.half_w + c] = once ? e : 2 * e;
+            }
+        b = energy_box(g, chain_, energy_fraction_, energy, prefix);
+        const int64_t kb = kept_count(g, b);
+        X = spectrum_at(saved_floats ? saved_floats : ws + off_out_, kb, items);
+        const int64_t kcb = b.kw + 1, rows_b = kept_rows(g.LH, b);
+        for (int64_t i = 0; i < rows_b; ++i) {
+            const int64_t r = kept_row(g.LH, b, i);
+            const int64_t i_full = r <= full.kh ? r : rows - (g.LH - r);
+            for (int64_t c = 0; c < kcb; ++c) {
+                const int64_t k = i * kcb + c, kf = i_full * kc + c;
+                std::memcpy(X.re + k * items, Xf.re + kf * items, sizeof(float) * items);
+                std::memcpy(X.im + k * items, Xf.im + kf * items, sizeof(float) * items);
+            }
+        }
+    } else {
+        X = spectrum_at(saved_floats ? saved_floats : ws + off_x_, kept_count(g, b), n * g.C);
+        transform_all(a.x, n * g.C, x_at, b, X, ws);
+    }
+    const int64_t kept = kept_count(g, b);
+    float* w_base = (saved_floats && mode_ == BL_SPECTRA_INPUT_AND_WEIGHT)
+                        ? saved_floats + spectrum_floats(kept, n * g.C)
+                        : ws + off_w_;
+    Spectrum Wk = spectrum_at(w_base, kept, g.F * g.C);
+    transform_all(a.w, g.F * g.C, w_at, b, Wk, ws);
+
+    // Y^[n][f] = sum_c X^[n][c] conj(W^[f][c])
+    Spectrum Y = spectrum_at(ws + off_y_, kept, n * g.F);
+    product_all(kept, n, g.F, g.C, Operand{X.re, X.im, g.C, 1, false},
+                Operand{Wk.re, Wk.im, 1, g.C, true}, Y, n * g.C, g.F * g.C, ws);
+    inverse_all(Y, n * g.F, b, y_at, a.bias, g.F, a.y, ws);
+    *a.box_used = b;
+}
+
+void CpuBackend::backward(const BackwardArgs& a) const {
+    const Geometry& g = g_;
+    float* ws = base(a.workspace);
+    const int64_t n = a.n;
+    const Box b = a.box;
+    const int64_t kept = kept_count(g, b);
+    const Placement dy_at{g.Ho, g.Wo, 0, g.stride_h, 0, g.stride_w};
+
+    if (a.db) {
+        // grad bias = sum over n, i, j of dy, accumulated in float64 in a fixed order.
+        const int64_t plane = g.Ho * g.Wo;
+        for (int64_t f = 0; f < g.F; ++f) {
+            double s = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                const float* d = a.dy + (i * g.F + f) * plane;
+                for (int64_t j = 0; j < plane; ++j) s += d[j];
+            }
+            a.db[f] = float(s);
+        }
+    }
+    if (!a.dx && !a.dw) return;
+
+    const float* saved_floats = reinterpret_cast<const float*>(a.saved + kSavedHeaderBytes);
+    Spectrum X = spectrum_at(const_cast<float*>(saved_floats), kept, n * g.C);
+    // dy is zero-extended from the strided output grid onto LH x LW (stride: scattered every s).
+    Spectrum dY = spectrum_at(ws + off_y_, kept, n * g.F);
+    transform_all(a.dy, n * g.F, dy_at, b, dY, ws);
+
+    if (a.dx) {
+        Spectrum Wk{};
+        if (mode_ == BL_SPECTRA_INPUT_AND_WEIGHT) {
+            Wk = spectrum_at(const_cast<float*>(saved_floats) + spectrum_floats(kept, n * g.C), kept,
+                             g.F * g.C);
+        } else {
+            Wk = spectrum_at(ws + off_w_, kept, g.F * g.C);
+            transform_all(a.w, g.F * g.C, Placement{g.KH, g.KW, 0, 1, 0, 1}, b, Wk, ws);
+        }
+        // dX^[n][c] = sum_f dY^[n][f] W^[f][c]
+        Spectrum dX = spectrum_at(ws + off_out_, kept, n * g.C);
+        product_all(kept, n, g.C, g.F, Operand{dY.re, dY.im, g.F, 1, false},
+                    Operand{Wk.re, Wk.im, g.C, 1, false}, dX, n * g.F, g.F * g.C, ws);
+        inverse_all(dX, n * g.C, b, Placement{g.H, g.W, g.pad_top, 1, g.pad_left, 1}, nullptr, 1,
+                    a.dx, ws);
+    }
+    if (a.dw) {
+        // dW^[f][c] = sum_n conj(dY^[n][f]) X^[n][c]
+        Spectrum dW = spectrum_at(ws + off_out_, kept, g.F * g.C);
+        product_all(kept, g.F, g.C, n, Operand{dY.re, dY.im, 1, g.F, true},
+                    Operand{X.re, X.im, g.C, 1, false}, dW, n * g.F, n * g.C, ws);
+        inverse_all(dW, g.F * g.C, b, Placement{g.KH, g.KW, 0, 1, 0, 1}, nullptr, 1, a.dw, ws);
+    }
+}
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(const Plan& plan, int thread_slots) {
+    return std::make_unique<CpuBackend>(plan, thread_slots);
+}
+
+}  // namespace bl

@@ -1,0 +1,270 @@
+/*
+ * bandlimit.h -- the C ABI of the bandlimit library.
+ *
+ * Band-limited FFT convolution for CNN layers (Dziedzic et al., "Band-limited Training and
+ * Inference for Convolutional Neural Networks", ICML 2019). The operator is specified in
+ * docs/ALGORITHM.md; this header is the one contract between the native core and its callers
+ * (the Java binding is generated from it by jextract).
+ *
+ * Conventions
+ *  - Every entry point returns a bl_status. On failure the text of the error is kept
+ *    thread-locally and read with bl_last_error_message(); nothing aborts, exits or prints.
+ *  - On failure no caller buffer is written (outputs, saved spectra, out-parameters).
+ *  - Tensors are float32, C-contiguous: x[n][C][H][W], w[F][C][KH][KW], b[F],
+ *    y[n][F][Ho][Wo], dy like y, dx like x, dw like w, db like b (1D: drop H and KH).
+ *  - Sizes are int64_t. Every buffer, workspace included, is owned by the caller; execute
+ *    calls allocate nothing.
+ *  - A plan is immutable after creation; concurrent execute calls on one plan are safe when
+ *    each uses its own output, saved-spectra and workspace buffers.
+ */
+#ifndef BANDLIMIT_H
+#define BANDLIMIT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define BL_API __declspec(dllexport)
+#else
+#define BL_API __attribute__((visibility("default")))
+#endif
+
+#define BL_VERSION_MAJOR 0
+#define BL_VERSION_MINOR 1
+#define BL_VERSION_PATCH 0
+
+/* ---------------------------------------------------------------------------------------- */
+/* Status codes                                                                              */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef enum bl_status {
+    BL_OK = 0,
+    /* A required pointer argument was NULL. */
+    BL_ERR_NULL_POINTER = 1,
+    /* A size is zero or negative, a kernel is larger than the padded input, a padding is
+       negative or a stride is below 1. */
+    BL_ERR_INVALID_SIZE = 2,
+    /* rho outside [0, 1), energy fraction outside (0, 1], NaN, or an unknown kind. */
+    BL_ERR_INVALID_COMPRESSION = 3,
+    /* The batch n of an execute call is outside [1, max_batch]. */
+    BL_ERR_INVALID_BATCH = 4,
+    /* A product of sizes (elements, bytes, FLOPs) does not fit in 64 bits. */
+    BL_ERR_SIZE_OVERFLOW = 5,
+    /* A workspace or saved-spectra buffer is smaller than the plan requires. */
+    BL_ERR_BUFFER_TOO_SMALL = 6,
+    /* The saved-spectra buffer was not written by a forward of this plan (or is corrupt). */
+    BL_ERR_INVALID_SAVED_SPECTRA = 7,
+    /* An enum argument has an unknown value, or another argument is invalid. */
+    BL_ERR_INVALID_ARGUMENT = 8,
+    /* The requested backend or CPU code path is not available in this build or machine. */
+    BL_ERR_UNSUPPORTED = 9,
+    /* Plan creation could not allocate its tables. */
+    BL_ERR_OUT_OF_MEMORY = 10,
+    /* A bug: please report it with the message. */
+    BL_ERR_INTERNAL = 11
+} bl_status;
+
+/* Static name of a status ("BL_OK", "BL_ERR_NULL_POINTER", ...); never NULL. */
+BL_API const char* bl_status_name(bl_status status);
+
+/* Text of the last error raised on the calling thread ("" when none). Valid until the next
+   bandlimit call on the same thread. */
+BL_API const char* bl_last_error_message(void);
+
+/* Library version (major, minor, patch), e.g. to check that a binding matches. */
+BL_API bl_status bl_version(int32_t* major, int32_t* minor, int32_t* patch);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Plan description                                                                          */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef enum bl_compression_kind {
+    /* Fixed coefficient compression: value = rho in [0, 1), the requested fraction of the
+       half-spectrum coefficients to discard (ALGORITHM.md section 3). */
+    BL_COMPRESSION_FIXED = 0,
+    /* Energy compression: value = E in (0, 1], the fraction of the input spectrum's energy to
+       keep; the box is chosen per forward call and reused by the backward. */
+    BL_COMPRESSION_ENERGY = 1
+} bl_compression_kind;
+
+typedef struct bl_compression {
+    int32_t kind;  /* a bl_compression_kind */
+    double value;  /* rho or E */
+} bl_compression;
+
+typedef enum bl_backend {
+    BL_BACKEND_CPU = 0,
+    BL_BACKEND_CUDA = 1
+} bl_backend;
+
+typedef enum bl_spectra_mode {
+    /* The forward saves compact input and weight spectra; the backward transforms only dy. */
+    BL_SPECTRA_INPUT_AND_WEIGHT = 0,
+    /* The forward saves only the input spectra; the backward recomputes the weight spectra
+       from w (less memory: for a 3x3 kernel on a 32x32 map the weight spectra are ~150x the
+       weights). */
+    BL_SPECTRA_INPUT_ONLY = 1
+} bl_spectra_mode;
+
+/* Geometry of a 2D layer. Padding is per side; stride per axis. */
+typedef struct bl_conv2d_desc {
+    int64_t max_batch;      /* N: the largest batch an execute call may pass */
+    int64_t channels;       /* C */
+    int64_t height;         /* H */
+    int64_t width;          /* W */
+    int64_t filters;        /* F */
+    int64_t kernel_height;  /* KH */
+    int64_t kernel_width;   /* KW */
+    int64_t pad_top;
+    int64_t pad_bottom;
+    int64_t pad_left;
+    int64_t pad_right;
+    int64_t stride_h;
+    int64_t stride_w;
+} bl_conv2d_desc;
+
+/* Geometry of a 1D layer: x[N][C][L], w[F][C][K]. Maps onto the 2D plan with H = KH = 1. */
+typedef struct bl_conv1d_desc {
+    int64_t max_batch;  /* N */
+    int64_t channels;   /* C */
+    int64_t length;     /* L */
+    int64_t filters;    /* F */
+    int64_t kernel;     /* K */
+    int64_t pad_left;
+    int64_t pad_right;
+    int64_t stride;
+} bl_conv1d_desc;
+
+typedef struct bl_plan_options {
+    int32_t backend;       /* a bl_backend */
+    int32_t spectra_mode;  /* a bl_spectra_mode */
+} bl_plan_options;
+
+/* The low-frequency box of ALGORITHM.md section 3: rows 0..kh and LH-kh..LH-1, columns
+   0..kw of the half spectrum. */
+typedef struct bl_box {
+    int64_t kh;
+    int64_t kw;
+} bl_box;
+
+typedef struct bl_plan_s* bl_plan;
+
+/* Creates a plan. options may be NULL (CPU, BL_SPECTRA_INPUT_AND_WEIGHT). */
+BL_API bl_status bl_plan_create_2d(const bl_conv2d_desc* desc, bl_compression compression,
+                                   const bl_plan_options* options, bl_plan* out_plan);
+BL_API bl_status bl_plan_create_1d(const bl_conv1d_desc* desc, bl_compression compression,
+                                   const bl_plan_options* options, bl_plan* out_plan);
+
+/* Destroys a plan; NULL is accepted and ignored. */
+BL_API bl_status bl_plan_destroy(bl_plan plan);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Plan queries                                                                              */
+/* ---------------------------------------------------------------------------------------- */
+
+/* The geometry as a 2D description (a 1D plan reports H = KH = 1, no vertical padding). */
+BL_API bl_status bl_plan_desc(bl_plan plan, bl_conv2d_desc* out_desc);
+
+/* Output size: Ho = floor((Hp - KH) / sh) + 1, Wo likewise (1D: Ho = 1). */
+BL_API bl_status bl_plan_output_size(bl_plan plan, int64_t* out_height, int64_t* out_width);
+
+/* FFT lengths LH, LW (ALGORITHM.md section 2; 1D: LH = 1). */
+BL_API bl_status bl_plan_fft_lengths(bl_plan plan, int64_t* lh, int64_t* lw);
+
+/* The fixed box and its achieved rate (discarded / total coefficients). In energy mode this
+   is the full box (rate 0): the box used is chosen per forward and returned by it. */
+BL_API bl_status bl_plan_box(bl_plan plan, bl_box* out_box, double* out_achieved_rate);
+
+/* Achieved compression rate of any box of this plan's half spectrum. */
+BL_API bl_status bl_plan_box_rate(bl_plan plan, bl_box box, double* out_rate);
+
+/* Bytes of the saved-spectra buffer (for max_batch; energy mode: sized for the full box). */
+BL_API bl_status bl_plan_saved_spectra_bytes(bl_plan plan, int64_t* out_bytes);
+
+/* Bytes of workspace an execute call needs (the maximum over all passes). */
+BL_API bl_status bl_plan_workspace_bytes(bl_plan plan, int64_t* out_bytes);
+
+typedef enum bl_pass {
+    BL_PASS_FORWARD = 0,
+    BL_PASS_BACKWARD_DATA = 1,
+    BL_PASS_BACKWARD_WEIGHTS = 2
+} bl_pass;
+
+/* FLOPs of one pass (ALGORITHM.md section 5).
+   nominal: unpruned FFT convolution count (2.5 L log2 L per real transform, 8 per complex
+            multiply-add on kept coefficients);
+   executed: what this backend does (pruned transforms, 3-mult products);
+   dense_equivalent: 2 N F C Ho Wo KH KW. */
+typedef struct bl_flops {
+    double nominal;
+    double executed;
+    double dense_equivalent;
+} bl_flops;
+
+/* FLOPs of a pass for batch n and box (box NULL = the plan's box). */
+BL_API bl_status bl_plan_flops(bl_plan plan, bl_pass pass, int64_t n, const bl_box* box,
+                               bl_flops* out_flops);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Execute                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Forward: y = band-limited conv(x, w) + b for batch n (1 <= n <= max_batch).
+   bias may be NULL (no bias). saved may be NULL (inference: nothing is saved); otherwise it
+   must hold saved_bytes >= bl_plan_saved_spectra_bytes and receives the compact spectra and
+   the box for the backward. out_box (may be NULL) receives the box used. */
+BL_API bl_status bl_forward(bl_plan plan, int64_t n, const float* x, const float* w,
+                            const float* bias, float* y, void* saved, int64_t saved_bytes,
+                            void* workspace, int64_t workspace_bytes, bl_box* out_box);
+
+/* Backward of the forward that wrote saved (same n). Transforms dy once and computes
+   dx (may be NULL), dw (may be NULL) and db (may be NULL). w is read only in
+   BL_SPECTRA_INPUT_ONLY mode when dx is wanted (it may be NULL otherwise). */
+BL_API bl_status bl_backward(bl_plan plan, int64_t n, const void* saved, int64_t saved_bytes,
+                             const float* w, const float* dy, float* dx, float* dw, float* db,
+                             void* workspace, int64_t workspace_bytes);
+
+/* dx = the adjoint of the band-limited forward applied to dy. */
+BL_API bl_status bl_backward_data(bl_plan plan, int64_t n, const void* saved,
+                                  int64_t saved_bytes, const float* w, const float* dy,
+                                  float* dx, void* workspace, int64_t workspace_bytes);
+
+/* dw (and db, which may be NULL) of the band-limited forward. */
+BL_API bl_status bl_backward_weights(bl_plan plan, int64_t n, const void* saved,
+                                     int64_t saved_bytes, const float* dy, float* dw,
+                                     float* db, void* workspace, int64_t workspace_bytes);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Library-wide settings and counters                                                        */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Bytes the library itself currently holds (plans and their tables). */
+BL_API bl_status bl_allocated_bytes(int64_t* out_bytes);
+
+/* Threads used by execute calls (>= 1; default: the number of CPUs). */
+BL_API bl_status bl_set_num_threads(int32_t num_threads);
+BL_API bl_status bl_get_num_threads(int32_t* out_num_threads);
+
+typedef enum bl_cpu_path {
+    BL_CPU_PATH_AUTO = -1,     /* only for bl_set_cpu_path: the best the machine supports */
+    BL_CPU_PATH_PORTABLE = 0,  /* plain C++, any x86-64 */
+    BL_CPU_PATH_AVX2 = 1,
+    BL_CPU_PATH_AVX512 = 2
+} bl_cpu_path;
+
+/* The CPU code path in use, and a way to force one (BL_ERR_UNSUPPORTED when the machine or
+   the build lacks it). */
+BL_API bl_status bl_get_cpu_path(int32_t* out_path);
+BL_API bl_status bl_set_cpu_path(int32_t path);
+
+/* Whether a backend is available in this build and on this machine (1) or not (0). */
+BL_API bl_status bl_backend_available(int32_t backend, int32_t* out_available);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BANDLIMIT_H */
