@@ -42,6 +42,30 @@ struct AlignedBuffer {
     void* p;
 };
 
+// Natural images keep most of their energy at low frequencies; white noise does not (there
+// band-limiting removes energy in proportion to rho). Two passes of a separable binomial
+// [1 4 6 4 1] / 16 blur give the input a decaying spectrum like an image's.
+void smooth_planes(std::vector<float>& data, int64_t planes, int64_t H, int64_t W) {
+    const float tap[5] = {1 / 16.f, 4 / 16.f, 6 / 16.f, 4 / 16.f, 1 / 16.f};
+    std::vector<float> tmp(size_t(H * W));
+    for (int pass = 0; pass < 2; ++pass)
+        for (int64_t p = 0; p < planes; ++p) {
+            float* a = &data[size_t(p * H * W)];
+            for (int64_t i = 0; i < H; ++i)
+                for (int64_t j = 0; j < W; ++j) {
+                    float s = 0;
+                    for (int t = -2; t <= 2; ++t) s += tap[t + 2] * a[i * W + std::clamp<int64_t>(j + t, 0, W - 1)];
+                    tmp[size_t(i * W + j)] = s;
+                }
+            for (int64_t i = 0; i < H; ++i)
+                for (int64_t j = 0; j < W; ++j) {
+                    float s = 0;
+                    for (int t = -2; t <= 2; ++t) s += tap[t + 2] * tmp[size_t(std::clamp<int64_t>(i + t, 0, H - 1) * W + j)];
+                    a[i * W + j] = s;
+                }
+        }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,6 +77,7 @@ int main(int argc, char** argv) {
     std::normal_distribution<float> normal(0.0f, 1.0f);
     std::vector<float> x(size_t(N * C * H * W)), w(size_t(F * C * KH * KW)), dy(size_t(N * F * H * W));
     for (float& v : x) v = normal(rng);
+    smooth_planes(x, N * C, H, W);
     for (float& v : w) v = normal(rng) / 24.0f;
     for (float& v : dy) v = normal(rng);
 
@@ -129,6 +154,7 @@ int main(int argc, char** argv) {
                     median(t_fwd) * 1e3, median(t_bwd) * 1e3);
         BL_CHECK(bl_plan_destroy(plan));
     }
-    std::printf("\nrel err at rho > 0 is the band-limiting itself (a different operator), not rounding.\n");
+    std::printf("\nInput: Gaussian noise smoothed to an image-like spectrum. The error at rho > 0 is the\n"
+                "band-limiting itself (a different operator), not rounding; at rho = 0 it is float32 rounding.\n");
     return 0;
 }
