@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# The main job (until the Java binding lands): builds the release library and runs the rho
-# sweep on one ResNet-18/CIFAR layer (N=32, C=F=64, 32x32, 3x3, pad 1).
+# The native demo (C++ only, no JVM): the rho sweep of `./bandlimit demo`, run by bl_demo.
 # Usage: scripts/demo.sh [repeats]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
-# The project's test command: builds the native core and runs every native test twice,
-# once in the release build and once under AddressSanitizer + UndefinedBehaviorSanitizer.
-# Usage: scripts/test.sh            (both)
-#        scripts/test.sh release    (one preset: release or sanitize)
+# The project's test command:
+#   1. `mvn verify`: builds the native library with CMake, runs the native tests (ctest), the
+#      Java tests (JUnit, Surefire) and the jar-alone test (Failsafe);
+#   2. the native tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Usage: scripts/test.sh             (both)
+#        scripts/test.sh java        (1 only)
+#        scripts/test.sh sanitize    (2 only)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-presets=("${@:-release sanitize}")
-for preset in ${presets[@]}; do
-  echo "== native tests: $preset =="
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset"
-  ctest --preset "$preset" -j 2
-done
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+source scripts/lib/java.sh
+what="${1:-all}"
+
+if [ "$what" = all ] || [ "$what" = java ]; then
+  find_java25
+  require_maven
+  echo "== mvn verify (native build + ctest, JUnit, jar-alone IT) with $JAVA_HOME =="
+  mvn -B verify
+fi
+if [ "$what" = all ] || [ "$what" = sanitize ]; then
+  echo "== native tests under ASan + UBSan =="
+  cmake --preset sanitize >/dev/null
+  cmake --build --preset sanitize
+  ctest --preset sanitize -j 2
+fi

@@ -1,0 +1,7 @@
+package dev.bandlimit;
+
+/**
+ * The low-frequency box of the half spectrum that a layer keeps: rows {@code 0..kh} and
+ * {@code LH-kh..LH-1}, columns {@code 0..kw} (docs/ALGORITHM.md section 3).
+ */
+public record Box(long kh, long kw) {}

@@ -1,0 +1,135 @@
+package dev.bandlimit.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+
+/**
+ * Loads the native library once, before any generated binding is used.
+ *
+ * <p>Order: the system property {@value #PATH_PROPERTY} naming a file; then the jar resource
+ * {@code native/<os>-<arch>/libbandlimit.so}, extracted once to a per-user cache folder whose
+ * name holds the content hash (so jars of different versions never share a file and a
+ * half-written file is never loaded); then {@code System.loadLibrary("bandlimit")} on
+ * {@code java.library.path}.
+ */
+public final class NativeLibrary {
+    /** System property naming the native library file to load instead of the bundled one. */
+    public static final String PATH_PROPERTY = "bandlimit.library.path";
+
+    private static final String LIBRARY_FILE = "libbandlimit.so";
+    private static volatile String loadedFrom;
+
+    private NativeLibrary() {}
+
+    /** Loads the library if it is not loaded yet; throws {@link UnsatisfiedLinkError} with a clear message otherwise. */
+    public static void load() {
+        if (loadedFrom != null) return;
+        synchronized (NativeLibrary.class) {
+            if (loadedFrom != null) return;
+            loadedFrom = doLoad();
+        }
+    }
+
+    /** Where the library was loaded from (a path, or "java.library.path"); null before loading. */
+    public static String loadedFrom() {
+        return loadedFrom;
+    }
+
+    /** The platform folder name of this machine ("linux-x86_64"), or null where no library is built. */
+    static String platform() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        if (os.startsWith("linux") && (arch.equals("amd64") || arch.equals("x86_64"))) return "linux-x86_64";
+        return null;
+    }
+
+    private static String doLoad() {
+        String explicit = System.getProperty(PATH_PROPERTY);
+        if (explicit != null && !explicit.isBlank()) {
+            Path file = Path.of(explicit).toAbsolutePath();
+            if (!Files.isRegularFile(file)) {
+                throw new UnsatisfiedLinkError(
+                        "-D" + PATH_PROPERTY + "=" + explicit + " does not name a file");
+            }
+            System.load(file.toString());
+            return file.toString();
+        }
+        String platform = platform();
+        if (platform != null) {
+            String resource = "/native/" + platform + "/" + LIBRARY_FILE;
+            try (InputStream in = NativeLibrary.class.getResourceAsStream(resource)) {
+                if (in != null) {
+                    Path file = extract(in.readAllBytes());
+                    System.load(file.toString());
+                    return file.toString();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot extract the bandlimit native library " + resource, e);
+            }
+        }
+        try {
+            System.loadLibrary("bandlimit");
+            return "java.library.path";
+        } catch (UnsatisfiedLinkError e) {
+            String where = System.getProperty("os.name") + "/" + System.getProperty("os.arch");
+            UnsatisfiedLinkError error = new UnsatisfiedLinkError(
+                    "bandlimit has no native library for " + where
+                            + (platform == null ? " (this jar carries linux-x86_64 only)" : " in this jar")
+                            + "; build it with CMake and pass -D" + PATH_PROPERTY
+                            + "=/path/to/libbandlimit.so, or put it on java.library.path");
+            error.initCause(e);
+            throw error;
+        }
+    }
+
+    /** Writes the library into the cache once (atomically) and returns its path. */
+    private static Path extract(byte[] library) throws IOException {
+        String hash = sha256(library).substring(0, 16);
+        Path dir = cacheRoot().resolve(hash);
+        Path file = dir.resolve(LIBRARY_FILE);
+        if (Files.isRegularFile(file) && Files.size(file) == library.length) return file;
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, LIBRARY_FILE, ".tmp");
+        try {
+            Files.write(tmp, library);
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        return file;
+    }
+
+    private static Path cacheRoot() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        Path root = base.resolve("bandlimit");
+        try {
+            Files.createDirectories(root);
+            if (Files.isWritable(root)) return root;
+        } catch (IOException | SecurityException ignored) {
+            // fall through to the temporary folder
+        }
+        return Path.of(System.getProperty("java.io.tmpdir"), "bandlimit-" + System.getProperty("user.name"));
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+    }
+}
