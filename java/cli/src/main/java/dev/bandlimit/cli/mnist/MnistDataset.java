@@ -58,7 +58,10 @@ import java.util.zip.GZIPInputStream;
  * in bytes (long), SHA-256 of the body (32 bytes). Body: rows, columns, classes (ints: 28, 28,
  * 10), SHA-256 of the source tarball (32 bytes), per class its image count (10 ints), then all
  * pixels as unsigned bytes (class-major, image-major, row-major; {@code 784} per image), then
- * one label byte per image. It is written to a temporary file and moved into place atomically.
+ * one label byte per image. It is written to a temporary file and moved into place atomically,
+ * so concurrent first loads (two processes, one cache folder) are safe.
+ *
+ * <p>A loaded data set is immutable and may be shared between threads; its iterators may not.
  */
 public final class MnistDataset {
     /** Image height. */
