@@ -26,7 +26,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
         name = "sweep",
-        aliases = {"demo"},
         mixinStandardHelpOptions = true,
         description = "Sweep rho on one layer (default: a ResNet-18/CIFAR layer, N=32, C=F=64, 32x32, 3x3, pad 1).")
 final class SweepCommand implements Callable<Integer> {

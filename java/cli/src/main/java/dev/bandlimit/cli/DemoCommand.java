@@ -1,0 +1,115 @@
+package dev.bandlimit.cli;
+
+import dev.bandlimit.Bandlimit;
+import dev.bandlimit.Compression;
+import dev.bandlimit.cli.train.Data;
+import dev.bandlimit.cli.train.MnistCnn;
+import dev.bandlimit.cli.train.Trainer;
+import dev.bandlimit.cli.train.TrainingOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The main job: trains the MNIST CNN at several compression rates and prints one table of
+ * accuracy, time, memory and work per rate, then the accuracy of every model evaluated at
+ * every rate (training and evaluation rates may differ).
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Train the MNIST CNN at rho 0, 0.5, 0.75 and compare accuracy, time, memory and FLOPs.")
+final class DemoCommand implements Callable<Integer> {
+
+    @Mixin
+    TrainingOptions options;
+
+    @Option(names = "--rates", split = ",", defaultValue = "0,0.5,0.75", description = "training rates (default ${DEFAULT-VALUE})")
+    double[] rates;
+
+    @Option(names = "--out", defaultValue = "runs/demo", description = "output folder for metrics (default ${DEFAULT-VALUE})")
+    Path out;
+
+    private record Row(double rho, Trainer.EpochReport last, double meanEpochSeconds, double[] accuracyAt) {}
+
+    @Override
+    public Integer call() throws Exception {
+        Files.createDirectories(out);
+        Data data = Data.load(options.dataDir, System.out);
+        System.out.printf(Locale.ROOT, "bandlimit demo: %s on MNIST (%d train / %d test images), %d epochs per rate, "
+                        + "batch %d, %s lr %s (%s), seed %d, %d native threads%n%n", MnistCnn.NAME,
+                options.trainLimit > 0 ? Math.min(options.trainLimit, data.trainLabels().length) : data.trainLabels().length,
+                data.testLabels().length, options.epochs, options.batch, options.optimizer, options.learningRate,
+                options.schedule, options.seed, Bandlimit.numThreads());
+        List<Row> rows = new ArrayList<>();
+        for (double rho : rates) {
+            Compression c = Compression.fixed(rho);
+            System.out.printf(Locale.ROOT, "== training at rho = %.2f ==%n", rho);
+            Path metrics = out.resolve(String.format(Locale.ROOT, "metrics-rho%.2f.jsonl", rho));
+            Files.deleteIfExists(metrics);
+            try (Trainer trainer = new Trainer(options.config(c, c), data.trainImages(), data.trainLabels(),
+                    data.testImages(), data.testLabels(), System.out)) {
+                List<Trainer.EpochReport> reports = trainer.train(metrics);
+                double[] accuracyAt = new double[rates.length];
+                for (int j = 0; j < rates.length; j++) {
+                    accuracyAt[j] = trainer.evaluateAt(Compression.fixed(rates[j])).accuracy();
+                }
+                double mean = reports.stream().mapToDouble(Trainer.EpochReport::seconds).average().orElse(0);
+                rows.add(new Row(rho, reports.getLast(), mean, accuracyAt));
+            }
+            System.out.println();
+        }
+        printTables(rows);
+        return 0;
+    }
+
+    private void printTables(List<Row> rows) {
+        long savedAtZero = rows.stream().filter(r -> r.rho() == 0).mapToLong(r -> r.last().savedSpectraBytes())
+                .findFirst().orElse(0);
+        StringBuilder header = new StringBuilder("| rho requested |");
+        StringBuilder rule = new StringBuilder("|---|");
+        for (String name : MnistCnn.convolutionNames()) {
+            header.append(' ').append(name).append(" achieved (box) |");
+            rule.append("---|");
+        }
+        header.append(" test acc | epoch s | saved spectra / step | vs rho=0 | GFLOP / step | conv share |");
+        rule.append("---|---|---|---|---|---|");
+        System.out.println(header);
+        System.out.println(rule);
+        for (Row r : rows) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "| %.2f |", r.rho()));
+            for (Trainer.LayerReport l : r.last().layers()) {
+                line.append(String.format(Locale.ROOT, " %.3f (%d,%d) |", l.trainRate(), l.trainBox().kh(), l.trainBox().kw()));
+            }
+            line.append(String.format(Locale.ROOT, " %.2f%% | %.1f | %s | %s | %.3f | %.0f%% |",
+                    100 * r.last().testAccuracy(), r.meanEpochSeconds(), bytes(r.last().savedSpectraBytes()),
+                    savedAtZero > 0 ? String.format(Locale.ROOT, "%.2fx", (double) r.last().savedSpectraBytes() / savedAtZero) : "-",
+                    r.last().gflopsPerStep(), 100 * r.last().convShare()));
+            System.out.println(line);
+        }
+        System.out.println();
+        System.out.println("Test accuracy when evaluating at a different rate (rows: trained at; columns: evaluated at):");
+        System.out.println();
+        StringBuilder h2 = new StringBuilder("| trained \\ evaluated |");
+        StringBuilder r2 = new StringBuilder("|---|");
+        for (double rho : rates) {
+            h2.append(String.format(Locale.ROOT, " %.2f |", rho));
+            r2.append("---|");
+        }
+        System.out.println(h2);
+        System.out.println(r2);
+        for (Row r : rows) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "| %.2f |", r.rho()));
+            for (double a : r.accuracyAt()) line.append(String.format(Locale.ROOT, " %.2f%% |", 100 * a));
+            System.out.println(line);
+        }
+    }
+
+    private static String bytes(long b) {
+        return String.format(Locale.ROOT, "%.2f MiB", b / 1048576.0);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.bandlimit.cli;
+
+import dev.bandlimit.Compression;
+import dev.bandlimit.cli.train.Checkpoint;
+import dev.bandlimit.cli.train.Data;
+import dev.bandlimit.cli.train.MnistCnn;
+import dev.bandlimit.cli.train.Trainer;
+import dev.bandlimit.cli.train.TrainingOptions;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Evaluates a trained checkpoint on the MNIST test set, at any compression. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluate a checkpoint on the MNIST test set; --rho/--energy may differ from training.")
+final class EvalCommand implements Callable<Integer> {
+
+    @Mixin
+    TrainingOptions options;
+
+    @Option(names = "--checkpoint", defaultValue = "runs/train/model.ckpt", description = "checkpoint (default ${DEFAULT-VALUE})")
+    Path checkpoint;
+
+    @Override
+    public Integer call() {
+        Data data = Data.load(options.dataDir, System.out);
+        Checkpoint.Loaded loaded = Checkpoint.load(checkpoint);
+        Compression eval = options.compression.rho == null && options.compression.energy == null
+                ? loaded.trainCompression() : options.compression.toCompression();
+        try (Trainer trainer = new Trainer(options.config(loaded.trainCompression(), eval), data.trainImages(),
+                data.trainLabels(), data.testImages(), data.testLabels(), System.out)) {
+            Checkpoint.restore(loaded, trainer.model());
+            Trainer.Evaluation result = trainer.evaluate();
+            System.out.printf(Locale.ROOT, "checkpoint %s (trained at %s), evaluated at %s: test accuracy %.2f%%%n",
+                    checkpoint, loaded.trainCompression(), eval, 100 * result.accuracy());
+            for (int i = 0; i < result.boxes().size(); i++) {
+                System.out.printf(Locale.ROOT, "  %s: box (%d, %d), achieved rate %.4f%n",
+                        MnistCnn.convolutionNames().get(i), result.boxes().get(i).kh(), result.boxes().get(i).kw(),
+                        result.rates().get(i));
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,67 @@
+package dev.bandlimit.cli;
+
+import dev.bandlimit.Compression;
+import dev.bandlimit.cli.train.Checkpoint;
+import dev.bandlimit.cli.train.Data;
+import dev.bandlimit.cli.train.MnistCnn;
+import dev.bandlimit.cli.train.Trainer;
+import dev.bandlimit.cli.train.TrainingOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Trains the MNIST CNN with band-limited convolutions; writes metrics and a checkpoint. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train the MNIST CNN with band-limited convolutions (--rho or --energy).")
+final class TrainCommand implements Callable<Integer> {
+
+    @Mixin
+    TrainingOptions options;
+
+    @Option(names = "--model", defaultValue = MnistCnn.NAME, description = "model (only ${DEFAULT-VALUE} for now)")
+    String model;
+
+    @ArgGroup(exclusive = true, heading = "Evaluation compression (default: as in training):%n")
+    EvalCompression eval;
+
+    @Option(names = "--out", defaultValue = "runs/train", description = "output folder: metrics.jsonl, model.ckpt (default ${DEFAULT-VALUE})")
+    Path out;
+
+    static final class EvalCompression {
+        @Option(names = "--eval-rho", description = "fixed rate for evaluation")
+        Double rho;
+
+        @Option(names = "--eval-energy", description = "energy fraction for evaluation")
+        Double energy;
+
+        Compression toCompression() {
+            return energy != null ? Compression.energy(energy) : Compression.fixed(rho);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!MnistCnn.NAME.equals(model)) throw new IllegalArgumentException("--model must be " + MnistCnn.NAME);
+        Compression train = options.compression.toCompression();
+        Compression evalCompression = eval == null ? train : eval.toCompression();
+        Files.createDirectories(out);
+        Path metrics = out.resolve("metrics.jsonl");
+        Files.deleteIfExists(metrics);
+        Data data = Data.load(options.dataDir, System.out);
+        System.out.printf(Locale.ROOT, "training %s: train %s, eval %s, %d epochs, batch %d, %s lr %s (%s), seed %d%n",
+                model, train, evalCompression, options.epochs, options.batch, options.optimizer, options.learningRate,
+                options.schedule, options.seed);
+        try (Trainer trainer = new Trainer(options.config(train, evalCompression), data.trainImages(),
+                data.trainLabels(), data.testImages(), data.testLabels(), System.out)) {
+            trainer.train(metrics);
+            Checkpoint.save(out.resolve("model.ckpt"), trainer.model(), train, options.seed);
+            System.out.println("wrote " + metrics + " and " + out.resolve("model.ckpt"));
+        }
+        return 0;
+    }
+}

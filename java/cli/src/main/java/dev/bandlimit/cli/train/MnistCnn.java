@@ -1,0 +1,66 @@
+package dev.bandlimit.cli.train;
+
+import dev.bandlimit.Compression;
+import dev.bandlimit.Padding;
+import dev.bandlimit.nn.BatchNorm2d;
+import dev.bandlimit.nn.Conv2d;
+import dev.bandlimit.nn.Flatten;
+import dev.bandlimit.nn.Linear;
+import dev.bandlimit.nn.MaxPool2d;
+import dev.bandlimit.nn.Module;
+import dev.bandlimit.nn.ReLU;
+import dev.bandlimit.nn.Sequential;
+import dev.bandlimit.nn.Tape;
+import dev.bandlimit.nn.Var;
+import java.util.List;
+
+/**
+ * The small MNIST CNN: two band-limited 5x5 convolution blocks (conv, batch norm, ReLU, 2x2 max
+ * pooling), then a linear layer: 1x28x28 -> 16x14x14 -> 32x7x7 -> 10 logits. Each convolution
+ * has its own compression for training and for evaluation.
+ */
+public final class MnistCnn implements AutoCloseable {
+    public static final String NAME = "mnist-cnn";
+
+    private final Conv2d conv1;
+    private final Conv2d conv2;
+    private final Sequential net;
+
+    public MnistCnn(Compression train, Compression eval, long seed) {
+        conv1 = new Conv2d(1, 16, 5, 5, Padding.symmetric(2), 1, true, train, eval, seed + 1);
+        conv2 = new Conv2d(16, 32, 5, 5, Padding.symmetric(2), 1, true, train, eval, seed + 2);
+        net = new Sequential(
+                conv1, new BatchNorm2d(16), new ReLU(), new MaxPool2d(2, 2),
+                conv2, new BatchNorm2d(32), new ReLU(), new MaxPool2d(2, 2),
+                new Flatten(), new Linear(32 * 7 * 7, 10, true, seed + 3));
+    }
+
+    public Var forward(Tape tape, Var images) {
+        return net.forward(tape, images);
+    }
+
+    /** The whole network (for parameters and state). */
+    public Module network() {
+        return net;
+    }
+
+    /** The band-limited layers, in order, with their names for reports. */
+    public List<Conv2d> convolutions() {
+        return List.of(conv1, conv2);
+    }
+
+    public static List<String> convolutionNames() {
+        return List.of("conv1", "conv2");
+    }
+
+    /** Sets the compression used when evaluating (it may differ from training). */
+    public void setEvalCompression(Compression eval) {
+        conv1.setEvalCompression(eval);
+        conv2.setEvalCompression(eval);
+    }
+
+    @Override
+    public void close() {
+        net.close();
+    }
+}

@@ -1,0 +1,334 @@
+package dev.bandlimit.cli.train;
+
+import dev.bandlimit.Box;
+import dev.bandlimit.Compression;
+import dev.bandlimit.Pass;
+import dev.bandlimit.Tensor;
+import dev.bandlimit.nn.Adam;
+import dev.bandlimit.nn.Conv2d;
+import dev.bandlimit.nn.Functional;
+import dev.bandlimit.nn.LearningRateSchedule;
+import dev.bandlimit.nn.OpTimers;
+import dev.bandlimit.nn.Optimizer;
+import dev.bandlimit.nn.Sgd;
+import dev.bandlimit.nn.Tape;
+import dev.bandlimit.nn.Var;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Trains and evaluates {@link MnistCnn} on in-memory images: seeded (bit-for-bit reproducible
+ * on one machine), one progress bar and one log line per epoch, metrics as JSON lines.
+ */
+public final class Trainer implements AutoCloseable {
+
+    /** What to train. {@code trainLimit <= 0} uses the whole training set. */
+    public record Config(Compression train, Compression eval, int epochs, int batch, double learningRate,
+            String optimizer, double momentum, double weightDecay, String schedule, long seed, int trainLimit,
+            boolean progress) {}
+
+    /** One convolution's box and achieved rate in training (last step) and in evaluation. */
+    public record LayerReport(String name, Box trainBox, double trainRate, Box evalBox, double evalRate) {}
+
+    /** One epoch's numbers. */
+    public record EpochReport(int epoch, double loss, double trainAccuracy, double testAccuracy, double seconds,
+            double imagesPerSecond, long savedSpectraBytes, double gflopsPerStep, double convShare,
+            List<LayerReport> layers) {}
+
+    /** An evaluation's accuracy and the boxes the convolutions used. */
+    public record Evaluation(double accuracy, List<Box> boxes, List<Double> rates) {}
+
+    private static final int PIXELS = 28 * 28;
+
+    private final Config config;
+    private final float[] trainImages, testImages;
+    private final int[] trainLabels, testLabels;
+    private final MnistCnn model;
+    private final Optimizer optimizer;
+    private final LearningRateSchedule schedule;
+    private final PrintStream log;
+    private long step;
+
+    /**
+     * @param images normalised training images [n][1][28][28]; labels alike; the test set likewise
+     */
+    public Trainer(Config config, float[] trainImages, int[] trainLabels, float[] testImages, int[] testLabels,
+            PrintStream log) {
+        this.config = config;
+        this.log = log;
+        int n = trainLabels.length;
+        if (config.trainLimit() > 0 && config.trainLimit() < n) {
+            // A seeded subset, so small runs see every class.
+            int[] order = permutation(n, new SplittableRandom(config.seed() ^ 0x5eed));
+            int k = config.trainLimit();
+            float[] images = new float[k * PIXELS];
+            int[] labels = new int[k];
+            for (int i = 0; i < k; i++) {
+                System.arraycopy(trainImages, order[i] * PIXELS, images, i * PIXELS, PIXELS);
+                labels[i] = trainLabels[order[i]];
+            }
+            trainImages = images;
+            trainLabels = labels;
+        }
+        this.trainImages = trainImages;
+        this.trainLabels = trainLabels;
+        this.testImages = testImages;
+        this.testLabels = testLabels;
+        this.model = new MnistCnn(config.train(), config.eval(), config.seed());
+        var params = model.network().parameters();
+        this.optimizer = switch (config.optimizer().toLowerCase(Locale.ROOT)) {
+            case "sgd" -> new Sgd(params, config.learningRate(), config.momentum(), config.weightDecay());
+            case "adam" -> new Adam(params, config.learningRate(), 0.9, 0.999, 1e-8, config.weightDecay());
+            default -> throw new IllegalArgumentException("optimizer must be sgd or adam, got " + config.optimizer());
+        };
+        long stepsPerEpoch = (this.trainLabels.length + config.batch() - 1) / config.batch();
+        long total = stepsPerEpoch * config.epochs();
+        this.schedule = switch (config.schedule().toLowerCase(Locale.ROOT)) {
+            case "constant" -> LearningRateSchedule.constant(config.learningRate());
+            case "cosine" -> LearningRateSchedule.cosine(config.learningRate(), total, 0.0);
+            case "step" -> LearningRateSchedule.step(config.learningRate(), Math.max(1, total / 3), 0.1);
+            default -> throw new IllegalArgumentException("schedule must be constant, cosine or step, got "
+                    + config.schedule());
+        };
+    }
+
+    public MnistCnn model() {
+        return model;
+    }
+
+    public int trainSize() {
+        return trainLabels.length;
+    }
+
+    /** Trains all epochs; appends one JSON line per epoch to {@code metrics} (may be null). */
+    public List<EpochReport> train(Path metrics) {
+        List<EpochReport> reports = new ArrayList<>();
+        SplittableRandom shuffle = new SplittableRandom(config.seed());
+        for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+            EpochReport r = trainEpoch(epoch, shuffle);
+            reports.add(r);
+            log.println(formatEpoch(r));
+            if (metrics != null) appendJson(metrics, toJson(r));
+        }
+        return reports;
+    }
+
+    private EpochReport trainEpoch(int epoch, SplittableRandom shuffle) {
+        int n = trainLabels.length, batch = config.batch();
+        int[] order = permutation(n, shuffle);
+        int steps = (n + batch - 1) / batch;
+        double lossSum = 0;
+        long correct = 0;
+        long stepNanos = 0;
+        long savedBytes = 0;
+        double gflops = 0;
+        OpTimers.reset();
+        float[] images = new float[batch * PIXELS];
+        int[] labels = new int[batch];
+        long t0 = System.nanoTime();
+        try (ProgressBar bar = progressBar(epoch, steps)) {
+            for (int s = 0; s < steps; s++) {
+                int from = s * batch, size = Math.min(batch, n - from);
+                for (int i = 0; i < size; i++) {
+                    System.arraycopy(trainImages, order[from + i] * PIXELS, images, i * PIXELS, PIXELS);
+                    labels[i] = trainLabels[order[from + i]];
+                }
+                int[] batchLabels = size == batch ? labels : java.util.Arrays.copyOf(labels, size);
+                long begin = System.nanoTime();
+                optimizer.setLearningRate(schedule.rate(step));
+                float loss;
+                int[] predicted;
+                try (Tape tape = new Tape(true)) {
+                    Tensor x = Tensor.allocate(tape.arena(), size, 1, 28, 28);
+                    MemorySegment.copy(images, 0, x.segment(), ValueLayout.JAVA_FLOAT, 0, size * PIXELS);
+                    Var logits = model.forward(tape, tape.input(x));
+                    Var lossVar = Functional.softmaxCrossEntropy(tape, logits, batchLabels);
+                    tape.backward(lossVar);
+                    loss = lossVar.item();
+                    predicted = Functional.argmax(logits);
+                }
+                optimizer.step();
+                optimizer.zeroGrad();
+                stepNanos += System.nanoTime() - begin;
+                step++;
+                lossSum += (double) loss * size;
+                for (int i = 0; i < size; i++) if (predicted[i] == batchLabels[i]) correct++;
+                if (s == 0) {
+                    savedBytes = savedSpectraBytes();
+                    gflops = gflopsPerStep();
+                }
+                if (bar != null) {
+                    double seconds = (System.nanoTime() - t0) * 1e-9;
+                    bar.step();
+                    bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f  %.0f img/s", loss,
+                            (from + size) / Math.max(seconds, 1e-9)));
+                }
+            }
+        }
+        double seconds = (System.nanoTime() - t0) * 1e-9;
+        Map<String, Long> timers = OpTimers.snapshotNanos();
+        long convNanos = timers.getOrDefault("conv.forward", 0L) + timers.getOrDefault("conv.backward", 0L);
+        double convShare = stepNanos > 0 ? (double) convNanos / stepNanos : 0;
+        Evaluation test = evaluate();
+        List<LayerReport> layers = new ArrayList<>();
+        List<Conv2d> convs = model.convolutions();
+        for (int i = 0; i < convs.size(); i++) {
+            // The training box/rate is the plan's fixed box or, in energy mode, the last step's.
+            layers.add(new LayerReport(MnistCnn.convolutionNames().get(i), lastTrainBoxes.get(i),
+                    lastTrainRates.get(i), test.boxes().get(i), test.rates().get(i)));
+        }
+        return new EpochReport(epoch, lossSum / n, (double) correct / n, test.accuracy(), seconds, n / seconds,
+                savedBytes, gflops, convShare, layers);
+    }
+
+    private final List<Box> lastTrainBoxes = new ArrayList<>();
+    private final List<Double> lastTrainRates = new ArrayList<>();
+
+    /** Saved-spectra bytes of one training step (all convolutions); records the training boxes. */
+    private long savedSpectraBytes() {
+        long bytes = 0;
+        lastTrainBoxes.clear();
+        lastTrainRates.clear();
+        for (Conv2d c : model.convolutions()) {
+            bytes += c.lastSavedSpectraBytes();
+            lastTrainBoxes.add(c.lastBox());
+            lastTrainRates.add(c.lastAchievedRate());
+        }
+        return bytes;
+    }
+
+    /** Executed GFLOPs of one training step's convolutions (the first layer has no input gradient). */
+    private double gflopsPerStep() {
+        double flops = 0;
+        List<Conv2d> convs = model.convolutions();
+        for (int i = 0; i < convs.size(); i++) {
+            Conv2d c = convs.get(i);
+            flops += c.lastFlops(Pass.FORWARD).executed() + c.lastFlops(Pass.BACKWARD_WEIGHTS).executed();
+            if (i > 0) flops += c.lastFlops(Pass.BACKWARD_DATA).executed();
+        }
+        return flops * 1e-9;
+    }
+
+    /** Test accuracy at the model's current evaluation compression. */
+    public Evaluation evaluate() {
+        int n = testLabels.length, batch = config.batch();
+        long correct = 0;
+        List<Box> boxes = new ArrayList<>();
+        List<Double> rates = new ArrayList<>();
+        for (int from = 0; from < n; from += batch) {
+            int size = Math.min(batch, n - from);
+            try (Tape tape = new Tape(false)) {
+                Tensor x = Tensor.allocate(tape.arena(), size, 1, 28, 28);
+                MemorySegment.copy(testImages, from * PIXELS, x.segment(), ValueLayout.JAVA_FLOAT, 0, size * PIXELS);
+                int[] predicted = Functional.argmax(model.forward(tape, tape.input(x)));
+                for (int i = 0; i < size; i++) if (predicted[i] == testLabels[from + i]) correct++;
+            }
+            if (from == 0) {
+                for (Conv2d c : model.convolutions()) {
+                    boxes.add(c.lastBox());
+                    rates.add(c.lastAchievedRate());
+                }
+            }
+        }
+        return new Evaluation((double) correct / n, boxes, rates);
+    }
+
+    /** Test accuracy with the convolutions evaluated at {@code eval}, then restores the configured one. */
+    public Evaluation evaluateAt(Compression eval) {
+        model.setEvalCompression(eval);
+        try {
+            return evaluate();
+        } finally {
+            model.setEvalCompression(config.eval());
+        }
+    }
+
+    private ProgressBar progressBar(int epoch, int steps) {
+        if (!config.progress()) return null;
+        return new ProgressBarBuilder()
+                .setTaskName(String.format(Locale.ROOT, "epoch %d/%d", epoch, config.epochs()))
+                .setInitialMax(steps)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(200)
+                .setConsumer(new ConsoleProgressBarConsumer(System.err))
+                .continuousUpdate()
+                .build();
+    }
+
+    static String formatEpoch(EpochReport r) {
+        return String.format(Locale.ROOT,
+                "epoch %d: loss %.4f  train acc %.2f%%  test acc %.2f%%  %.1f s (%.0f img/s)  saved spectra %s/step"
+                        + "  %.3f GFLOP/step  conv %.0f%% of step time",
+                r.epoch(), r.loss(), 100 * r.trainAccuracy(), 100 * r.testAccuracy(), r.seconds(),
+                r.imagesPerSecond(), bytes(r.savedSpectraBytes()), r.gflopsPerStep(), 100 * r.convShare());
+    }
+
+    static String bytes(long b) {
+        if (b >= 1 << 20) return String.format(Locale.ROOT, "%.2f MiB", b / 1048576.0);
+        if (b >= 1 << 10) return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
+        return b + " B";
+    }
+
+    static String toJson(EpochReport r) {
+        StringBuilder layers = new StringBuilder("[");
+        for (LayerReport l : r.layers()) {
+            if (layers.length() > 1) layers.append(',');
+            layers.append(String.format(Locale.ROOT,
+                    "{\"name\":\"%s\",\"train_box\":[%d,%d],\"train_rate\":%.6f,\"eval_box\":[%d,%d],\"eval_rate\":%.6f}",
+                    l.name(), l.trainBox().kh(), l.trainBox().kw(), l.trainRate(), l.evalBox().kh(), l.evalBox().kw(),
+                    l.evalRate()));
+        }
+        layers.append(']');
+        return String.format(Locale.ROOT,
+                "{\"epoch\":%d,\"loss\":%.6f,\"train_accuracy\":%.6f,\"test_accuracy\":%.6f,\"seconds\":%.3f,"
+                        + "\"images_per_second\":%.1f,\"saved_spectra_bytes\":%d,\"gflops_per_step\":%.6f,"
+                        + "\"conv_share\":%.4f,\"layers\":%s}",
+                r.epoch(), r.loss(), r.trainAccuracy(), r.testAccuracy(), r.seconds(), r.imagesPerSecond(),
+                r.savedSpectraBytes(), r.gflopsPerStep(), r.convShare(), layers);
+    }
+
+    static void appendJson(Path file, String line) {
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND)) {
+            w.write(line);
+            w.write('\n');
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    static int[] permutation(int n, SplittableRandom random) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
+    }
+
+    @Override
+    public void close() {
+        optimizer.close();
+        model.close();
+    }
+}
