@@ -20,11 +20,39 @@
 #include <cmath>
 #include <cstring>
 
+#include "cgemm.h"
 #include "fft.h"
 #include "plan.h"
+#include "stage_timers.h"
 
 namespace bl {
+
+#ifdef BL_STAGE_TIMERS
+StageTimes& stage_times() {
+    static StageTimes t;
+    return t;
+}
+#endif
+
 namespace {
+
+#ifdef BL_STAGE_TIMERS
+// Adds the wall time of its scope to one stage accumulator.
+class StageScope {
+public:
+    explicit StageScope(double* acc) : acc_(acc), t0_(omp_get_wtime()) {}
+    ~StageScope() { *acc_ += omp_get_wtime() - t0_; }
+    StageScope(const StageScope&) = delete;
+    StageScope& operator=(const StageScope&) = delete;
+
+private:
+    double* acc_;
+    double t0_;
+};
+#define BL_STAGE(field) StageScope stage_scope_(&stage_times().field)
+#else
+#define BL_STAGE(field) ((void)0)
+#endif
 
 constexpr int64_t kAlignFloats = 16;  // 64-byte alignment of every workspace region
 
@@ -44,12 +72,7 @@ int64_t spectrum_floats(int64_t kept, int64_t items) { return 2 * kept * items; 
 
 // Operand of the per-frequency product: element (i, p) is at i * row + p * col of the
 // coefficient's block, conjugated when conj is set.
-struct Operand {
-    const float* re;
-    const float* im;
-    int64_t row, col;
-    bool conj;
-};
+using Operand = CgemmOperand;
 
 // Where a real plane sits on the LH x LW grid: source row i -> grid row r0 + i * rs,
 // source column j -> grid column c0 + j * cs.
@@ -109,7 +132,7 @@ public:
 
 private:
     static int64_t gemm_scratch_floats(int64_t m, int64_t n, int64_t p) {
-        return align_up(3 * m * p) + align_up(3 * p * n) + align_up(3 * n);
+        return align_up(cgemm_scratch_floats(m, n, p));
     }
     float* base(void* workspace) const {
         auto p = reinterpret_cast<uintptr_t>(workspace);
@@ -128,8 +151,6 @@ private:
                      const float* bias, int64_t bias_period, float* dst, float* ws) const;
     void product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
                      Spectrum out, int64_t a_block, int64_t b_block, float* ws) const;
-    static void gauss_product(int64_t m, int64_t n, int64_t p, const Operand& A, const Operand& B,
-                              float* c_re, float* c_im, float* scratch);
 
     Geometry g_;
     bl_spectra_mode mode_;
@@ -223,6 +244,7 @@ void CpuBackend::transform_all(const float* src, int64_t planes, const Placement
 void CpuBackend::inverse_all(Spectrum in, int64_t planes, const Box& b, const Placement& at,
                              const float* bias, int64_t bias_period, float* dst, float* ws) const {
     // 1 / (LH LW): the transforms are unnormalised.
+    BL_STAGE(inverse);
     const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
     const int64_t plane = at.rows * at.cols;
 #pragma omp parallel for schedule(static) num_threads(threads())
@@ -231,59 +253,13 @@ void CpuBackend::inverse_all(Spectrum in, int64_t planes, const Box& b, const Pl
                       thread_scratch(ws, omp_get_thread_num()));
 }
 
-void CpuBackend::gauss_product(int64_t m, int64_t n, int64_t p, const Operand& A, const Operand& B,
-                               float* c_re, float* c_im, float* scratch) {
-    // (a + bi)(c + di) with three real products: k1 = c (a + b), k2 = a (d - c),
-    // k3 = b (c + d); real = k1 - k3, imaginary = k1 + k2 (ALGORITHM.md section 4.3).
-    // Operands are packed row-major so the inner loop runs over contiguous output columns.
-    float* a_re = scratch;
-    float* a_im = a_re + m * p;
-    float* a_sum = a_im + m * p;
-    float* b_re = scratch + align_up(3 * m * p);
-    float* b_dm = b_re + p * n;  // d - c
-    float* b_dp = b_dm + p * n;  // c + d
-    float* acc = scratch + align_up(3 * m * p) + align_up(3 * p * n);
-    const float a_sign = A.conj ? -1.0f : 1.0f, b_sign = B.conj ? -1.0f : 1.0f;
-    for (int64_t i = 0; i < m; ++i)
-        for (int64_t q = 0; q < p; ++q) {
-            const float re = A.re[i * A.row + q * A.col], im = a_sign * A.im[i * A.row + q * A.col];
-            a_re[i * p + q] = re;
-            a_im[i * p + q] = im;
-            a_sum[i * p + q] = re + im;
-        }
-    for (int64_t q = 0; q < p; ++q)
-        for (int64_t j = 0; j < n; ++j) {
-            const float re = B.re[q * B.row + j * B.col], im = b_sign * B.im[q * B.row + j * B.col];
-            b_re[q * n + j] = re;
-            b_dm[q * n + j] = im - re;
-            b_dp[q * n + j] = re + im;
-        }
-    float* k1 = acc;
-    float* k2 = acc + n;
-    float* k3 = acc + 2 * n;
-    for (int64_t i = 0; i < m; ++i) {
-        std::fill(acc, acc + 3 * n, 0.0f);
-        for (int64_t q = 0; q < p; ++q) {
-            const float s = a_sum[i * p + q], r = a_re[i * p + q], t = a_im[i * p + q];
-            const float* br = b_re + q * n;
-            const float* bm = b_dm + q * n;
-            const float* bp = b_dp + q * n;
-            for (int64_t j = 0; j < n; ++j) {
-                k1[j] += s * br[j];
-                k2[j] += r * bm[j];
-                k3[j] += t * bp[j];
-            }
-        }
-        for (int64_t j = 0; j < n; ++j) {
-            c_re[i * n + j] = k1[j] - k3[j];
-            c_im[i * n + j] = k1[j] + k2[j];
-        }
-    }
-}
-
 void CpuBackend::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
                              Spectrum out, int64_t a_block, int64_t b_block, float* ws) const {
-    // One complex (m x p)(p x n) product per kept frequency; the reduction over p is fused.
+    // One complex (m x p)(p x n) product per kept frequency (3-mult form, cgemm.h); the
+    // reduction over p is fused. Threads split the frequencies, never a reduction, so the bits
+    // do not depend on the thread count. The CPU path is read once per call.
+    BL_STAGE(product);
+    const CgemmFn gemm = cgemm_for_path(cpu_path_current());
 #pragma omp parallel for schedule(static) num_threads(threads())
     for (int64_t k = 0; k < kept; ++k) {
         Operand ak = a, bk = b;
@@ -292,7 +268,7 @@ void CpuBackend::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Oper
         bk.re += k * b_block;
         bk.im += k * b_block;
         float* scratch = thread_scratch(ws, omp_get_thread_num()) + t_gemm_;
-        gauss_product(m, n, p, ak, bk, out.re + k * out.items, out.im + k * out.items, scratch);
+        gemm(m, n, p, ak, bk, out.re + k * out.items, out.im + k * out.items, scratch);
     }
 }
 
@@ -315,7 +291,11 @@ void CpuBackend::forward(const ForwardArgs& a) const {
         const int64_t kc = full.kw + 1, rows = kept_rows(g.LH, full);
         const int64_t items = n * g.C;
         Spectrum Xf = spectrum_at(ws + off_x_, kept_count(g, full), items);
-        transform_all(a.x, items, x_at, full, Xf, ws);
+        {
+            BL_STAGE(transform_x);
+            transform_all(a.x, items, x_at, full, Xf, ws);
+        }
+        BL_STAGE(energy);
         double* energy = reinterpret_cast<double*>(ws + off_energy_);
         double* prefix = reinterpret_cast<double*>(ws + off_prefix_);
         const bool even_w = g.LW % 2 == 0;
@@ -346,6 +326,7 @@ void CpuBackend::forward(const ForwardArgs& a) const {
         }
     } else {
         X = spectrum_at(saved_floats ? saved_floats : ws + off_x_, kept_count(g, b), n * g.C);
+        BL_STAGE(transform_x);
         transform_all(a.x, n * g.C, x_at, b, X, ws);
     }
     const int64_t kept = kept_count(g, b);
@@ -353,7 +334,10 @@ void CpuBackend::forward(const ForwardArgs& a) const {
                         ? saved_floats + spectrum_floats(kept, n * g.C)
                         : ws + off_w_;
     Spectrum Wk = spectrum_at(w_base, kept, g.F * g.C);
-    transform_all(a.w, g.F * g.C, w_at, b, Wk, ws);
+    {
+        BL_STAGE(transform_w);
+        transform_all(a.w, g.F * g.C, w_at, b, Wk, ws);
+    }
 
     // Y^[n][f] = sum_c X^[n][c] conj(W^[f][c])
     Spectrum Y = spectrum_at(ws + off_y_, kept, n * g.F);
@@ -389,7 +373,10 @@ void CpuBackend::backward(const BackwardArgs& a) const {
     Spectrum X = spectrum_at(const_cast<float*>(saved_floats), kept, n * g.C);
     // dy is zero-extended from the strided output grid onto LH x LW (stride: scattered every s).
     Spectrum dY = spectrum_at(ws + off_y_, kept, n * g.F);
-    transform_all(a.dy, n * g.F, dy_at, b, dY, ws);
+    {
+        BL_STAGE(transform_dy);
+        transform_all(a.dy, n * g.F, dy_at, b, dY, ws);
+    }
 
     if (a.dx) {
         Spectrum Wk{};
@@ -398,6 +385,7 @@ void CpuBackend::backward(const BackwardArgs& a) const {
                              g.F * g.C);
         } else {
             Wk = spectrum_at(ws + off_w_, kept, g.F * g.C);
+            BL_STAGE(transform_w);
             transform_all(a.w, g.F * g.C, Placement{g.KH, g.KW, 0, 1, 0, 1}, b, Wk, ws);
         }
         // dX^[n][c] = sum_f dY^[n][f] W^[f][c]
