@@ -13,6 +13,8 @@
 #define BLV_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define BLV_ADD(a, b) _mm256_add_ps(a, b)
 #define BLV_SUB(a, b) _mm256_sub_ps(a, b)
+#define BLV_MUL(a, b) _mm256_mul_ps(a, b)
+#define BLV_SET1(x) _mm256_set1_ps(x)
 #define BLV_STORE(p, v) _mm256_storeu_ps(p, v)
 // 4 x 8 tile: 12 accumulators + 3 B vectors of the 16 ymm registers (+ 1 for broadcasts);
 // the narrow tile is the same shape.

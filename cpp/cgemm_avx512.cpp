@@ -13,6 +13,8 @@
 #define BLV_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define BLV_ADD(a, b) _mm512_add_ps(a, b)
 #define BLV_SUB(a, b) _mm512_sub_ps(a, b)
+#define BLV_MUL(a, b) _mm512_mul_ps(a, b)
+#define BLV_SET1(x) _mm512_set1_ps(x)
 #define BLV_STORE(p, v) _mm512_storeu_ps(p, v)
 // 4 x 32 tile: 24 accumulators + 6 B vectors of the 32 zmm registers; narrow: 8 x 16 (24 + 3).
 #define BLK_MR_WIDE 4

@@ -12,6 +12,11 @@
 // Columns live in a column-major grid (LH contiguous complex values per kept column) so the
 // column FFT runs in place.
 //
+// Layouts: the item order of each spectrum is chosen so that the right-hand operand of every
+// product is contiguous along its output columns (the SIMD kernels then pack it with vector
+// loads): X^ is [n][c], W^ is [c][f] (transposed planes), dY^ is [f][n], and the products are
+// Y^ (n x f) = X^ conj(W^), dX^T (c x n) = W^ dY^ (stored [c][n]), dW^ (f x c) = conj(dY^) X^.
+//
 // Threads: every parallel loop gives each output element to exactly one thread and reduces
 // in a fixed order, so results are bitwise identical for any thread count.
 #include <omp.h>
@@ -116,7 +121,7 @@ public:
         t_fft_ = t_half_ + align_up(2 * g.half_w);
         t_gemm_ = t_fft_ + align_up(std::max(row_fft_.scratch_floats(), col_fft_.scratch_floats()));
         int64_t gemm = 0;
-        const int64_t dims[3][3] = {{g.N, g.F, g.C}, {g.N, g.C, g.F}, {g.F, g.C, g.N}};
+        const int64_t dims[3][3] = {{g.N, g.F, g.C}, {g.C, g.N, g.F}, {g.F, g.C, g.N}};
         for (const auto& d : dims) gemm = std::max(gemm, gemm_scratch_floats(d[0], d[1], d[2]));
         thread_floats_ = align_up(t_gemm_ + gemm);
         off_threads_ = off;
@@ -145,10 +150,13 @@ private:
                          int64_t item, float* scratch) const;
     void inverse_plane(Spectrum in, int64_t item, const Box& b, const Placement& at, float scale,
                        float bias, float* dst, float* scratch) const;
+    // tr = 0: plane j is item j. tr > 0: the planes form a [planes / tr][tr] grid stored
+    // transposed, plane a * tr + b is item b * (planes / tr) + a (see "Layouts" above).
     void transform_all(const float* src, int64_t planes, const Placement& at, const Box& b,
-                       Spectrum out, float* ws) const;
+                       Spectrum out, float* ws, int64_t tr = 0) const;
     void inverse_all(Spectrum in, int64_t planes, const Box& b, const Placement& at,
-                     const float* bias, int64_t bias_period, float* dst, float* ws) const;
+                     const float* bias, int64_t bias_period, float* dst, float* ws,
+                     int64_t tr = 0) const;
     void product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
                      Spectrum out, int64_t a_block, int64_t b_block, float* ws) const;
 
@@ -233,23 +241,29 @@ void CpuBackend::inverse_plane(Spectrum in, int64_t item, const Box& b, const Pl
     }
 }
 
+int64_t item_of(int64_t j, int64_t planes, int64_t tr) {
+    return tr > 0 ? (j % tr) * (planes / tr) + j / tr : j;
+}
+
 void CpuBackend::transform_all(const float* src, int64_t planes, const Placement& at, const Box& b,
-                               Spectrum out, float* ws) const {
+                               Spectrum out, float* ws, int64_t tr) const {
     const int64_t plane = at.rows * at.cols;
 #pragma omp parallel for schedule(static) num_threads(threads())
     for (int64_t j = 0; j < planes; ++j)
-        transform_plane(src + j * plane, at, b, out, j, thread_scratch(ws, omp_get_thread_num()));
+        transform_plane(src + j * plane, at, b, out, item_of(j, planes, tr),
+                        thread_scratch(ws, omp_get_thread_num()));
 }
 
 void CpuBackend::inverse_all(Spectrum in, int64_t planes, const Box& b, const Placement& at,
-                             const float* bias, int64_t bias_period, float* dst, float* ws) const {
+                             const float* bias, int64_t bias_period, float* dst, float* ws,
+                             int64_t tr) const {
     // 1 / (LH LW): the transforms are unnormalised.
     BL_STAGE(inverse);
     const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
     const int64_t plane = at.rows * at.cols;
 #pragma omp parallel for schedule(static) num_threads(threads())
     for (int64_t j = 0; j < planes; ++j)
-        inverse_plane(in, j, b, at, scale, bias ? bias[j % bias_period] : 0.0f, dst + j * plane,
+        inverse_plane(in, item_of(j, planes, tr), b, at, scale, bias ? bias[j % bias_period] : 0.0f, dst + j * plane,
                       thread_scratch(ws, omp_get_thread_num()));
 }
 
@@ -336,13 +350,13 @@ void CpuBackend::forward(const ForwardArgs& a) const {
     Spectrum Wk = spectrum_at(w_base, kept, g.F * g.C);
     {
         BL_STAGE(transform_w);
-        transform_all(a.w, g.F * g.C, w_at, b, Wk, ws);
+        transform_all(a.w, g.F * g.C, w_at, b, Wk, ws, /*tr=*/g.C);  // W^ stored [c][f]
     }
 
-    // Y^[n][f] = sum_c X^[n][c] conj(W^[f][c])
+    // Y^[n][f] = sum_c X^[n][c] conj(W^[c][f])
     Spectrum Y = spectrum_at(ws + off_y_, kept, n * g.F);
     product_all(kept, n, g.F, g.C, Operand{X.re, X.im, g.C, 1, false},
-                Operand{Wk.re, Wk.im, 1, g.C, true}, Y, n * g.C, g.F * g.C, ws);
+                Operand{Wk.re, Wk.im, g.F, 1, true}, Y, n * g.C, g.F * g.C, ws);
     inverse_all(Y, n * g.F, b, y_at, a.bias, g.F, a.y, ws);
     *a.box_used = b;
 }
@@ -375,7 +389,7 @@ void CpuBackend::backward(const BackwardArgs& a) const {
     Spectrum dY = spectrum_at(ws + off_y_, kept, n * g.F);
     {
         BL_STAGE(transform_dy);
-        transform_all(a.dy, n * g.F, dy_at, b, dY, ws);
+        transform_all(a.dy, n * g.F, dy_at, b, dY, ws, /*tr=*/g.F);  // dY^ stored [f][n]
     }
 
     if (a.dx) {
@@ -386,19 +400,19 @@ void CpuBackend::backward(const BackwardArgs& a) const {
         } else {
             Wk = spectrum_at(ws + off_w_, kept, g.F * g.C);
             BL_STAGE(transform_w);
-            transform_all(a.w, g.F * g.C, Placement{g.KH, g.KW, 0, 1, 0, 1}, b, Wk, ws);
+            transform_all(a.w, g.F * g.C, Placement{g.KH, g.KW, 0, 1, 0, 1}, b, Wk, ws, /*tr=*/g.C);
         }
-        // dX^[n][c] = sum_f dY^[n][f] W^[f][c]
+        // dX^T[c][n] = sum_f W^[c][f] dY^[f][n]  (dX^ stored [c][n])
         Spectrum dX = spectrum_at(ws + off_out_, kept, n * g.C);
-        product_all(kept, n, g.C, g.F, Operand{dY.re, dY.im, g.F, 1, false},
-                    Operand{Wk.re, Wk.im, g.C, 1, false}, dX, n * g.F, g.F * g.C, ws);
+        product_all(kept, g.C, n, g.F, Operand{Wk.re, Wk.im, g.F, 1, false},
+                    Operand{dY.re, dY.im, n, 1, false}, dX, g.F * g.C, n * g.F, ws);
         inverse_all(dX, n * g.C, b, Placement{g.H, g.W, g.pad_top, 1, g.pad_left, 1}, nullptr, 1,
-                    a.dx, ws);
+                    a.dx, ws, /*tr=*/g.C);
     }
     if (a.dw) {
-        // dW^[f][c] = sum_n conj(dY^[n][f]) X^[n][c]
+        // dW^[f][c] = sum_n conj(dY^[f][n]) X^[n][c]
         Spectrum dW = spectrum_at(ws + off_out_, kept, g.F * g.C);
-        product_all(kept, g.F, g.C, n, Operand{dY.re, dY.im, 1, g.F, true},
+        product_all(kept, g.F, g.C, n, Operand{dY.re, dY.im, n, 1, true},
                     Operand{X.re, X.im, g.C, 1, false}, dW, n * g.F, n * g.C, ws);
         inverse_all(dW, g.F * g.C, b, Placement{g.KH, g.KW, 0, 1, 0, 1}, nullptr, 1, a.dw, ws);
     }

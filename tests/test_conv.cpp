@@ -1124,9 +1124,9 @@ BL_TEST("paths: products wider than a SIMD tile, ragged edges, rho 0 and 0.5 vs 
     for_each_cpu_path(path_body_wide);
 }
 static void path_body_wide() {
-    Geom g2;  // forward m = N = 5, n = F = 45, p = C = 37; backward weights m = 45, n = 37, p = 5
+    Geom g2;  // forward m = N = 5, n = F = 45, p = C = 70; backward weights m = 45, n = 70, p = 5
     g2.N = 5;
-    g2.C = 37;
+    g2.C = 70;  // > 64: the AVX-512 wide tile parks partial sums between reduction blocks
     g2.H = 7;
     g2.W = 6;
     g2.F = 45;
@@ -1140,9 +1140,17 @@ static void path_body_wide() {
     g1.KW = 7;
     g1.pl = 3;
     g1.pr = 3;
+    Geom g3;  // forward p = C = 260 > 256: the AVX2 tile's reduction block boundary too
+    g3.N = 2;
+    g3.C = 260;
+    g3.H = 5;
+    g3.W = 4;
+    g3.F = 20;
+    g3.KH = g3.KW = 3;
+    g3.pt = g3.pb = g3.pl = g3.pr = 1;
     Worst worst;
-    for (int which = 0; which < 2; ++which) {
-        const Geom& g = which == 0 ? g2 : g1;
+    for (int which = 0; which < 3; ++which) {
+        const Geom& g = which == 0 ? g2 : which == 1 ? g1 : g3;
         const bool one_d = which == 1;
         Data d(g, g.N, 9100 + which);
         for (double rho : {0.0, 0.5}) {
