@@ -222,7 +222,9 @@ FlopCount count_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b,
         break;
     case BL_PASS_BACKWARD_DATA:
         fc.nominal = (N * F + N * C) * fft2 + 8.0 * K * N * C * F;
-        fc.executed = N * F * dy_fwd + K * executed_gauss_product_flops(n, g.C, g.F) +
+        // The CPU backend computes dX^ transposed, (C x N) = W^ (C x F) dY^ (F x N), so that the
+        // right-hand operand is contiguous along the output columns: m = C, n = N, p = F.
+        fc.executed = N * F * dy_fwd + K * executed_gauss_product_flops(g.C, n, g.F) +
                       N * C * executed_inverse_transform_flops(g, g.H, kc);
         if (mode == BL_SPECTRA_INPUT_ONLY) fc.executed += F * C * w_fwd;
         break;
