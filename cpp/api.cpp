@@ -12,6 +12,7 @@
 #include <string>
 
 #include "bandlimit.h"
+#include "cgemm.h"
 #include "geometry.h"
 #include "plan.h"
 
@@ -435,17 +436,22 @@ bl_status bl_get_num_threads(int32_t* out_num_threads) {
 
 bl_status bl_get_cpu_path(int32_t* out_path) {
     if (!out_path) return fail_null("out_path");
-    *out_path = BL_CPU_PATH_PORTABLE;
+    *out_path = cpu_path_current();
     return BL_OK;
 }
 
 bl_status bl_set_cpu_path(int32_t path) {
     switch (path) {
-    case BL_CPU_PATH_AUTO:
-    case BL_CPU_PATH_PORTABLE: return BL_OK;
+    case BL_CPU_PATH_AUTO: cpu_path_set(cpu_path_best()); return BL_OK;
+    case BL_CPU_PATH_PORTABLE:
     case BL_CPU_PATH_AVX2:
     case BL_CPU_PATH_AVX512:
-        return fail(BL_ERR_UNSUPPORTED, "path: only the portable CPU path is built in this version");
+        if (!cpu_path_supported(path))
+            return fail(BL_ERR_UNSUPPORTED, std::string("path: ") +
+                                                (path == BL_CPU_PATH_AVX2 ? "AVX2 + FMA" : "AVX-512 (F, DQ, VL) + FMA") +
+                                                " is not supported by this machine or build");
+        cpu_path_set(path);
+        return BL_OK;
     default:
         return fail(BL_ERR_INVALID_ARGUMENT, "path must be a bl_cpu_path, got " + std::to_string(path));
     }

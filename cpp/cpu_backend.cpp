@@ -12,6 +12,11 @@
 // Columns live in a column-major grid (LH contiguous complex values per kept column) so the
 // column FFT runs in place.
 //
+// Layouts: the item order of each spectrum is chosen so that the right-hand operand of every
+// product is contiguous along its output columns (the SIMD kernels then pack it with vector
+// loads): X^ is [n][c], W^ is [c][f] (transposed planes), dY^ is [f][n], and the products are
+// Y^ (n x f) = X^ conj(W^), dX^T (c x n) = W^ dY^ (stored [c][n]), dW^ (f x c) = conj(dY^) X^.
+//
 // Threads: every parallel loop gives each output element to exactly one thread and reduces
 // in a fixed order, so results are bitwise identical for any thread count.
 #include <omp.h>
@@ -20,11 +25,39 @@
 #include <cmath>
 #include <cstring>
 
+#include "cgemm.h"
 #include "fft.h"
 #include "plan.h"
+#include "stage_timers.h"
 
 namespace bl {
+
+#ifdef BL_STAGE_TIMERS
+StageTimes& stage_times() {
+    static StageTimes t;
+    return t;
+}
+#endif
+
 namespace {
+
+#ifdef BL_STAGE_TIMERS
+// Adds the wall time of its scope to one stage accumulator.
+class StageScope {
+public:
+    explicit StageScope(double* acc) : acc_(acc), t0_(omp_get_wtime()) {}
+    ~StageScope() { *acc_ += omp_get_wtime() - t0_; }
+    StageScope(const StageScope&) = delete;
+    StageScope& operator=(const StageScope&) = delete;
+
+private:
+    double* acc_;
+    double t0_;
+};
+#define BL_STAGE(field) StageScope stage_scope_(&stage_times().field)
+#else
+#define BL_STAGE(field) ((void)0)
+#endif
 
 constexpr int64_t kAlignFloats = 16;  // 64-byte alignment of every workspace region
 
@@ -44,12 +77,7 @@ int64_t spectrum_floats(int64_t kept, int64_t items) { return 2 * kept * items; 
 
 // Operand of the per-frequency product: element (i, p) is at i * row + p * col of the
 // coefficient's block, conjugated when conj is set.
-struct Operand {
-    const float* re;
-    const float* im;
-    int64_t row, col;
-    bool conj;
-};
+using Operand = CgemmOperand;
 
 // Where a real plane sits on the LH x LW grid: source row i -> grid row r0 + i * rs,
 // source column j -> grid column c0 + j * cs.
@@ -93,7 +121,7 @@ public:
         t_fft_ = t_half_ + align_up(2 * g.half_w);
         t_gemm_ = t_fft_ + align_up(std::max(row_fft_.scratch_floats(), col_fft_.scratch_floats()));
         int64_t gemm = 0;
-        const int64_t dims[3][3] = {{g.N, g.F, g.C}, {g.N, g.C, g.F}, {g.F, g.C, g.N}};
+        const int64_t dims[3][3] = {{g.N, g.F, g.C}, {g.C, g.N, g.F}, {g.F, g.C, g.N}};
         for (const auto& d : dims) gemm = std::max(gemm, gemm_scratch_floats(d[0], d[1], d[2]));
         thread_floats_ = align_up(t_gemm_ + gemm);
         off_threads_ = off;
@@ -109,7 +137,7 @@ public:
 
 private:
     static int64_t gemm_scratch_floats(int64_t m, int64_t n, int64_t p) {
-        return align_up(3 * m * p) + align_up(3 * p * n) + align_up(3 * n);
+        return align_up(cgemm_scratch_floats(m, n, p));
     }
     float* base(void* workspace) const {
         auto p = reinterpret_cast<uintptr_t>(workspace);
@@ -122,14 +150,15 @@ private:
                          int64_t item, float* scratch) const;
     void inverse_plane(Spectrum in, int64_t item, const Box& b, const Placement& at, float scale,
                        float bias, float* dst, float* scratch) const;
+    // tr = 0: plane j is item j. tr > 0: the planes form a [planes / tr][tr] grid stored
+    // transposed, plane a * tr + b is item b * (planes / tr) + a (see "Layouts" above).
     void transform_all(const float* src, int64_t planes, const Placement& at, const Box& b,
-                       Spectrum out, float* ws) const;
+                       Spectrum out, float* ws, int64_t tr = 0) const;
     void inverse_all(Spectrum in, int64_t planes, const Box& b, const Placement& at,
-                     const float* bias, int64_t bias_period, float* dst, float* ws) const;
+                     const float* bias, int64_t bias_period, float* dst, float* ws,
+                     int64_t tr = 0) const;
     void product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
                      Spectrum out, int64_t a_block, int64_t b_block, float* ws) const;
-    static void gauss_product(int64_t m, int64_t n, int64_t p, const Operand& A, const Operand& B,
-                              float* c_re, float* c_im, float* scratch);
 
     Geometry g_;
     bl_spectra_mode mode_;
@@ -212,78 +241,39 @@ void CpuBackend::inverse_plane(Spectrum in, int64_t item, const Box& b, const Pl
     }
 }
 
+int64_t item_of(int64_t j, int64_t planes, int64_t tr) {
+    return tr > 0 ? (j % tr) * (planes / tr) + j / tr : j;
+}
+
 void CpuBackend::transform_all(const float* src, int64_t planes, const Placement& at, const Box& b,
-                               Spectrum out, float* ws) const {
+                               Spectrum out, float* ws, int64_t tr) const {
     const int64_t plane = at.rows * at.cols;
 #pragma omp parallel for schedule(static) num_threads(threads())
     for (int64_t j = 0; j < planes; ++j)
-        transform_plane(src + j * plane, at, b, out, j, thread_scratch(ws, omp_get_thread_num()));
+        transform_plane(src + j * plane, at, b, out, item_of(j, planes, tr),
+                        thread_scratch(ws, omp_get_thread_num()));
 }
 
 void CpuBackend::inverse_all(Spectrum in, int64_t planes, const Box& b, const Placement& at,
-                             const float* bias, int64_t bias_period, float* dst, float* ws) const {
+                             const float* bias, int64_t bias_period, float* dst, float* ws,
+                             int64_t tr) const {
     // 1 / (LH LW): the transforms are unnormalised.
+    BL_STAGE(inverse);
     const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
     const int64_t plane = at.rows * at.cols;
 #pragma omp parallel for schedule(static) num_threads(threads())
     for (int64_t j = 0; j < planes; ++j)
-        inverse_plane(in, j, b, at, scale, bias ? bias[j % bias_period] : 0.0f, dst + j * plane,
+        inverse_plane(in, item_of(j, planes, tr), b, at, scale, bias ? bias[j % bias_period] : 0.0f, dst + j * plane,
                       thread_scratch(ws, omp_get_thread_num()));
-}
-
-void CpuBackend::gauss_product(int64_t m, int64_t n, int64_t p, const Operand& A, const Operand& B,
-                               float* c_re, float* c_im, float* scratch) {
-    // (a + bi)(c + di) with three real products: k1 = c (a + b), k2 = a (d - c),
-    // k3 = b (c + d); real = k1 - k3, imaginary = k1 + k2 (ALGORITHM.md section 4.3).
-    // Operands are packed row-major so the inner loop runs over contiguous output columns.
-    float* a_re = scratch;
-    float* a_im = a_re + m * p;
-    float* a_sum = a_im + m * p;
-    float* b_re = scratch + align_up(3 * m * p);
-    float* b_dm = b_re + p * n;  // d - c
-    float* b_dp = b_dm + p * n;  // c + d
-    float* acc = scratch + align_up(3 * m * p) + align_up(3 * p * n);
-    const float a_sign = A.conj ? -1.0f : 1.0f, b_sign = B.conj ? -1.0f : 1.0f;
-    for (int64_t i = 0; i < m; ++i)
-        for (int64_t q = 0; q < p; ++q) {
-            const float re = A.re[i * A.row + q * A.col], im = a_sign * A.im[i * A.row + q * A.col];
-            a_re[i * p + q] = re;
-            a_im[i * p + q] = im;
-            a_sum[i * p + q] = re + im;
-        }
-    for (int64_t q = 0; q < p; ++q)
-        for (int64_t j = 0; j < n; ++j) {
-            const float re = B.re[q * B.row + j * B.col], im = b_sign * B.im[q * B.row + j * B.col];
-            b_re[q * n + j] = re;
-            b_dm[q * n + j] = im - re;
-            b_dp[q * n + j] = re + im;
-        }
-    float* k1 = acc;
-    float* k2 = acc + n;
-    float* k3 = acc + 2 * n;
-    for (int64_t i = 0; i < m; ++i) {
-        std::fill(acc, acc + 3 * n, 0.0f);
-        for (int64_t q = 0; q < p; ++q) {
-            const float s = a_sum[i * p + q], r = a_re[i * p + q], t = a_im[i * p + q];
-            const float* br = b_re + q * n;
-            const float* bm = b_dm + q * n;
-            const float* bp = b_dp + q * n;
-            for (int64_t j = 0; j < n; ++j) {
-                k1[j] += s * br[j];
-                k2[j] += r * bm[j];
-                k3[j] += t * bp[j];
-            }
-        }
-        for (int64_t j = 0; j < n; ++j) {
-            c_re[i * n + j] = k1[j] - k3[j];
-            c_im[i * n + j] = k1[j] + k2[j];
-        }
-    }
 }
 
 void CpuBackend::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
                              Spectrum out, int64_t a_block, int64_t b_block, float* ws) const {
-    // One complex (m x p)(p x n) product per kept frequency; the reduction over p is fused.
+    // One complex (m x p)(p x n) product per kept frequency (3-mult form, cgemm.h); the
+    // reduction over p is fused. Threads split the frequencies, never a reduction, so the bits
+    // do not depend on the thread count. The CPU path is read once per call.
+    BL_STAGE(product);
+    const CgemmFn gemm = cgemm_for_path(cpu_path_current());
 #pragma omp parallel for schedule(static) num_threads(threads())
     for (int64_t k = 0; k < kept; ++k) {
         Operand ak = a, bk = b;
@@ -292,7 +282,7 @@ void CpuBackend::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Oper
         bk.re += k * b_block;
         bk.im += k * b_block;
         float* scratch = thread_scratch(ws, omp_get_thread_num()) + t_gemm_;
-        gauss_product(m, n, p, ak, bk, out.re + k * out.items, out.im + k * out.items, scratch);
+        gemm(m, n, p, ak, bk, out.re + k * out.items, out.im + k * out.items, scratch);
     }
 }
 
@@ -315,7 +305,11 @@ void CpuBackend::forward(const ForwardArgs& a) const {
         const int64_t kc = full.kw + 1, rows = kept_rows(g.LH, full);
         const int64_t items = n * g.C;
         Spectrum Xf = spectrum_at(ws + off_x_, kept_count(g, full), items);
-        transform_all(a.x, items, x_at, full, Xf, ws);
+        {
+            BL_STAGE(transform_x);
+            transform_all(a.x, items, x_at, full, Xf, ws);
+        }
+        BL_STAGE(energy);
         double* energy = reinterpret_cast<double*>(ws + off_energy_);
         double* prefix = reinterpret_cast<double*>(ws + off_prefix_);
         const bool even_w = g.LW % 2 == 0;
@@ -346,6 +340,7 @@ void CpuBackend::forward(const ForwardArgs& a) const {
         }
     } else {
         X = spectrum_at(saved_floats ? saved_floats : ws + off_x_, kept_count(g, b), n * g.C);
+        BL_STAGE(transform_x);
         transform_all(a.x, n * g.C, x_at, b, X, ws);
     }
     const int64_t kept = kept_count(g, b);
@@ -353,12 +348,15 @@ void CpuBackend::forward(const ForwardArgs& a) const {
                         ? saved_floats + spectrum_floats(kept, n * g.C)
                         : ws + off_w_;
     Spectrum Wk = spectrum_at(w_base, kept, g.F * g.C);
-    transform_all(a.w, g.F * g.C, w_at, b, Wk, ws);
+    {
+        BL_STAGE(transform_w);
+        transform_all(a.w, g.F * g.C, w_at, b, Wk, ws, /*tr=*/g.C);  // W^ stored [c][f]
+    }
 
-    // Y^[n][f] = sum_c X^[n][c] conj(W^[f][c])
+    // Y^[n][f] = sum_c X^[n][c] conj(W^[c][f])
     Spectrum Y = spectrum_at(ws + off_y_, kept, n * g.F);
     product_all(kept, n, g.F, g.C, Operand{X.re, X.im, g.C, 1, false},
-                Operand{Wk.re, Wk.im, 1, g.C, true}, Y, n * g.C, g.F * g.C, ws);
+                Operand{Wk.re, Wk.im, g.F, 1, true}, Y, n * g.C, g.F * g.C, ws);
     inverse_all(Y, n * g.F, b, y_at, a.bias, g.F, a.y, ws);
     *a.box_used = b;
 }
@@ -389,7 +387,10 @@ void CpuBackend::backward(const BackwardArgs& a) const {
     Spectrum X = spectrum_at(const_cast<float*>(saved_floats), kept, n * g.C);
     // dy is zero-extended from the strided output grid onto LH x LW (stride: scattered every s).
     Spectrum dY = spectrum_at(ws + off_y_, kept, n * g.F);
-    transform_all(a.dy, n * g.F, dy_at, b, dY, ws);
+    {
+        BL_STAGE(transform_dy);
+        transform_all(a.dy, n * g.F, dy_at, b, dY, ws, /*tr=*/g.F);  // dY^ stored [f][n]
+    }
 
     if (a.dx) {
         Spectrum Wk{};
@@ -398,19 +399,20 @@ void CpuBackend::backward(const BackwardArgs& a) const {
                              g.F * g.C);
         } else {
             Wk = spectrum_at(ws + off_w_, kept, g.F * g.C);
-            transform_all(a.w, g.F * g.C, Placement{g.KH, g.KW, 0, 1, 0, 1}, b, Wk, ws);
+            BL_STAGE(transform_w);
+            transform_all(a.w, g.F * g.C, Placement{g.KH, g.KW, 0, 1, 0, 1}, b, Wk, ws, /*tr=*/g.C);
         }
-        // dX^[n][c] = sum_f dY^[n][f] W^[f][c]
+        // dX^T[c][n] = sum_f W^[c][f] dY^[f][n]  (dX^ stored [c][n])
         Spectrum dX = spectrum_at(ws + off_out_, kept, n * g.C);
-        product_all(kept, n, g.C, g.F, Operand{dY.re, dY.im, g.F, 1, false},
-                    Operand{Wk.re, Wk.im, g.C, 1, false}, dX, n * g.F, g.F * g.C, ws);
+        product_all(kept, g.C, n, g.F, Operand{Wk.re, Wk.im, g.F, 1, false},
+                    Operand{dY.re, dY.im, n, 1, false}, dX, g.F * g.C, n * g.F, ws);
         inverse_all(dX, n * g.C, b, Placement{g.H, g.W, g.pad_top, 1, g.pad_left, 1}, nullptr, 1,
-                    a.dx, ws);
+                    a.dx, ws, /*tr=*/g.C);
     }
     if (a.dw) {
-        // dW^[f][c] = sum_n conj(dY^[n][f]) X^[n][c]
+        // dW^[f][c] = sum_n conj(dY^[f][n]) X^[n][c]
         Spectrum dW = spectrum_at(ws + off_out_, kept, g.F * g.C);
-        product_all(kept, g.F, g.C, n, Operand{dY.re, dY.im, 1, g.F, true},
+        product_all(kept, g.F, g.C, n, Operand{dY.re, dY.im, n, 1, true},
                     Operand{X.re, X.im, g.C, 1, false}, dW, n * g.F, n * g.C, ws);
         inverse_all(dW, g.F * g.C, b, Placement{g.KH, g.KW, 0, 1, 0, 1}, nullptr, 1, a.dw, ws);
     }

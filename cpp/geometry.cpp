@@ -79,7 +79,9 @@ bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, std:
 
     if (add_overflows(g.H, g.pad_top, &g.Hp) || add_overflows(g.Hp, g.pad_bottom, &g.Hp) ||
         add_overflows(g.W, g.pad_left, &g.Wp) || add_overflows(g.Wp, g.pad_right, &g.Wp))
-        return fail(error, BL_ERR_SIZE_OVERFLOW, "padded size overflows 64 bits");
+        return fail(error, BL_ERR_SIZE_OVERFLOW,
+                    std::string("desc: the padded size (") + (is_1d ? "length" : "height or width") +
+                        " plus its padding) overflows 64 bits");
     if (g.KH > g.Hp)
         return fail(error, BL_ERR_INVALID_SIZE,
                     std::string(is_1d ? "kernel" : "kernel_height") + " (" + std::to_string(g.KH) +
@@ -94,7 +96,8 @@ bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, std:
     g.Wo = (g.Wp - g.KW) / g.stride_w + 1;
     g.LH = next_7smooth(g.Hp);
     g.LW = next_7smooth(g.Wp);
-    if (g.LH < 0 || g.LW < 0) return fail(error, BL_ERR_SIZE_OVERFLOW, "FFT length overflows 64 bits");
+    if (g.LH < 0 || g.LW < 0)
+        return fail(error, BL_ERR_SIZE_OVERFLOW, "desc: the FFT length of the padded size overflows 64 bits");
     g.half_w = g.LW / 2 + 1;
     g.nyq_h = g.LH / 2;
     g.nyq_w = g.LW / 2;
@@ -105,11 +108,14 @@ bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, std:
     int64_t t;
     if (product_overflows({g.N, g.C, g.H, g.W, 16}, &t) || product_overflows({g.F, g.C, g.KH, g.KW, 16}, &t) ||
         product_overflows({g.N, g.F, g.Ho1, g.Wo1, 16}, &t))
-        return fail(error, BL_ERR_SIZE_OVERFLOW, "tensor sizes overflow 64 bits");
+        return fail(error, BL_ERR_SIZE_OVERFLOW,
+                    "desc: the bytes of x, w or y (products of max_batch, channels, filters and the spatial sizes) "
+                    "overflow 64 bits");
     int64_t nc_fc_nf;
     if (product_overflows({g.N + g.F, g.C + g.F, 2}, &nc_fc_nf) ||
         product_overflows({g.LH, g.LW, nc_fc_nf, 64}, &t))
-        return fail(error, BL_ERR_SIZE_OVERFLOW, "spectrum sizes overflow 64 bits");
+        return fail(error, BL_ERR_SIZE_OVERFLOW,
+                    "desc: the bytes of the spectra (FFT size times max_batch, channels and filters) overflow 64 bits");
     *out = g;
     return BL_OK;
 }
@@ -216,7 +222,9 @@ FlopCount count_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b,
         break;
     case BL_PASS_BACKWARD_DATA:
         fc.nominal = (N * F + N * C) * fft2 + 8.0 * K * N * C * F;
-        fc.executed = N * F * dy_fwd + K * executed_gauss_product_flops(n, g.C, g.F) +
+        // The CPU backend computes dX^ transposed, (C x N) = W^ (C x F) dY^ (F x N), so that the
+        // right-hand operand is contiguous along the output columns: m = C, n = N, p = F.
+        fc.executed = N * F * dy_fwd + K * executed_gauss_product_flops(g.C, n, g.F) +
                       N * C * executed_inverse_transform_flops(g, g.H, kc);
         if (mode == BL_SPECTRA_INPUT_ONLY) fc.executed += F * C * w_fwd;
         break;

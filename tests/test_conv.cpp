@@ -203,13 +203,52 @@ struct Worst {
     }
 };
 
+// The CPU path a for_each_cpu_path body runs under ("" outside one), named in failures.
+std::string g_path_tag;
+
 void check_close(int q, const std::vector<float>& got, const std::vector<double>& ref,
                  double bound, const std::string& ctx, Worst* worst) {
     static const char* names[4] = {"y", "dx", "dw", "db"};
     const double e = blref::rel_l2_error(got, ref);
     if (worst) worst->add(q, e / bound, ctx);
-    CHECK_MSG(e <= bound, fmt("%s: %s err %.3e > bound %.3e (ratio %.2f)", ctx.c_str(), names[q], e,
-                              bound, e / bound));
+    CHECK_MSG(e <= bound, fmt("%s%s: %s err %.3e > bound %.3e (ratio %.2f)", g_path_tag.c_str(), ctx.c_str(),
+                              names[q], e, bound, e / bound));
+}
+
+// Runs body once under each CPU path the machine supports (portable always; AVX2 and AVX-512
+// where bl_set_cpu_path accepts them), with the same bounds, then restores the path.
+void for_each_cpu_path(void (*body)()) {
+    int32_t old = -1;
+    REQUIRE_OK(bl_get_cpu_path(&old));
+    const struct {
+        int32_t path;
+        const char* name;
+    } paths[] = {{BL_CPU_PATH_PORTABLE, "portable"}, {BL_CPU_PATH_AVX2, "avx2"}, {BL_CPU_PATH_AVX512, "avx512"}};
+    int ran = 0;
+    for (const auto& p : paths) {
+        const bl_status st = bl_set_cpu_path(p.path);
+        if (st != BL_OK) {
+            CHECK_MSG(st == BL_ERR_UNSUPPORTED, std::string(p.name) + ": " + status_text(st));
+            std::printf("    -- cpu path %s: not available here, skipped\n", p.name);
+            continue;
+        }
+        int32_t now = -1;
+        CHECK_OK(bl_get_cpu_path(&now));
+        CHECK(now == p.path);
+        std::printf("    -- cpu path %s\n", p.name);
+        g_path_tag = std::string("[") + p.name + "] ";
+        try {
+            body();
+        } catch (...) {
+            g_path_tag.clear();
+            bl_set_cpu_path(old);
+            throw;
+        }
+        g_path_tag.clear();
+        ++ran;
+    }
+    CHECK_OK(bl_set_cpu_path(old));
+    CHECK(ran >= 1);
 }
 
 // Checks y, dx, dw, db against references with the section-5 bounds.
@@ -511,7 +550,9 @@ BL_TEST("reference: chain enumeration and box rules on the ALGORITHM.md examples
 // Golden file through the library
 // ==========================================================================================
 
-BL_TEST("golden: the 12 golden cases (2D plans, and 1D plans for H = KH = 1)") {
+static void path_body_1();
+BL_TEST("golden: the 12 golden cases (2D plans, and 1D plans for H = KH = 1) [every CPU path]") { for_each_cpu_path(path_body_1); }
+static void path_body_1() {
     const json_mini::Value root = json_mini::parse_file(golden_path());
     const json_mini::Value& cases = root["cases"];
     REQUIRE(cases.size() == 12);
@@ -668,7 +709,9 @@ BL_TEST("geometry: fixed box = reference on a rho grid, exact chain rates, monot
 // Dense agreement (rho = 0)
 // ==========================================================================================
 
-BL_TEST("dense: rho = 0 equals the float64 direct sum (y with bias, dx, dw, db) on the geometry table") {
+static void path_body_2();
+BL_TEST("dense: rho = 0 equals the float64 direct sum (y with bias, dx, dw, db) on the geometry table [every CPU path]") { for_each_cpu_path(path_body_2); }
+static void path_body_2() {
     const size_t count = sizeof kDenseCases / sizeof kDenseCases[0];
     CHECK(count >= 40);
     Worst worst;
@@ -700,7 +743,9 @@ BL_TEST("dense: rho = 0 equals the float64 direct sum (y with bias, dx, dw, db) 
 // Band-limited agreement
 // ==========================================================================================
 
-BL_TEST("band-limited: rho 0.25/0.5/0.9 and energy mode equal the naive-DFT reference (box, rate, y, dx, dw, db)") {
+static void path_body_3();
+BL_TEST("band-limited: rho 0.25/0.5/0.9 and energy mode equal the naive-DFT reference (box, rate, y, dx, dw, db) [every CPU path]") { for_each_cpu_path(path_body_3); }
+static void path_body_3() {
     const size_t count = sizeof kBandCases / sizeof kBandCases[0];
     Worst worst;
     int runs = 0, energy_runs = 0;
@@ -929,7 +974,9 @@ BL_TEST("backward: bl_backward == bl_backward_data + bl_backward_weights (bitwis
 // Adjoint
 // ==========================================================================================
 
-BL_TEST("adjoint: <y(x),dy> = <x,dx(dy)> and <y(w),dy> = <w,dw(dy)> at rho 0/0.5/0.9 and energy") {
+static void path_body_4();
+BL_TEST("adjoint: <y(x),dy> = <x,dx(dy)> and <y(w),dy> = <w,dw(dy)> at rho 0/0.5/0.9 and energy [every CPU path]") { for_each_cpu_path(path_body_4); }
+static void path_body_4() {
     const int rows[] = {0, 1, 2, 5, 6, 7, 8, 9, 11, 12, 13, 14};  // into kBandCases: 2D, stride, 1D
     double worst_x = 0, worst_w = 0;
     int checks = 0;
@@ -950,7 +997,7 @@ BL_TEST("adjoint: <y(x),dy> = <x,dx(dy)> and <y(w),dy> = <w,dw(dy)> at rho 0/0.5
             for (size_t k = 0; k < o.dx.size(); ++k) xdx += static_cast<double>(d.x[k]) * o.dx[k];
             for (size_t k = 0; k < o.dw.size(); ++k) wdw += static_cast<double>(d.w[k]) * o.dw[k];
             const double tol = 1e-5 * std::sqrt(yy) * std::sqrt(dd);
-            const std::string ctx = fmt("\"%s\" %s %.2f box %d,%d", gc.name, m == 3 ? "E" : "rho", comp.value,
+            const std::string ctx = g_path_tag + fmt("\"%s\" %s %.2f box %d,%d", gc.name, m == 3 ? "E" : "rho", comp.value,
                                         (int)o.box.kh, (int)o.box.kw);
             CHECK_MSG(std::fabs(ydy - xdx) <= tol,
                       ctx + fmt(": <y,dy>=%.9g <x,dx>=%.9g diff %.3e tol %.3e", ydy, xdx, std::fabs(ydy - xdx), tol));
@@ -1069,7 +1116,65 @@ BL_TEST("non-finite: NaN / Inf in x[1] makes all of y[1] NaN, y[0] stays correct
     }
 }
 
-BL_TEST("threads: 1 and 2 threads give bitwise-identical y, dx, dw, db (fixed and energy)") {
+// The geometry tables use few channels, so every product there fits in one SIMD tile. These
+// layers give products wider than a tile with ragged edges in every dimension (m, n, p not
+// multiples of the 4 x 32 / 4 x 8 / 8 x 16 tiles; m > n and m < n), on every path.
+static void path_body_wide();
+BL_TEST("paths: products wider than a SIMD tile, ragged edges, rho 0 and 0.5 vs the references [every CPU path]") {
+    for_each_cpu_path(path_body_wide);
+}
+static void path_body_wide() {
+    Geom g2;  // forward m = N = 5, n = F = 45, p = C = 70; backward weights m = 45, n = 70, p = 5
+    g2.N = 5;
+    g2.C = 70;  // > 64: the AVX-512 wide tile parks partial sums between reduction blocks
+    g2.H = 7;
+    g2.W = 6;
+    g2.F = 45;
+    g2.KH = g2.KW = 3;
+    g2.pt = g2.pb = g2.pl = g2.pr = 1;
+    Geom g1;  // 1D: n = 20 (one full 16-lane vector + 4), m = 9
+    g1.N = 9;
+    g1.C = 20;
+    g1.W = 50;
+    g1.F = 18;
+    g1.KW = 7;
+    g1.pl = 3;
+    g1.pr = 3;
+    Geom g3;  // forward p = C = 260 > 256: the AVX2 tile's reduction block boundary too
+    g3.N = 2;
+    g3.C = 260;
+    g3.H = 5;
+    g3.W = 4;
+    g3.F = 20;
+    g3.KH = g3.KW = 3;
+    g3.pt = g3.pb = g3.pl = g3.pr = 1;
+    Worst worst;
+    for (int which = 0; which < 3; ++which) {
+        const Geom& g = which == 0 ? g2 : which == 1 ? g1 : g3;
+        const bool one_d = which == 1;
+        Data d(g, g.N, 9100 + which);
+        for (double rho : {0.0, 0.5}) {
+            const std::string ctx = geom_str(g, one_d) + fmt(" rho=%.2f", rho);
+            Layer L(g, one_d, fixed(rho));
+            Out o = execute(L, g.N, d.x, d.w, &d.b, &d.dy);
+            std::vector<double> y, dx, dw, db;
+            if (rho == 0.0) {
+                y = blref::dense_forward(g, g.N, d.xd.data(), d.wd.data(), d.bd.data());
+                blref::dense_backward(g, g.N, d.xd.data(), d.wd.data(), d.dyd.data(), dx, dw, db);
+            } else {
+                const Box want = blref::fixed_box(L.LH, L.LW, rho);
+                y = blref::bl_forward(g, g.N, d.xd.data(), d.wd.data(), d.bd.data(), L.LH, L.LW, want);
+                blref::bl_backward(g, g.N, d.xd.data(), d.wd.data(), d.dyd.data(), L.LH, L.LW, want, dx, dw, db);
+            }
+            check_all(L, g.N, o, y, dx, dw, db, ctx, &worst);
+        }
+    }
+    worst.print("wide products");
+}
+
+static void path_body_5();
+BL_TEST("threads: 1 and 2 threads give bitwise-identical y, dx, dw, db (fixed and energy) [every CPU path]") { for_each_cpu_path(path_body_5); }
+static void path_body_5() {
     int32_t old_threads = 0;
     REQUIRE_OK(bl_get_num_threads(&old_threads));
     REQUIRE(old_threads >= 1);
@@ -1106,7 +1211,7 @@ BL_TEST("threads: 1 and 2 threads give bitwise-identical y, dx, dw, db (fixed an
                 CHECK(now == t + 1);
                 o[t] = execute(L, rc.g->N, d.x, d.w, &d.b, &d.dy);
             }
-            const std::string ctx = fmt("%s kind %d value %.2f mode %d", rc.one_d ? "1d" : "2d", rc.comp.kind,
+            const std::string ctx = g_path_tag + fmt("%s kind %d value %.2f mode %d", rc.one_d ? "1d" : "2d", rc.comp.kind,
                                         rc.comp.value, mode);
             CHECK_MSG(same_bits(o[0].y, o[1].y), ctx + fmt(": y max diff %.3e", max_abs_diff(o[0].y, o[1].y)));
             CHECK_MSG(same_bits(o[0].dx, o[1].dx), ctx + fmt(": dx max diff %.3e", max_abs_diff(o[0].dx, o[1].dx)));

@@ -285,7 +285,9 @@ BL_TEST("counters-hand-worked-stride2-rho050-and-input-only-mode") {
     CHECK(close(q.fwd.dense_equivalent, 2.0 * 2 * 2 * 2 * 9 * 9));
     const double row = 2.5 * 8 * 3, col = 5.0 * 8 * 3;  // log2 8 = 3
     // backward-data: dy planes (4) have Ho = 3 data rows, 4 kept columns; products
-    // (2 x 2)(2 x 2): 6*8 + 4 + 8 + 8 = 68; dx planes (4): 4 columns + 8 rows.
+    // (2 x 2)(2 x 2): 6*8 + 4 + 8 + 8 = 68; dx planes (4): 4 columns + 8 rows. (The backend
+    // computes dX^ transposed, (C x N) = W^ (C x F) dY^ (F x N), so the pre-sums count C F + 2 F N
+    // + 2 C N; with N = C = F = 2 that is the same 68.)
     CHECK(close(q.bwd_data.executed, 4 * (3 * row + 4 * col) + 28 * 68.0 + 4 * (4 * col + 8 * row)));
     CHECK(q.saved_bytes == 64 + 8 * 28 * (4 + 4));
     // Input-only mode saves only x's spectra and pays a weight transform in backward-data.
