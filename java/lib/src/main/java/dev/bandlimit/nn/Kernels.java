@@ -1,0 +1,96 @@
+package dev.bandlimit.nn;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The dense loops the ops share, over float32 {@link MemorySegment}s read and written in place
+ * with {@code getAtIndex}/{@code setAtIndex}. All are sequential with a fixed summation order,
+ * so results are bitwise reproducible.
+ *
+ * <p>Why segments and not copies to {@code float[]}: measured on the MNIST shapes (JDK 25, C2),
+ * an element-wise loop over segments costs 0.25-0.35 ms per 800k floats (a copy to an array
+ * and back would cost about the same as the loop), and the register-blocked dot product in
+ * {@link #linearForward} runs in 0.34 ms on segments against 0.5-0.9 ms on heap copies and
+ * 0.9-1.4 ms for an i-k-j loop over a transposed copy (the output width, 10, is too short to
+ * vectorise). Everything here is a few percent of a step; the convolution dominates.
+ */
+final class Kernels {
+    private Kernels() {}
+
+    /** {@code dst[i] += src[i]}. */
+    static void addInto(MemorySegment dst, MemorySegment src, long n) {
+        for (long i = 0; i < n; i++) {
+            dst.setAtIndex(JAVA_FLOAT, i, dst.getAtIndex(JAVA_FLOAT, i) + src.getAtIndex(JAVA_FLOAT, i));
+        }
+    }
+
+    /** {@code dst[dstOff + i] += a * src[srcOff + i]} for {@code i < n}. */
+    static void axpy(MemorySegment dst, long dstOff, float a, MemorySegment src, long srcOff, long n) {
+        for (long i = 0; i < n; i++) {
+            dst.setAtIndex(JAVA_FLOAT, dstOff + i,
+                    dst.getAtIndex(JAVA_FLOAT, dstOff + i) + a * src.getAtIndex(JAVA_FLOAT, srcOff + i));
+        }
+    }
+
+    /**
+     * {@code y[n][o] = b[o] + sum_i x[n][i] w[o][i]} with {@code w} stored {@code [out][in]} as in
+     * PyTorch. Both operands of each dot product are contiguous rows; four outputs share one pass
+     * over the row of {@code x} (register blocking), and each output still sums over {@code i} in
+     * increasing order, so the result equals the plain loop bit for bit.
+     */
+    static void linearForward(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y,
+            long batch, long in, long out) {
+        for (long n = 0; n < batch; n++) {
+            long xRow = n * in;
+            long yRow = n * out;
+            long o = 0;
+            for (; o + 3 < out; o += 4) {
+                long w0 = o * in, w1 = w0 + in, w2 = w1 + in, w3 = w2 + in;
+                float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                for (long i = 0; i < in; i++) {
+                    float xv = x.getAtIndex(JAVA_FLOAT, xRow + i);
+                    s0 += xv * w.getAtIndex(JAVA_FLOAT, w0 + i);
+                    s1 += xv * w.getAtIndex(JAVA_FLOAT, w1 + i);
+                    s2 += xv * w.getAtIndex(JAVA_FLOAT, w2 + i);
+                    s3 += xv * w.getAtIndex(JAVA_FLOAT, w3 + i);
+                }
+                y.setAtIndex(JAVA_FLOAT, yRow + o, s0);
+                y.setAtIndex(JAVA_FLOAT, yRow + o + 1, s1);
+                y.setAtIndex(JAVA_FLOAT, yRow + o + 2, s2);
+                y.setAtIndex(JAVA_FLOAT, yRow + o + 3, s3);
+            }
+            for (; o < out; o++) {
+                long wRow = o * in;
+                float s = 0;
+                for (long i = 0; i < in; i++) {
+                    s += x.getAtIndex(JAVA_FLOAT, xRow + i) * w.getAtIndex(JAVA_FLOAT, wRow + i);
+                }
+                y.setAtIndex(JAVA_FLOAT, yRow + o, s);
+            }
+            if (b != null) {
+                for (o = 0; o < out; o++) {
+                    y.setAtIndex(JAVA_FLOAT, yRow + o, y.getAtIndex(JAVA_FLOAT, yRow + o) + b.getAtIndex(JAVA_FLOAT, o));
+                }
+            }
+        }
+    }
+
+    /**
+     * Backward of {@link #linearForward}, in i-k-j order so every inner loop is a contiguous axpy:
+     * {@code dx[n][:] += dy[n][o] * w[o][:]}, {@code dw[o][:] += dy[n][o] * x[n][:]},
+     * {@code db[o] += dy[n][o]}. Any of {@code dx}, {@code dw}, {@code db} may be null.
+     */
+    static void linearBackward(MemorySegment x, MemorySegment w, MemorySegment dy, MemorySegment dx,
+            MemorySegment dw, MemorySegment db, long batch, long in, long out) {
+        for (long n = 0; n < batch; n++) {
+            for (long o = 0; o < out; o++) {
+                float g = dy.getAtIndex(JAVA_FLOAT, n * out + o);
+                if (dx != null) axpy(dx, n * in, g, w, o * in, in);
+                if (dw != null) axpy(dw, o * in, g, x, n * in, in);
+                if (db != null) db.setAtIndex(JAVA_FLOAT, o, db.getAtIndex(JAVA_FLOAT, o) + g);
+            }
+        }
+    }
+}
