@@ -79,13 +79,13 @@ final class ConvCore {
         long batch = s[0];
         CachedPlan cached = planFor(compression, conv1d ? 1 : s[2], s[rank - 1], batch);
         ConvPlan plan = cached.plan();
-        Tensor y = tape.allocate(plan.outputShape(batch));
+        Tensor y = tape.allocateUninitialized(plan.outputShape(batch)); // the native forward writes all of it
         Tensor bias = b == null ? null : b.value();
         Var out = tape.result(y, x, w, b);
         Box box;
         if (out.requiresGrad()) {
-            SavedSpectra saved = plan.allocateSavedSpectra(tape.arena());
-            tape.countBytes(saved.byteSize());
+            // The forward writes the whole buffer (header, then spectra): no need to zero it.
+            SavedSpectra saved = SavedSpectra.wrap(tape.allocateBytesUninitialized(plan.savedSpectraBytes()));
             box = plan.forward(x.value(), w.value(), bias, y, saved, cached.workspace());
             lastSavedSpectraBytes = saved.byteSize();
             tape.onBackward(out, "conv.backward", () -> {

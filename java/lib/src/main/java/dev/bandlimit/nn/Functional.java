@@ -31,7 +31,7 @@ public final class Functional {
         long start = System.nanoTime();
         MemorySegment xs = x.value().segment();
         long count = x.value().elementCount();
-        Tensor y = tape.allocate(x.shape());
+        Tensor y = tape.allocateUninitialized(x.shape());
         MemorySegment ys = y.segment();
         for (long i = 0; i < count; i++) {
             float v = xs.getAtIndex(JAVA_FLOAT, i);
@@ -40,10 +40,18 @@ public final class Functional {
         Var out = tape.result(y, x);
         tape.onBackward(out, "relu.backward", () -> {
             MemorySegment dy = out.grad().segment();
-            MemorySegment dx = x.gradAccumulator().segment();
-            for (long i = 0; i < count; i++) {
-                if (xs.getAtIndex(JAVA_FLOAT, i) > 0f) {
-                    dx.setAtIndex(JAVA_FLOAT, i, dx.getAtIndex(JAVA_FLOAT, i) + dy.getAtIndex(JAVA_FLOAT, i));
+            Tensor fresh = x.freshGrad();
+            if (fresh != null) {
+                MemorySegment dx = fresh.segment();
+                for (long i = 0; i < count; i++) {
+                    float g = dy.getAtIndex(JAVA_FLOAT, i);
+                    dx.setAtIndex(JAVA_FLOAT, i, xs.getAtIndex(JAVA_FLOAT, i) > 0f ? g : 0f);
+                }
+            } else {
+                MemorySegment dx = x.grad().segment();
+                for (long i = 0; i < count; i++) {
+                    float g = dy.getAtIndex(JAVA_FLOAT, i);
+                    dx.setAtIndex(JAVA_FLOAT, i, dx.getAtIndex(JAVA_FLOAT, i) + (xs.getAtIndex(JAVA_FLOAT, i) > 0f ? g : 0f));
                 }
             }
         });
@@ -62,7 +70,7 @@ public final class Functional {
         long start = System.nanoTime();
         long count = a.value().elementCount();
         MemorySegment as = a.value().segment(), bs = b.value().segment();
-        Tensor y = tape.allocate(a.shape());
+        Tensor y = tape.allocateUninitialized(a.shape());
         MemorySegment ys = y.segment();
         for (long i = 0; i < count; i++) {
             ys.setAtIndex(JAVA_FLOAT, i, as.getAtIndex(JAVA_FLOAT, i) + bs.getAtIndex(JAVA_FLOAT, i));
@@ -70,8 +78,8 @@ public final class Functional {
         Var out = tape.result(y, a, b);
         tape.onBackward(out, "add.backward", () -> {
             MemorySegment dy = out.grad().segment();
-            if (a.requiresGrad()) Kernels.addInto(a.gradAccumulator().segment(), dy, count);
-            if (b.requiresGrad()) Kernels.addInto(b.gradAccumulator().segment(), dy, count);
+            if (a.requiresGrad()) Kernels.accumulate(a, dy);
+            if (b.requiresGrad()) Kernels.accumulate(b, dy);
         });
         OpTimers.record("add.forward", System.nanoTime() - start);
         return out;
@@ -91,8 +99,8 @@ public final class Functional {
         long count = x.value().elementCount();
         float scale = (float) (1.0 / (1.0 - p));
         MemorySegment xs = x.value().segment();
-        MemorySegment keep = tape.allocateBytes(count);
-        Tensor y = tape.allocate(x.shape());
+        MemorySegment keep = tape.allocateBytesUninitialized(count);
+        Tensor y = tape.allocateUninitialized(x.shape());
         MemorySegment ys = y.segment();
         Rng rng = new Rng(maskSeed);
         for (long i = 0; i < count; i++) {
@@ -144,31 +152,48 @@ public final class Functional {
         long ho = outShape.length == 4 ? outShape[2] : 1;
         long wo = outShape[outShape.length - 1];
         MemorySegment xs = x.value().segment();
-        Tensor y = tape.allocate(outShape);
+        Tensor y = tape.allocateUninitialized(outShape);
         MemorySegment ys = y.segment();
         boolean record = tape.training() && x.requiresGrad();
         long outCount = y.elementCount();
-        MemorySegment winners = record ? tape.allocateBytes(outCount * Integer.BYTES) : null;
+        MemorySegment winners = record ? tape.allocateBytesUninitialized(outCount * Integer.BYTES) : null;
+        // One plane at a time through heap arrays (bulk copies at memcpy speed): the window loops
+        // index with small ints there, where over segments each of the k*k reads per window paid
+        // for long index arithmetic and a bounds check (measured 4x slower on the MNIST shapes).
+        int planeSize = Math.toIntExact(h * w), outPlaneSize = Math.toIntExact(ho * wo);
+        float[] in = new float[planeSize];
+        float[] outValues = new float[outPlaneSize];
+        int[] outWinners = new int[outPlaneSize];
+        MemorySegment inArray = MemorySegment.ofArray(in);
+        MemorySegment outArray = MemorySegment.ofArray(outValues);
+        MemorySegment winnersArray = MemorySegment.ofArray(outWinners);
+        int iw = (int) w, ikh = (int) kh, ikw = (int) kw, ish = (int) sh, isw = (int) sw, iho = (int) ho, iwo = (int) wo;
         for (long p = 0; p < planes; p++) {
-            long inPlane = p * h * w;
-            long outPlane = p * ho * wo;
-            for (long i = 0; i < ho; i++) {
-                for (long j = 0; j < wo; j++) {
-                    long best = inPlane + i * sh * w + j * sw;
-                    float bestValue = xs.getAtIndex(JAVA_FLOAT, best);
-                    for (long u = 0; u < kh; u++) {
-                        long row = inPlane + (i * sh + u) * w + j * sw;
-                        for (long v = 0; v < kw; v++) {
-                            float value = xs.getAtIndex(JAVA_FLOAT, row + v);
-                            if (value > bestValue) {
-                                bestValue = value;
-                                best = row + v;
-                            }
+            MemorySegment.copy(xs, p * planeSize * Float.BYTES, inArray, 0, (long) planeSize * Float.BYTES);
+            for (int i = 0; i < iho; i++) {
+                for (int j = 0; j < iwo; j++) {
+                    int best = i * ish * iw + j * isw;
+                    float bestValue = in[best];
+                    for (int u = 0; u < ikh; u++) {
+                        int row = (i * ish + u) * iw + j * isw;
+                        for (int v = 0; v < ikw; v++) {
+                            // Strictly greater: the first maximum wins, as PyTorch. Selects, not a
+                            // branch: which element wins is a coin toss, and mispredicted branches
+                            // cost more than the rest of the loop.
+                            float value = in[row + v];
+                            boolean better = value > bestValue;
+                            best = better ? row + v : best;
+                            bestValue = better ? value : bestValue;
                         }
                     }
-                    ys.setAtIndex(JAVA_FLOAT, outPlane + i * wo + j, bestValue);
-                    if (winners != null) winners.setAtIndex(JAVA_INT, outPlane + i * wo + j, (int) (best - inPlane));
+                    outValues[i * iwo + j] = bestValue;
+                    outWinners[i * iwo + j] = best;
                 }
+            }
+            MemorySegment.copy(outArray, 0, ys, p * outPlaneSize * Float.BYTES, (long) outPlaneSize * Float.BYTES);
+            if (winners != null) {
+                MemorySegment.copy(winnersArray, 0, winners, p * outPlaneSize * Integer.BYTES,
+                        (long) outPlaneSize * Integer.BYTES);
             }
         }
         Var out = tape.result(y, x);
@@ -194,7 +219,7 @@ public final class Functional {
         long ho = pooledSize(h, kernel, stride, "avgPool2d"), wo = pooledSize(w, kernel, stride, "avgPool2d");
         float inv = 1.0f / (kernel * kernel);
         MemorySegment xs = x.value().segment();
-        Tensor y = tape.allocate(s[0], s[1], ho, wo);
+        Tensor y = tape.allocateUninitialized(s[0], s[1], ho, wo);
         MemorySegment ys = y.segment();
         for (long p = 0; p < planes; p++) {
             long inPlane = p * h * w, outPlane = p * ho * wo;
@@ -241,12 +266,11 @@ public final class Functional {
         long planes = s[0] * s[1];
         long size = x.value().elementCount() / planes;
         MemorySegment xs = x.value().segment();
-        Tensor y = tape.allocate(s[0], s[1]);
+        Tensor y = tape.allocateUninitialized(s[0], s[1]);
         MemorySegment ys = y.segment();
         for (long p = 0; p < planes; p++) {
             // Sum in double: a plane can hold thousands of positions.
-            double sum = 0;
-            for (long i = 0; i < size; i++) sum += xs.getAtIndex(JAVA_FLOAT, p * size + i);
+            double sum = Kernels.sum(xs, p * size, size);
             ys.setAtIndex(JAVA_FLOAT, p, (float) (sum / size));
         }
         Var out = tape.result(y, x);
@@ -272,8 +296,7 @@ public final class Functional {
         long n = xd.dim(0);
         Tensor y = Tensor.wrap(xd.segment(), n, xd.elementCount() / n);
         Var out = tape.result(y, x);
-        tape.onBackward(out, "flatten.backward", () ->
-                Kernels.addInto(x.gradAccumulator().segment(), out.grad().segment(), xd.elementCount()));
+        tape.onBackward(out, "flatten.backward", () -> Kernels.accumulate(x, out.grad().segment()));
         OpTimers.record("flatten.forward", System.nanoTime() - start);
         return out;
     }
@@ -303,7 +326,7 @@ public final class Functional {
             throw new IllegalArgumentException("linear: b has shape " + Arrays.toString(b.shape()) + ", expected [" + outF + "]");
         }
         long start = System.nanoTime();
-        Tensor y = tape.allocate(batch, outF);
+        Tensor y = tape.allocateUninitialized(batch, outF);
         Kernels.linearForward(x.value().segment(), w.value().segment(), b == null ? null : b.value().segment(),
                 y.segment(), batch, in, outF);
         Var out = tape.result(y, x, w, b);
@@ -354,7 +377,7 @@ public final class Functional {
         long start = System.nanoTime();
         MemorySegment xs = x.value().segment();
         MemorySegment gs = gamma.value().segment(), bs = beta.value().segment();
-        Tensor y = tape.allocate(s);
+        Tensor y = tape.allocateUninitialized(s);
         MemorySegment ys = y.segment();
         double[] mean = new double[(int) channels];
         double[] invStd = new double[(int) channels];
@@ -363,18 +386,11 @@ public final class Functional {
             if (training) {
                 // Two passes (mean, then squared deviations): no cancellation for large means.
                 double sum = 0;
-                for (long n = 0; n < batch; n++) {
-                    long base = (n * channels + c) * spatial;
-                    for (long i = 0; i < spatial; i++) sum += xs.getAtIndex(JAVA_FLOAT, base + i);
-                }
+                for (long n = 0; n < batch; n++) sum += Kernels.sum(xs, (n * channels + c) * spatial, spatial);
                 m = sum / perChannelCount;
                 double squares = 0;
                 for (long n = 0; n < batch; n++) {
-                    long base = (n * channels + c) * spatial;
-                    for (long i = 0; i < spatial; i++) {
-                        double d = xs.getAtIndex(JAVA_FLOAT, base + i) - m;
-                        squares += d * d;
-                    }
+                    squares += Kernels.sumSquaredDeviations(xs, (n * channels + c) * spatial, spatial, m);
                 }
                 variance = squares / perChannelCount;
                 double unbiased = squares / (perChannelCount - 1);
@@ -401,20 +417,20 @@ public final class Functional {
         Var out = tape.result(y, x, gamma, beta);
         tape.onBackward(out, "batchnorm.backward", () -> {
             MemorySegment dy = out.grad().segment();
-            MemorySegment dx = x.requiresGrad() ? x.gradAccumulator().segment() : null;
+            Tensor freshDx = x.requiresGrad() ? x.freshGrad() : null;
+            boolean writeDx = freshDx != null;
+            MemorySegment dx = x.requiresGrad() ? x.grad().segment() : null;
             MemorySegment dGamma = gamma.requiresGrad() ? gamma.gradAccumulator().segment() : null;
             MemorySegment dBeta = beta.requiresGrad() ? beta.gradAccumulator().segment() : null;
             for (int c = 0; c < channels; c++) {
                 double m = mean[c], is = invStd[c];
-                double sumDy = 0, sumDyXhat = 0;
+                double sumDy = 0, sumDyDeviation = 0;
                 for (long n = 0; n < batch; n++) {
                     long base = (n * channels + c) * spatial;
-                    for (long i = 0; i < spatial; i++) {
-                        double g = dy.getAtIndex(JAVA_FLOAT, base + i);
-                        sumDy += g;
-                        sumDyXhat += g * (xs.getAtIndex(JAVA_FLOAT, base + i) - m) * is;
-                    }
+                    sumDy += Kernels.sum(dy, base, spatial);
+                    sumDyDeviation += Kernels.sumProductOfDeviations(dy, xs, base, spatial, m);
                 }
+                double sumDyXhat = sumDyDeviation * is;
                 if (dGamma != null) dGamma.setAtIndex(JAVA_FLOAT, c, (float) (dGamma.getAtIndex(JAVA_FLOAT, c) + sumDyXhat));
                 if (dBeta != null) dBeta.setAtIndex(JAVA_FLOAT, c, (float) (dBeta.getAtIndex(JAVA_FLOAT, c) + sumDy));
                 if (dx == null) continue;
@@ -426,11 +442,19 @@ public final class Functional {
                 float meanF = (float) m, isF = (float) is;
                 for (long n = 0; n < batch; n++) {
                     long base = (n * channels + c) * spatial;
-                    for (long i = 0; i < spatial; i++) {
-                        float g = dy.getAtIndex(JAVA_FLOAT, base + i);
-                        float xhat = (xs.getAtIndex(JAVA_FLOAT, base + i) - meanF) * isF;
-                        dx.setAtIndex(JAVA_FLOAT, base + i,
-                                dx.getAtIndex(JAVA_FLOAT, base + i) + a * (g - meanDy - xhat * meanDyXhat));
+                    if (writeDx) {
+                        for (long i = 0; i < spatial; i++) {
+                            float g = dy.getAtIndex(JAVA_FLOAT, base + i);
+                            float xhat = (xs.getAtIndex(JAVA_FLOAT, base + i) - meanF) * isF;
+                            dx.setAtIndex(JAVA_FLOAT, base + i, a * (g - meanDy - xhat * meanDyXhat));
+                        }
+                    } else {
+                        for (long i = 0; i < spatial; i++) {
+                            float g = dy.getAtIndex(JAVA_FLOAT, base + i);
+                            float xhat = (xs.getAtIndex(JAVA_FLOAT, base + i) - meanF) * isF;
+                            dx.setAtIndex(JAVA_FLOAT, base + i,
+                                    dx.getAtIndex(JAVA_FLOAT, base + i) + a * (g - meanDy - xhat * meanDyXhat));
+                        }
                     }
                 }
             }
@@ -478,7 +502,7 @@ public final class Functional {
             rowLogSum[n] = Math.log(sum);
             total += max + rowLogSum[n] - zs.getAtIndex(JAVA_FLOAT, row + labelsCopy[n]);
         }
-        Tensor loss = tape.allocate(1);
+        Tensor loss = tape.allocateUninitialized(1);
         loss.set(0, (float) (total / batch));
         Var out = tape.result(loss, logits);
         tape.onBackward(out, "softmax_cross_entropy.backward", () -> {
@@ -510,7 +534,7 @@ public final class Functional {
         MemorySegment xs = x.value().segment(), rs = r.segment();
         double sum = 0;
         for (long i = 0; i < count; i++) sum += (double) xs.getAtIndex(JAVA_FLOAT, i) * rs.getAtIndex(JAVA_FLOAT, i);
-        Tensor y = tape.allocate(1);
+        Tensor y = tape.allocateUninitialized(1);
         y.set(0, (float) sum);
         Var out = tape.result(y, x);
         tape.onBackward(out, "dot.backward", () ->

@@ -15,8 +15,10 @@ import java.util.Objects;
  * runs the closures in reverse order.
  *
  * <p>Memory: everything the step creates (activations, their gradients, saved spectra, masks)
- * is allocated in {@link #arena()}, a confined arena that {@link #close()} closes; after that
- * every {@link Var} of this tape throws {@link IllegalStateException}. The tape and its vars
+ * belongs to {@link #arena()}, a confined arena that {@link #close()} closes; after that every
+ * {@link Var} of this tape, and every tensor it allocated, throws {@link IllegalStateException}.
+ * The bytes themselves come from a {@link TapeMemory} that the next tape reuses (a caching
+ * allocator, as PyTorch's), unless the tape is built with {@code null} memory. The tape and its vars
  * belong to the thread that created it. Parameters live in their module's arena and outlive
  * the tape; their gradients are handed over to {@link Parameter#grad()} at the end of the
  * backward.
@@ -31,15 +33,29 @@ public final class Tape implements AutoCloseable {
 
     private final boolean training;
     private final Arena arena = Arena.ofConfined();
+    /** Where allocations come from; null when the pool was busy (then the arena allocates). */
+    private final TapeMemory memory;
     private final ArrayList<Step> steps = new ArrayList<>();
     private final Map<Parameter, Var> parameterVars = new IdentityHashMap<>();
     private long allocatedBytes;
     private boolean backwardDone;
     private boolean closed;
 
-    /** A tape for a training step ({@code true}) or an evaluation step ({@code false}). */
+    /**
+     * A tape for a training step ({@code true}) or an evaluation step ({@code false}), taking its
+     * memory from the calling thread's {@link TapeMemory} (reused step after step).
+     */
     public Tape(boolean training) {
+        this(training, TapeMemory.ofCurrentThread());
+    }
+
+    /**
+     * A tape whose allocations come from {@code memory} (null: straight from its arena, nothing
+     * reused). If another tape holds {@code memory}, this one allocates from its arena.
+     */
+    public Tape(boolean training, TapeMemory memory) {
         this.training = training;
+        this.memory = memory != null && memory.acquire(this) ? memory : null;
     }
 
     /** Whether layers run in training mode and the backward is available. */
@@ -139,6 +155,7 @@ public final class Tape implements AutoCloseable {
         steps.clear();
         parameterVars.clear();
         arena.close();
+        if (memory != null) memory.release(this);
     }
 
     // ------------------------------------------------------------------------------------
@@ -149,23 +166,32 @@ public final class Tape implements AutoCloseable {
         if (closed) throw new IllegalStateException("the tape is closed: its vars and their memory are released");
     }
 
-    /** A zero-filled tensor in the tape's arena. */
+    /** A zero-filled tensor living as long as the tape (gradients, which ops add into). */
     Tensor allocate(long... shape) {
-        checkOpen();
-        Tensor t = Tensor.allocate(arena, shape);
-        allocatedBytes += t.byteSize();
+        Tensor t = allocateUninitialized(shape);
+        t.segment().fill((byte) 0);
         return t;
     }
 
-    /** Zero-filled bytes in the tape's arena (masks, indices), 64-byte aligned. */
-    MemorySegment allocateBytes(long bytes) {
-        checkOpen();
-        allocatedBytes += bytes;
-        return arena.allocate(bytes, 64);
+    /** A tensor living as long as the tape, contents undefined: for outputs that an op writes in full. */
+    Tensor allocateUninitialized(long... shape) {
+        long count = 1;
+        for (long d : shape) count = Math.multiplyExact(count, d);
+        return Tensor.wrap(allocateBytesUninitialized(Math.multiplyExact(count, (long) Float.BYTES)), shape);
     }
 
-    void countBytes(long bytes) {
+    /** Zero-filled bytes living as long as the tape (masks, indices), 64-byte aligned. */
+    MemorySegment allocateBytes(long bytes) {
+        MemorySegment s = allocateBytesUninitialized(bytes);
+        s.fill((byte) 0);
+        return s;
+    }
+
+    /** Bytes living as long as the tape, contents undefined (buffers a native call fills). */
+    MemorySegment allocateBytesUninitialized(long bytes) {
+        checkOpen();
         allocatedBytes += bytes;
+        return memory != null ? memory.allocate(bytes, arena) : arena.allocate(bytes, 64);
     }
 
     /** An op's output var: it requires a gradient when this is a training tape and any input does. */
