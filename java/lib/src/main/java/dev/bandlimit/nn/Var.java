@@ -87,9 +87,8 @@ public final class Var {
      * The gradient buffer, freshly allocated and not initialised, when this var has no gradient
      * yet (the caller must then write every element: {@code dx = f(dy)}); null when gradient has
      * already been accumulated (the caller adds: {@code dx += f(dy)}). Writing instead of adding
-     * saves the zero-fill and a read per element, and a loop that only reads other segments and
-     * writes this one is one that C2 vectorises: with a read-modify-write of a third segment it
-     * could not, and ran 7x slower on the MNIST shapes.
+     * saves the zero-fill and a read per element, and C2 compiles a loop that reads other segments
+     * and writes this one far better than a read-modify-write of a third: the ReLU backward on 64x16x28x28 took 4 ms adding and 0.4 ms writing.
      */
     Tensor freshGrad() {
         if (grad != null) return null;

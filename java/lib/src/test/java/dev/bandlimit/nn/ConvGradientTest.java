@@ -153,4 +153,50 @@ class ConvGradientTest {
             assertTrue(conv.lastAchievedRate() > 0, "energy mode should keep less than the full box, got " + conv.lastBox());
         }
     }
+    /**
+     * The check has teeth: the dense operator's gradient, fed as the analytic side against
+     * differences of the band-limited forward (same weights), misses by far more than the
+     * tolerance. (What a backward that forgot to mask dY would produce.)
+     */
+    @Test
+    void denseGradientFailsTheBandLimitedCheck() {
+        try (Conv2d dense = new Conv2d(3, 4, 3, 3, Padding.symmetric(1), 1, true, Compression.none(), Compression.none(), 2);
+                Conv2d limited = new Conv2d(3, 4, 3, 3, Padding.symmetric(1), 1, true, Compression.fixed(0.5),
+                        Compression.fixed(0.5), 2)) {
+            Tensor x = quantized(2, 3, 8, 8);
+            Tensor r = quantized(2, 4, 8, 8);
+            GradCheck.quantizeParameters(limited.parameters(), 0.5, random);
+            for (int i = 0; i < 2; i++) {
+                dense.parameters().get(i).data().copyFrom(limited.parameters().get(i).data().toArray());
+            }
+            double[] g;
+            try (Tape tape = new Tape(true)) {
+                Var in = tape.input(x, true);
+                tape.backward(Functional.dot(tape, dense.forward(tape, in), r));
+                g = GradCheck.toDoubles(in.grad());
+            }
+            double[] v = new double[g.length];
+            double analytic = 0, gNorm = 0, vNorm = 0;
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (random.nextInt(33) - 16) / 16.0;
+                analytic += g[i] * v[i];
+                gNorm += g[i] * g[i];
+                vNorm += v[i] * v[i];
+            }
+            float[] saved = x.toArray();
+            double[] losses = new double[2];
+            for (int s = 0; s < 2; s++) {
+                for (int i = 0; i < v.length; i++) x.set(i, (float) (saved[i] + (s == 0 ? 1 : -1) * GradCheck.H * v[i]));
+                try (Tape tape = new Tape(false)) {
+                    losses[s] = GradCheck.DOT.inFloat64(limited.forward(tape, tape.input(x)).data(), r);
+                }
+            }
+            x.copyFrom(saved);
+            // The band-limited operator is linear in x: the central difference is exact up to rounding.
+            double numeric = (losses[0] - losses[1]) / (2 * GradCheck.H);
+            double error = Math.abs(numeric - analytic) / Math.max(Math.abs(analytic), Math.sqrt(gNorm * vNorm / v.length));
+            System.out.printf("negative control: dense gradient vs band-limited differences, relative error %.3f%n", error);
+            assertTrue(error > 100 * GradCheck.TOLERANCE, "relative error only " + error);
+        }
+    }
 }
