@@ -430,14 +430,15 @@ public final class Functional {
         for (int c = 0; c < channels; c++) {
             double m, variance;
             if (training) {
-                // Two passes (mean, then squared deviations): no cancellation for large means.
-                double sum = 0;
-                for (long n = 0; n < batch; n++) sum += Kernels.sum(xs, (n * channels + c) * spatial, spatial);
-                m = sum / perChannelCount;
-                double squares = 0;
+                // One pass of shifted float64 moments (shift: the channel's first value).
+                double shift = xs.getAtIndex(JAVA_FLOAT, c * spatial);
+                double[] moments = new double[2];
                 for (long n = 0; n < batch; n++) {
-                    squares += Kernels.sumSquaredDeviations(xs, (n * channels + c) * spatial, spatial, m);
+                    Kernels.shiftedMoments(xs, (n * channels + c) * spatial, spatial, shift, moments);
                 }
+                double meanOffset = moments[0] / perChannelCount;
+                m = shift + meanOffset;
+                double squares = Math.max(0.0, moments[1] - moments[0] * meanOffset);
                 variance = squares / perChannelCount;
                 double unbiased = squares / (perChannelCount - 1);
                 runningMean.set(c, (float) ((1 - momentum) * runningMean.get(c) + momentum * m));
@@ -454,10 +455,7 @@ public final class Functional {
             float scale = (float) (gs.getAtIndex(JAVA_FLOAT, c) * invStd[c]);
             float shift = bs.getAtIndex(JAVA_FLOAT, c);
             for (long n = 0; n < batch; n++) {
-                long base = (n * channels + c) * spatial;
-                for (long i = 0; i < spatial; i++) {
-                    ys.setAtIndex(JAVA_FLOAT, base + i, (xs.getAtIndex(JAVA_FLOAT, base + i) - meanF) * scale + shift);
-                }
+                Kernels.normalize(xs, ys, (n * channels + c) * spatial, spatial, meanF, scale, shift);
             }
         }
         Var out = tape.result(y, x, gamma, beta);
@@ -470,13 +468,11 @@ public final class Functional {
             MemorySegment dBeta = beta.requiresGrad() ? beta.gradAccumulator().segment() : null;
             for (int c = 0; c < channels; c++) {
                 double m = mean[c], is = invStd[c];
-                double sumDy = 0, sumDyDeviation = 0;
+                double[] moments = new double[2];
                 for (long n = 0; n < batch; n++) {
-                    long base = (n * channels + c) * spatial;
-                    sumDy += Kernels.sum(dy, base, spatial);
-                    sumDyDeviation += Kernels.sumProductOfDeviations(dy, xs, base, spatial, m);
+                    Kernels.gradientMoments(dy, xs, (n * channels + c) * spatial, spatial, m, moments);
                 }
-                double sumDyXhat = sumDyDeviation * is;
+                double sumDy = moments[0], sumDyXhat = moments[1] * is;
                 if (dGamma != null) dGamma.setAtIndex(JAVA_FLOAT, c, (float) (dGamma.getAtIndex(JAVA_FLOAT, c) + sumDyXhat));
                 if (dBeta != null) dBeta.setAtIndex(JAVA_FLOAT, c, (float) (dBeta.getAtIndex(JAVA_FLOAT, c) + sumDy));
                 if (dx == null) continue;
@@ -487,21 +483,8 @@ public final class Functional {
                 float meanDyXhat = (float) (sumDyXhat / perChannelCount);
                 float meanF = (float) m, isF = (float) is;
                 for (long n = 0; n < batch; n++) {
-                    long base = (n * channels + c) * spatial;
-                    if (writeDx) {
-                        for (long i = 0; i < spatial; i++) {
-                            float g = dy.getAtIndex(JAVA_FLOAT, base + i);
-                            float xhat = (xs.getAtIndex(JAVA_FLOAT, base + i) - meanF) * isF;
-                            dx.setAtIndex(JAVA_FLOAT, base + i, a * (g - meanDy - xhat * meanDyXhat));
-                        }
-                    } else {
-                        for (long i = 0; i < spatial; i++) {
-                            float g = dy.getAtIndex(JAVA_FLOAT, base + i);
-                            float xhat = (xs.getAtIndex(JAVA_FLOAT, base + i) - meanF) * isF;
-                            dx.setAtIndex(JAVA_FLOAT, base + i,
-                                    dx.getAtIndex(JAVA_FLOAT, base + i) + a * (g - meanDy - xhat * meanDyXhat));
-                        }
-                    }
+                    Kernels.batchNormInputGradient(dy, xs, dx, (n * channels + c) * spatial, spatial, writeDx, a, meanDy,
+                            meanF, isF, meanDyXhat);
                 }
             }
         });
