@@ -23,13 +23,18 @@ import java.util.Objects;
  *
  * <p>A plan fixes the input size, the compression and the largest batch, none of which the
  * layer knows when it is built, so plans are made on first use, one per (compression, input
- * size), each in its own shared arena together with its workspace. A batch larger than the
+ * size, training or evaluation), each in its own shared arena together with its workspace. A batch larger than the
  * cached plan's gets a new plan sized for it; the old one is retired, not closed, because a
  * tape still open may hold spectra saved by it for its backward. Retired plans are released
  * with the layer.
  */
 final class ConvCore {
-    private record PlanKey(Compression compression, long height, long width) {}
+    /**
+     * Training and evaluation plans are kept apart even at the same compression: an evaluation
+     * batch (often much larger) must not grow the training plan, whose saved-spectra buffer, which
+     * every training step allocates, is sized for the plan's batch bound.
+     */
+    private record PlanKey(Compression compression, long height, long width, boolean training) {}
 
     private record CachedPlan(Arena arena, ConvPlan plan, Workspace workspace) {}
 
@@ -77,7 +82,7 @@ final class ConvCore {
         }
         long start = System.nanoTime();
         long batch = s[0];
-        CachedPlan cached = planFor(compression, conv1d ? 1 : s[2], s[rank - 1], batch);
+        CachedPlan cached = planFor(compression, conv1d ? 1 : s[2], s[rank - 1], batch, tape.training());
         ConvPlan plan = cached.plan();
         Tensor y = tape.allocateUninitialized(plan.outputShape(batch)); // the native forward writes all of it
         Tensor bias = b == null ? null : b.value();
@@ -108,8 +113,8 @@ final class ConvCore {
         return out;
     }
 
-    private CachedPlan planFor(Compression compression, long height, long width, long batch) {
-        PlanKey key = new PlanKey(compression, height, width);
+    private CachedPlan planFor(Compression compression, long height, long width, long batch, boolean training) {
+        PlanKey key = new PlanKey(compression, height, width, training);
         CachedPlan cached = plans.get(key);
         if (cached != null && cached.plan().maxBatch() >= batch) return cached;
         if (cached != null) retired.add(cached);
@@ -150,11 +155,6 @@ final class ConvCore {
     /** The plan the last forward used (null before the first). */
     ConvPlan lastPlan() {
         return lastPlan;
-    }
-
-    /** Number of live plans (cached and retired). */
-    int planCount() {
-        return plans.size() + retired.size();
     }
 
     void close() {

@@ -192,4 +192,19 @@ class ConvLayerTest {
             assertThrows(IllegalArgumentException.class, () -> conv.forward(tape, tape.input(Tensor.allocate(arena, 1, 3, 5))));
         }
     }
+    @Test
+    void largeEvaluationBatchDoesNotGrowTheTrainingPlan() {
+        Compression c = Compression.fixed(0.5);
+        try (Arena arena = Arena.ofConfined();
+                Conv2d conv = new Conv2d(1, 2, 3, 3, Padding.symmetric(1), 1, true, c, c, 1)) {
+            Tensor train = random(arena, 1, 8, 1, 8, 8), eval = random(arena, 2, 100, 1, 8, 8);
+            run(conv, train, true);
+            long trainingBytes = conv.lastSavedSpectraBytes();
+            run(conv, eval, false);
+            assertEquals(100, conv.lastPlan().maxBatch());
+            run(conv, train, true);
+            assertEquals(8, conv.lastPlan().maxBatch());
+            assertEquals(trainingBytes, conv.lastSavedSpectraBytes());
+        }
+    }
 }
