@@ -190,10 +190,13 @@ public final class Functional {
         tape.onBackward(out, "maxpool.backward", () -> {
             MemorySegment dy = out.grad().segment();
             MemorySegment dx = x.gradAccumulator().segment();
-            long perOutPlane = ho * wo;
-            for (long k = 0; k < outCount; k++) {
-                long target = (k / perOutPlane) * h * w + winners.getAtIndex(JAVA_INT, k);
-                dx.setAtIndex(JAVA_FLOAT, target, dx.getAtIndex(JAVA_FLOAT, target) + dy.getAtIndex(JAVA_FLOAT, k));
+            long perOutPlane = ho * wo, perInPlane = h * w;
+            for (long p = 0; p < planes; p++) {
+                long inPlane = p * perInPlane, outPlane = p * perOutPlane;
+                for (long k = outPlane; k < outPlane + perOutPlane; k++) {
+                    long target = inPlane + winners.getAtIndex(JAVA_INT, k);
+                    dx.setAtIndex(JAVA_FLOAT, target, dx.getAtIndex(JAVA_FLOAT, target) + dy.getAtIndex(JAVA_FLOAT, k));
+                }
             }
         });
         OpTimers.record("maxpool.forward", System.nanoTime() - start);
