@@ -2,7 +2,6 @@ package dev.bandlimit.cli.train;
 
 import dev.bandlimit.Compression;
 import dev.bandlimit.Tensor;
-import dev.bandlimit.nn.Parameter;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -15,7 +14,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A trained model's parameters and batch-norm statistics, with the compression it was trained
@@ -31,10 +32,11 @@ public final class Checkpoint {
     public record Loaded(Compression trainCompression, long seed, List<String> names, List<long[]> shapes,
             List<float[]> values) {}
 
-    /** Every tensor that defines the trained function: parameters, then state buffers. */
-    static List<Parameter> state(MnistCnn model) {
-        List<Parameter> all = new ArrayList<>(model.network().parameters());
-        all.addAll(model.network().buffers());
+    /** Every tensor that defines the trained function, by name: parameters, then state buffers. */
+    static Map<String, Tensor> state(MnistCnn model) {
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        model.network().namedParameters().forEach((name, p) -> all.put(name, p.data()));
+        model.network().namedBuffers().forEach((name, b) -> all.put("buffer:" + name, b));
         return all;
     }
 
@@ -53,15 +55,14 @@ public final class Checkpoint {
                 }
             }
             out.writeLong(seed);
-            List<Parameter> state = state(model);
+            Map<String, Tensor> state = state(model);
             out.writeInt(state.size());
-            for (Parameter p : state) {
-                out.writeUTF(p.name());
-                long[] shape = p.shape();
+            for (Map.Entry<String, Tensor> e : state.entrySet()) {
+                out.writeUTF(e.getKey());
+                long[] shape = e.getValue().shape();
                 out.writeInt(shape.length);
                 for (long d : shape) out.writeLong(d);
-                float[] values = p.data().toArray();
-                for (float v : values) out.writeFloat(v);
+                for (float v : e.getValue().toArray()) out.writeFloat(v);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + file, e);
@@ -115,19 +116,19 @@ public final class Checkpoint {
 
     /** Copies the loaded tensors into {@code model}, checking names and shapes. */
     public static void restore(Loaded loaded, MnistCnn model) {
-        List<Parameter> state = state(model);
+        List<Map.Entry<String, Tensor>> state = new ArrayList<>(state(model).entrySet());
         if (state.size() != loaded.names().size()) {
             throw new IllegalArgumentException("checkpoint holds " + loaded.names().size() + " tensors, the model "
                     + state.size());
         }
         for (int i = 0; i < state.size(); i++) {
-            Parameter p = state.get(i);
-            if (!p.name().equals(loaded.names().get(i)) || !Arrays.equals(p.shape(), loaded.shapes().get(i))) {
+            String name = state.get(i).getKey();
+            Tensor data = state.get(i).getValue();
+            if (!name.equals(loaded.names().get(i)) || !Arrays.equals(data.shape(), loaded.shapes().get(i))) {
                 throw new IllegalArgumentException("checkpoint tensor " + i + " is " + loaded.names().get(i)
-                        + Arrays.toString(loaded.shapes().get(i)) + ", the model has " + p.name()
-                        + Arrays.toString(p.shape()));
+                        + Arrays.toString(loaded.shapes().get(i)) + ", the model has " + name
+                        + Arrays.toString(data.shape()));
             }
-            Tensor data = p.data();
             data.copyFrom(loaded.values().get(i));
         }
     }
