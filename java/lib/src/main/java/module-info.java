@@ -6,4 +6,5 @@
  */
 module dev.bandlimit {
     exports dev.bandlimit;
+    exports dev.bandlimit.nn;
 }

@@ -1,0 +1,221 @@
+package dev.bandlimit.nn;
+
+import dev.bandlimit.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One training or evaluation step of define-by-run autograd: ops called with this tape compute
+ * their outputs at once and, in a training tape, record a backward closure; {@link #backward}
+ * runs the closures in reverse order.
+ *
+ * <p>Memory: everything the step creates (activations, their gradients, saved spectra, masks)
+ * belongs to {@link #arena()}, a confined arena that {@link #close()} closes; after that every
+ * {@link Var} of this tape, and every tensor it allocated, throws {@link IllegalStateException}.
+ * The bytes themselves come from a {@link TapeMemory} that the next tape reuses (a caching
+ * allocator, as PyTorch's), unless the tape is built with {@code null} memory. The tape and its vars
+ * belong to the thread that created it. Parameters live in their module's arena and outlive
+ * the tape; their gradients are handed over to {@link Parameter#grad()} at the end of the
+ * backward.
+ *
+ * <p>An evaluation tape ({@code training = false}) records nothing, computes no gradients and
+ * its {@link #backward} throws; layers run in evaluation mode (running batch-norm statistics,
+ * no dropout, the convolution's evaluation compression).
+ */
+public final class Tape implements AutoCloseable {
+    /** A recorded backward step: runs only if the loss reached its output. */
+    private record Step(Var output, String timerKey, Runnable body) {}
+
+    private final boolean training;
+    private final Arena arena = Arena.ofConfined();
+    /** Where allocations come from; null when the pool was busy (then the arena allocates). */
+    private final TapeMemory memory;
+    private final ArrayList<Step> steps = new ArrayList<>();
+    private final Map<Parameter, Var> parameterVars = new IdentityHashMap<>();
+    private long allocatedBytes;
+    private boolean backwardDone;
+    private boolean closed;
+
+    /**
+     * A tape for a training step ({@code true}) or an evaluation step ({@code false}), taking its
+     * memory from the calling thread's {@link TapeMemory} (reused step after step).
+     */
+    public Tape(boolean training) {
+        this(training, TapeMemory.ofCurrentThread());
+    }
+
+    /**
+     * A tape whose allocations come from {@code memory} (null: straight from its arena, nothing
+     * reused). If another tape holds {@code memory}, this one allocates from its arena.
+     */
+    public Tape(boolean training, TapeMemory memory) {
+        this.training = training;
+        this.memory = memory != null && memory.acquire(this) ? memory : null;
+    }
+
+    /** Whether layers run in training mode and the backward is available. */
+    public boolean training() {
+        return training;
+    }
+
+    /** The confined arena owning all step-lived memory; closed by {@link #close()}. */
+    public Arena arena() {
+        checkOpen();
+        return arena;
+    }
+
+    /** A leaf that needs no gradient (data, labels' inputs): {@code t} is used in place, not copied. */
+    public Var input(Tensor t) {
+        return input(t, false);
+    }
+
+    /**
+     * A leaf whose gradient the backward computes when {@code requiresGrad} (and this is a
+     * training tape), readable afterwards from {@link Var#grad()}. {@code t} is used in place.
+     */
+    public Var input(Tensor t, boolean requiresGrad) {
+        checkOpen();
+        Objects.requireNonNull(t, "t must not be null");
+        return new Var(this, t, training && requiresGrad);
+    }
+
+    /**
+     * The var for parameter {@code p} in this step (the same var each time it is asked for, so a
+     * shared parameter accumulates every use). Its gradient is added to {@code p.grad()} at the
+     * end of {@link #backward}.
+     */
+    public Var param(Parameter p) {
+        checkOpen();
+        Objects.requireNonNull(p, "p must not be null");
+        return parameterVars.computeIfAbsent(p, q -> new Var(this, q.data(), training));
+    }
+
+    /**
+     * Back-propagates from {@code loss} (a one-element value): seeds its gradient with 1, runs the
+     * recorded closures in reverse order, accumulating into {@link Var#grad()}, then adds each
+     * parameter var's gradient into {@link Parameter#grad()}. Once per tape.
+     *
+     * @throws IllegalStateException on an evaluation tape, a closed tape, or a second call
+     */
+    public void backward(Var loss) {
+        checkOpen();
+        if (!training) throw new IllegalStateException("backward on an evaluation tape (Tape(false) records nothing)");
+        if (backwardDone) throw new IllegalStateException("backward already ran on this tape; use one tape per step");
+        Objects.requireNonNull(loss, "loss must not be null");
+        if (loss.tape() != this) throw new IllegalArgumentException("loss was recorded on a different tape");
+        if (loss.value().elementCount() != 1) {
+            throw new IllegalArgumentException("loss must be a scalar [1], got shape " + Arrays.toString(loss.shape()));
+        }
+        backwardDone = true;
+        if (!loss.requiresGrad()) return;
+        Tensor seed = loss.gradAccumulator();
+        seed.set(0, seed.get(0) + 1.0f);
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            Step s = steps.get(i);
+            if (!s.output().hasGrad()) continue;
+            long start = System.nanoTime();
+            s.body().run();
+            OpTimers.record(s.timerKey(), System.nanoTime() - start);
+        }
+        long start = System.nanoTime();
+        for (Map.Entry<Parameter, Var> e : parameterVars.entrySet()) {
+            Var v = e.getValue();
+            if (!v.hasGrad()) continue;
+            Tensor target = e.getKey().grad();
+            Kernels.addInto(target.segment(), v.grad().segment(), target.elementCount());
+        }
+        OpTimers.record("tape.parameter_grads", System.nanoTime() - start);
+    }
+
+    /** Number of backward closures recorded so far (0 on an evaluation tape). */
+    public int recordedOps() {
+        return steps.size();
+    }
+
+    /** Bytes allocated in this tape's arena by the ops (activations, gradients, saved spectra, masks). */
+    public long allocatedBytes() {
+        return allocatedBytes;
+    }
+
+    /** Whether {@link #close()} has run. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Closes the arena: releases every activation, gradient and saved spectrum of the step. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        steps.clear();
+        parameterVars.clear();
+        arena.close();
+        if (memory != null) memory.release(this);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // For ops
+    // ------------------------------------------------------------------------------------
+
+    void checkOpen() {
+        if (closed) throw new IllegalStateException("the tape is closed: its vars and their memory are released");
+    }
+
+    /** A zero-filled tensor living as long as the tape (gradients, which ops add into). */
+    Tensor allocate(long... shape) {
+        Tensor t = allocateUninitialized(shape);
+        t.segment().fill((byte) 0);
+        return t;
+    }
+
+    /** A tensor living as long as the tape, contents undefined: for outputs that an op writes in full. */
+    Tensor allocateUninitialized(long... shape) {
+        long count = 1;
+        for (long d : shape) count = Math.multiplyExact(count, d);
+        return Tensor.wrap(allocateBytesUninitialized(Math.multiplyExact(count, (long) Float.BYTES)), shape);
+    }
+
+    /** Zero-filled bytes living as long as the tape (masks, indices), 64-byte aligned. */
+    MemorySegment allocateBytes(long bytes) {
+        MemorySegment s = allocateBytesUninitialized(bytes);
+        s.fill((byte) 0);
+        return s;
+    }
+
+    /** Bytes living as long as the tape, contents undefined (buffers a native call fills). */
+    MemorySegment allocateBytesUninitialized(long bytes) {
+        checkOpen();
+        allocatedBytes += bytes;
+        return memory != null ? memory.allocate(bytes, arena) : arena.allocate(bytes, 64);
+    }
+
+    /** An op's output var: it requires a gradient when this is a training tape and any input does. */
+    Var result(Tensor data, Var... inputs) {
+        boolean needs = false;
+        if (training) {
+            for (Var v : inputs) {
+                if (v == null) continue;
+                if (v.tape() != this) throw new IllegalArgumentException("an input var belongs to a different tape");
+                needs |= v.requiresGrad();
+            }
+        }
+        return new Var(this, data, needs);
+    }
+
+    /** Records the backward of the op that produced {@code output}, if it needs one. */
+    void onBackward(Var output, String timerKey, Runnable body) {
+        if (!output.requiresGrad()) return;
+        steps.add(new Step(output, timerKey, body));
+    }
+
+    void checkInput(Var v, String name) {
+        checkOpen();
+        Objects.requireNonNull(v, name + " must not be null");
+        if (v.tape() != this) throw new IllegalArgumentException(name + " belongs to a different tape");
+    }
+}
