@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Memory that successive tapes reuse, so that a training loop does not ask the system for fresh
- * pages every step: measured on the MNIST model, first-touch page faults of freshly allocated
- * activations cost several milliseconds per layer per step, more than the Java ops themselves.
+ * Memory that successive tapes reuse (a caching allocator, like PyTorch's), so that a training
+ * loop does not ask the system for fresh pages every step: writing a freshly allocated 3.2 MB
+ * activation took 1.15 ms against 0.45 ms for reused memory (first-touch page faults). On the
+ * MNIST step at batch 64 the gain was within the machine's noise (median 39.8 ms pooled, 40.5 ms
+ * not); it grows with activation sizes and with allocator pressure.
  *
  * <p>A tape carves its allocations out of this memory with a bump pointer and gives each one the
  * scope of its own confined arena, so a tensor of a closed tape still cannot be read (it throws
