@@ -52,13 +52,18 @@ public final class TrainingOptions {
     @Option(names = "--data", description = "MNIST cache folder (default: ~/.cache/bandlimit/mnist)")
     public Path dataDir;
 
-    @Option(names = "--progress", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "show a progress bar per epoch (default: on; --no-progress turns it off)")
-    public boolean progress;
+    @Option(names = "--progress", negatable = true,
+            description = "show a progress bar per epoch (default: when the output is a terminal)")
+    public Boolean progress;
+
+    /** The progress bar draws with carriage returns: only for terminals unless asked for. */
+    public boolean showProgress() {
+        return progress != null ? progress : System.console() != null;
+    }
 
     public Trainer.Config config(Compression train, Compression eval) {
         return new Trainer.Config(train, eval, epochs, batch, learningRate, optimizer, momentum, weightDecay, schedule,
-                seed, trainLimit, progress);
+                seed, trainLimit, showProgress());
     }
 
     @ArgGroup(exclusive = true)
