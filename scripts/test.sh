@@ -2,10 +2,12 @@
 # The project's test command:
 #   1. `mvn verify`: builds the native library with CMake, runs the native tests (ctest), the
 #      Java tests (JUnit, Surefire) and the jar-alone test (Failsafe);
-#   2. the native tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
-# Usage: scripts/test.sh             (both)
+#   2. the native tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the Kotlin and Scala examples, built like outside users' projects against the installed jar.
+# Usage: scripts/test.sh             (all)
 #        scripts/test.sh java        (1 only)
 #        scripts/test.sh sanitize    (2 only)
+#        scripts/test.sh examples    (3 only)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -23,4 +25,8 @@ if [ "$what" = all ] || [ "$what" = sanitize ]; then
   cmake --preset sanitize >/dev/null
   cmake --build --preset sanitize
   ctest --preset sanitize -j 2
+fi
+if [ "$what" = all ] || [ "$what" = examples ]; then
+  echo "== Kotlin and Scala examples =="
+  scripts/examples.sh
 fi
