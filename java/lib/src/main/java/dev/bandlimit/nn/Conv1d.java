@@ -46,6 +46,11 @@ public final class Conv1d extends Module {
                 inChannels * kernel, seed);
     }
 
+    /** Named settings instead of positional ones: {@code Conv1d.builder(in, out).kernel(...).build()}. */
+    public static ConvBuilder<Conv1d> builder(long inChannels, long outChannels) {
+        return new ConvBuilder<>(true, inChannels, outChannels);
+    }
+
     @Override
     public Var forward(Tape tape, Var x) {
         checkOpen();

@@ -47,6 +47,11 @@ public final class Conv2d extends Module {
                 inChannels * kernelH * kernelW, seed);
     }
 
+    /** Named settings instead of positional ones: {@code Conv2d.builder(in, out).kernel(...).build()}. */
+    public static ConvBuilder<Conv2d> builder(long inChannels, long outChannels) {
+        return new ConvBuilder<>(false, inChannels, outChannels);
+    }
+
     @Override
     public Var forward(Tape tape, Var x) {
         checkOpen();

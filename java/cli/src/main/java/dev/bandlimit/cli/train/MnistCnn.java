@@ -27,8 +27,10 @@ public final class MnistCnn implements AutoCloseable {
     private final Sequential net;
 
     public MnistCnn(Compression train, Compression eval, long seed) {
-        conv1 = new Conv2d(1, 16, 5, 5, Padding.symmetric(2), 1, true, train, eval, seed + 1);
-        conv2 = new Conv2d(16, 32, 5, 5, Padding.symmetric(2), 1, true, train, eval, seed + 2);
+        conv1 = Conv2d.builder(1, 16).kernel(5, 5).padding(Padding.symmetric(2))
+                .compression(train).evalCompression(eval).seed(seed + 1).build();
+        conv2 = Conv2d.builder(16, 32).kernel(5, 5).padding(Padding.symmetric(2))
+                .compression(train).evalCompression(eval).seed(seed + 2).build();
         net = new Sequential(
                 conv1, new BatchNorm2d(16), new ReLU(), new MaxPool2d(2, 2),
                 conv2, new BatchNorm2d(32), new ReLU(), new MaxPool2d(2, 2),
