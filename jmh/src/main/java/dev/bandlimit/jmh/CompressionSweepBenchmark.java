@@ -1,5 +1,6 @@
 package dev.bandlimit.jmh;
 
+import dev.bandlimit.Bandlimit;
 import dev.bandlimit.Box;
 import dev.bandlimit.Compression;
 import dev.bandlimit.ConvPlan;
@@ -40,8 +41,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Checked once per trial, before timing (a fast wrong kernel cannot win): at rho = 0 sample
  * 0's {@code y} and {@code dx} against float64 direct sums within the ALGORITHM.md section-5
  * bound; at every rho the adjoint identities {@code <y(x), dy> = <x, dx(dy)>} and
- * {@code <y(w), dy> = <w, dw(dy)>} within {@code 1e-5 ||y|| ||dy||}. After timing, the outputs
- * the timed calls wrote must still equal the checked ones. A failed check fails the benchmark.
+ * {@code <y(w), dy> = <w, dw(dy)>} within {@code 1e-5 ||y|| ||dy||}, for the benchmark's random
+ * {@code dy} and for {@code dy = y} (where both sides are {@code ||y||^2}, so the check is
+ * sharp). After timing, the outputs the timed calls wrote must still equal the checked ones. A
+ * failed check fails the benchmark.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -68,7 +71,6 @@ public class CompressionSweepBenchmark {
     private SavedSpectra saved;
     private Workspace workspace;
     private float[] checkedY, checkedDx, checkedDw;
-    private Counters counters;
 
     /** The plan builder of a named layer. */
     static ConvPlan.Builder layer(String name) {
@@ -115,16 +117,28 @@ public class CompressionSweepBenchmark {
         }
         Checks.requireAdjoint(what + " <y,dy> vs <x,dx>", y, dy, x, dx);
         Checks.requireAdjoint(what + " <y,dy> vs <w,dw>", y, dy, w, dw);
+        // With a random dy, <y, dy> is only ~||y|| ||dy|| / sqrt(size): the identities above catch
+        // gross errors only. With dy = y both sides are ||y||^2, and the same 1e-5 tolerance
+        // catches a gradient off by more than 1e-5 of its size along y.
+        try (Arena scratch = Arena.ofConfined()) {
+            Tensor dyIsY = Tensor.allocate(scratch, plan.outputShape(n));
+            Tensor dx2 = Tensor.allocate(scratch, plan.inputShape(n));
+            Tensor dw2 = Tensor.allocate(scratch, plan.weightShape());
+            dyIsY.segment().copyFrom(y.segment());
+            plan.backward(saved, w, dyIsY, dx2, dw2, null, workspace);
+            Checks.requireAdjoint(what + " <y,y> vs <x,dx(y)>", y, y, x, dx2);
+            Checks.requireAdjoint(what + " <y,y> vs <w,dw(y)>", y, y, w, dw2);
+        }
         checkedY = y.toArray();
         checkedDx = dx.toArray();
         checkedDw = dw.toArray();
 
-        counters = new Counters(CompressionSweepBenchmark.class.getName(),
+        Counters.publish(new Counters(CompressionSweepBenchmark.class.getName(),
                 Map.of("forward", plan.flops(Pass.FORWARD, n),
                         "backwardData", plan.flops(Pass.BACKWARD_DATA, n),
                         "backwardWeights", plan.flops(Pass.BACKWARD_WEIGHTS, n)),
-                plan.achievedRate(), plan.savedSpectraBytes(), plan.workspaceBytes());
-        Counters.publish(counters);
+                plan.achievedRate(), plan.savedSpectraBytes(), plan.workspaceBytes(),
+                Bandlimit.allocatedBytes()));
     }
 
     @TearDown(Level.Trial)
@@ -135,7 +149,6 @@ public class CompressionSweepBenchmark {
             Checks.requireUnchanged(what + " dx", dx, checkedDx);
             Checks.requireUnchanged(what + " dw", dw, checkedDw);
         } finally {
-            Counters.withdraw(counters);
             arena.close();
         }
     }

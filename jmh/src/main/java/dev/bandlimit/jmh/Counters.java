@@ -8,10 +8,12 @@ import java.util.Map;
  * of each {@code @Benchmark} method, and the native bytes of its plan.
  *
  * <p>A JMH fork runs one benchmark method with one parameter set; its trial set-up publishes
- * here and its trial tear-down withdraws, and the profiler (an {@code InternalProfiler}, so in
- * the same JVM) reads the snapshot after each iteration. The snapshot names its benchmark class,
- * and the profiler matches it against the running benchmark, so a stale snapshot (with
- * {@code -f 0}, where several benchmarks share a JVM) is never reported for another class.
+ * here and the profiler (an {@code InternalProfiler}, so in the same JVM) reads the snapshot
+ * after each iteration. Nothing withdraws it: JMH runs the trial tear-down after the last
+ * iteration but before the profilers' {@code afterIteration} of that iteration, so the snapshot
+ * holds values, not the plan, and outlives the trial. It names its benchmark class, which the
+ * profiler matches against the running benchmark; with {@code -f 0} (several trials in one JVM)
+ * each trial's set-up replaces it before its first iteration ends.
  *
  * @param benchmarkClass the state's benchmark class, fully qualified
  * @param flopsPerOpByMethod counted FLOPs of one call, by {@code @Benchmark} method name
@@ -19,9 +21,11 @@ import java.util.Map;
  * @param achievedRate the plan's {@code achievedRate()} (discarded / total coefficients)
  * @param savedSpectraBytes the plan's {@code savedSpectraBytes()}
  * @param workspaceBytes the plan's {@code workspaceBytes()}
+ * @param nativeBytes {@code Bandlimit.allocatedBytes()} at the end of set-up, the plan built
+ *     and executed: what the native library itself holds (plans and their tables)
  */
 record Counters(String benchmarkClass, Map<String, Flops> flopsPerOpByMethod, double achievedRate,
-        long savedSpectraBytes, long workspaceBytes) {
+        long savedSpectraBytes, long workspaceBytes, long nativeBytes) {
 
     private static volatile Counters current;
 
@@ -34,12 +38,7 @@ record Counters(String benchmarkClass, Map<String, Flops> flopsPerOpByMethod, do
         current = c;
     }
 
-    /** Withdraws the counters of the trial that published {@code c} (if still current). */
-    static void withdraw(Counters c) {
-        if (current == c) current = null;
-    }
-
-    /** The counters of the running trial of {@code benchmarkClass}, or null. */
+    /** The counters of the latest trial of {@code benchmarkClass}, or null. */
     static Counters of(String benchmarkClass) {
         Counters c = current;
         return c != null && c.benchmarkClass.equals(benchmarkClass) ? c : null;

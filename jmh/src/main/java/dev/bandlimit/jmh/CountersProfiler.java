@@ -1,6 +1,5 @@
 package dev.bandlimit.jmh;
 
-import dev.bandlimit.Bandlimit;
 import dev.bandlimit.Flops;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -25,7 +24,7 @@ import org.openjdk.jmh.results.ScalarResult;
  *   <li>{@code ·plan.rate}: the plan's achieved compression rate;
  *   <li>{@code ·bytes.savedSpectra}, {@code ·bytes.workspace}: the plan's buffers;
  *       {@code ·bytes.native}: {@code Bandlimit.allocatedBytes()}, what the native library
- *       itself holds (plans and their tables) at the end of the iteration.
+ *       itself holds (plans and their tables), sampled at the end of the trial's set-up.
  * </ul>
  *
  * <p>The time per call is the iteration's own primary score, which JMH hands to
@@ -72,7 +71,7 @@ public final class CountersProfiler implements InternalProfiler {
         out.add(scalar("plan.rate", c.achievedRate(), "ratio"));
         out.add(scalar("bytes.savedSpectra", c.savedSpectraBytes(), "B"));
         out.add(scalar("bytes.workspace", c.workspaceBytes(), "B"));
-        out.add(scalar("bytes.native", Bandlimit.allocatedBytes(), "B"));
+        out.add(scalar("bytes.native", c.nativeBytes(), "B"));
         return out;
     }
 

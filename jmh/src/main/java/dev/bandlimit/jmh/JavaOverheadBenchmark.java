@@ -78,7 +78,6 @@ public class JavaOverheadBenchmark {
     private SavedSpectra saved;
     private Workspace workspace;
     private float[] xArray, wArray, expected;
-    private Counters counters;
     private MemorySegment rawPlan = MemorySegment.NULL, rawBox;
 
     @Setup(Level.Trial)
@@ -114,11 +113,11 @@ public class JavaOverheadBenchmark {
         requireExpected("raw bl_forward", y.toArray());
 
         var forward = plan.flops(Pass.FORWARD, 1);
-        counters = new Counters(JavaOverheadBenchmark.class.getName(),
+        Counters.publish(new Counters(JavaOverheadBenchmark.class.getName(),
                 Map.of("tensorInfer", forward, "rawInfer", forward, "tensorForward", forward, "floatArrayInfer",
                         forward),
-                plan.achievedRate(), plan.savedSpectraBytes(), plan.workspaceBytes());
-        Counters.publish(counters);
+                plan.achievedRate(), plan.savedSpectraBytes(), plan.workspaceBytes(),
+                Bandlimit.allocatedBytes()));
     }
 
     @TearDown(Level.Trial)
@@ -126,7 +125,6 @@ public class JavaOverheadBenchmark {
         try {
             requireExpected("the timed calls' y", y.toArray());
         } finally {
-            Counters.withdraw(counters);
             if (!rawPlan.equals(MemorySegment.NULL)) BandlimitH.bl_plan_destroy(rawPlan);
             arena.close();
             Bandlimit.setNumThreads(threadsBefore);
