@@ -12,7 +12,7 @@ find_java25
 quick_pass() {
   cat <<'MSG'
 bandlimit JMH benchmarks: scripts/jmh.sh [JMH options] [benchmark regex]   (docs/JMH.md)
-  a quick pass (~2.5 min on 2 cores):
+  a quick pass (~2 min on 2 cores):
     scripts/jmh.sh -f 1 -wi 2 -i 3 -p layer=resnet64 -prof dev.bandlimit.jmh.CountersProfiler CompressionSweep
   the FFM call overhead (~1 min):
     scripts/jmh.sh -prof dev.bandlimit.jmh.CountersProfiler JavaOverhead
