@@ -17,6 +17,11 @@
 // loads): X^ is [n][c], W^ is [c][f] (transposed planes), dY^ is [f][n], and the products are
 // Y^ (n x f) = X^ conj(W^), dX^T (c x n) = W^ dY^ (stored [c][n]), dW^ (f x c) = conj(dY^) X^.
 //
+// Small planes (3x3 weights, small maps; the choice is geometry.cpp's use_forward_dft /
+// use_inverse_dft, a FLOP-count model shared with bl_plan_flops) skip the FFT: their pruned DFT
+// runs as dense products 16 planes at a time, one plane per vector lane (dft.h), and blocks of
+// 16 items are read from / written to the frequency-major layout as whole cache lines.
+//
 // Threads: every parallel loop gives each output element to exactly one thread and reduces
 // in a fixed order, so results are bitwise identical for any thread count.
 #include <omp.h>
@@ -26,6 +31,7 @@
 #include <cstring>
 
 #include "cgemm.h"
+#include "dft.h"
 #include "fft.h"
 #include "plan.h"
 #include "stage_timers.h"
@@ -124,13 +130,55 @@ public:
         const int64_t dims[3][3] = {{g.N, g.F, g.C}, {g.C, g.N, g.F}, {g.F, g.C, g.N}};
         for (const auto& d : dims) gemm = std::max(gemm, gemm_scratch_floats(d[0], d[1], d[2]));
         thread_floats_ = align_up(t_gemm_ + gemm);
+        // Exact twiddle tables in double: cos, sin(2 pi m / L), exact at quarter turns.
+        auto table = [](int64_t L, std::vector<double>& c, std::vector<double>& sn) {
+            c.resize(size_t(L));
+            sn.resize(size_t(L));
+            for (int64_t m = 0; m < L; ++m) {
+                if ((4 * m) % L == 0) {
+                    const int64_t q = 4 * m / L;
+                    c[size_t(m)] = q == 0 ? 1.0 : q == 2 ? -1.0 : 0.0;
+                    sn[size_t(m)] = q == 1 ? 1.0 : q == 3 ? -1.0 : 0.0;
+                } else {
+                    const double t = 6.283185307179586476925286766559 * double(m) / double(L);
+                    c[size_t(m)] = std::cos(t);
+                    sn[size_t(m)] = std::sin(t);
+                }
+            }
+        };
+        table(g.LH, cos_h_, sin_h_);
+        table(g.LW, cos_w_, sin_w_);
+        // DFT scratch (aliases the FFT / product scratch of a thread) and the shared bases,
+        // for every operand that some box up to the cap would transform by DFT.
+        const int64_t uses[6][3] = {{g.H, g.W, 0}, {g.KH, g.KW, 0}, {g.Ho, g.Wo, 0},
+                                    {g.Ho, g.Wo, 1}, {g.H, g.W, 1}, {g.KH, g.KW, 1}};
+        int64_t dft_thread = 0, basis = 0;
+        const int64_t U = dft_row_freqs(g.LH, cap_box_);
+        for (const auto& d : uses) {
+            bool any = false;
+            for (const Box& bb : chain_) {
+                if (bb.kh > cap_box_.kh || bb.kw > cap_box_.kw) continue;
+                any = any || (d[2] == 0 ? use_forward_dft(g, d[0], d[1], bb) : use_inverse_dft(g, d[0], d[1], bb));
+            }
+            if (!any) continue;
+            const int64_t rows = d[0], cols = d[1];
+            const int64_t t = align_up(rows * cols * kDftLanes) + align_up(rows * kc * 2 * kDftLanes) +
+                              align_up(U * kc * 4 * kDftLanes);
+            dft_thread = std::max(dft_thread, t);
+            basis = std::max(basis, align_up(cols * kc * 2) + align_up(rows * U * 2));
+        }
+        thread_floats_ = std::max(thread_floats_, align_up(dft_thread));
+        off_basis_ = region(basis);
         off_threads_ = off;
         off += thread_floats_ * slots_;
         workspace_bytes_ = off * int64_t(sizeof(float)) + 64;  // + 64: we align the base
     }
 
     int64_t workspace_bytes() const override { return workspace_bytes_; }
-    int64_t table_bytes() const override { return row_fft_.table_bytes() + col_fft_.table_bytes(); }
+    int64_t table_bytes() const override {
+        return row_fft_.table_bytes() + col_fft_.table_bytes() +
+               int64_t(sizeof(double)) * 2 * (g_.LH + g_.LW);
+    }
 
     void forward(const ForwardArgs& a) const override;
     void backward(const BackwardArgs& a) const override;
@@ -157,6 +205,12 @@ private:
     void inverse_all(Spectrum in, int64_t planes, const Box& b, const Placement& at,
                      const float* bias, int64_t bias_period, float* dst, float* ws,
                      int64_t tr = 0) const;
+    // The same by batched DFT (dft.h), 16 items per block.
+    void transform_all_dft(const float* src, int64_t planes, const Placement& at, const Box& b,
+                           Spectrum out, float* ws, int64_t tr) const;
+    void inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const Placement& at,
+                         const float* bias, int64_t bias_period, float* dst, float* ws,
+                         int64_t tr, float scale) const;
     void product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
                      Spectrum out, int64_t a_block, int64_t b_block, float* ws) const;
 
@@ -170,7 +224,8 @@ private:
     ComplexFft col_fft_;
     int slots_;
     int64_t off_x_ = 0, off_w_ = 0, off_y_ = 0, off_out_ = 0, off_energy_ = 0, off_prefix_ = 0;
-    int64_t off_threads_ = 0, thread_floats_ = 0;
+    int64_t off_threads_ = 0, thread_floats_ = 0, off_basis_ = 0;
+    std::vector<double> cos_h_, sin_h_, cos_w_, sin_w_;
     int64_t t_grid_ = 0, t_row_ = 0, t_half_ = 0, t_fft_ = 0, t_gemm_ = 0;
     int64_t workspace_bytes_ = 0;
 };
@@ -247,6 +302,7 @@ int64_t item_of(int64_t j, int64_t planes, int64_t tr) {
 
 void CpuBackend::transform_all(const float* src, int64_t planes, const Placement& at, const Box& b,
                                Spectrum out, float* ws, int64_t tr) const {
+    if (use_forward_dft(g_, at.rows, at.cols, b)) return transform_all_dft(src, planes, at, b, out, ws, tr);
     const int64_t plane = at.rows * at.cols;
 #pragma omp parallel for schedule(static) num_threads(threads())
     for (int64_t j = 0; j < planes; ++j)
@@ -259,12 +315,158 @@ void CpuBackend::inverse_all(Spectrum in, int64_t planes, const Box& b, const Pl
                              int64_t tr) const {
     // 1 / (LH LW): the transforms are unnormalised.
     BL_STAGE(inverse);
+    if (use_inverse_dft(g_, at.rows, at.cols, b))
+        return inverse_all_dft(in, planes, b, at, bias, bias_period, dst, ws, tr,
+                               float(1.0 / (double(g_.LH) * double(g_.LW))));
     const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
     const int64_t plane = at.rows * at.cols;
 #pragma omp parallel for schedule(static) num_threads(threads())
     for (int64_t j = 0; j < planes; ++j)
         inverse_plane(in, item_of(j, planes, tr), b, at, scale, bias ? bias[j % bias_period] : 0.0f, dst + j * plane,
                       thread_scratch(ws, omp_get_thread_num()));
+}
+
+// Plane of item `item` (the inverse of item_of).
+int64_t plane_of(int64_t item, int64_t planes, int64_t tr) {
+    if (tr <= 0) return item;
+    const int64_t per = planes / tr;
+    return (item % per) * tr + item / per;
+}
+
+void CpuBackend::transform_all_dft(const float* src, int64_t planes, const Placement& at, const Box& b,
+                                   Spectrum out, float* ws, int64_t tr) const {
+    constexpr int64_t L = kDftLanes;
+    const Geometry& g = g_;
+    const int64_t rows = at.rows, cols = at.cols, plane = rows * cols;
+    const int64_t kc = b.kw + 1, U = dft_row_freqs(g.LH, b), R = kept_rows(g.LH, b);
+    // Bases: w[j][s] = e^{-2 pi i s c_j / LW} as (cos, -sin); h[a][u] = (cos, sin)(2 pi u r_a / LH).
+    float* wb = ws + off_basis_;
+    float* hb = wb + align_up(cols * kc * 2);
+    for (int64_t j = 0; j < cols; ++j)
+        for (int64_t s = 0; s < kc; ++s) {
+            const int64_t m = ((at.c0 + j * at.cs) * s) % g.LW;
+            wb[(j * kc + s) * 2] = float(cos_w_[size_t(m)]);
+            wb[(j * kc + s) * 2 + 1] = float(-sin_w_[size_t(m)]);
+        }
+    for (int64_t a = 0; a < rows; ++a)
+        for (int64_t u = 0; u < U; ++u) {
+            const int64_t m = ((at.r0 + a * at.rs) * u) % g.LH;
+            hb[(a * U + u) * 2] = float(cos_h_[size_t(m)]);
+            hb[(a * U + u) * 2 + 1] = float(sin_h_[size_t(m)]);
+        }
+    const DftKernels kern = dft_kernels_for_path(cpu_path_current());
+    const int64_t blocks = (planes + L - 1) / L;
+#pragma omp parallel for schedule(static) num_threads(threads())
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+        float* S = thread_scratch(ws, omp_get_thread_num());
+        float* T = S + align_up(plane * L);
+        float* PQ = T + align_up(rows * kc * 2 * L);
+        const int64_t item0 = blk * L, valid = std::min(L, planes - item0);
+        for (int64_t p = 0; p < L; ++p) {
+            if (p < valid) {
+                const float* sp = src + plane_of(item0 + p, planes, tr) * plane;
+                for (int64_t e = 0; e < plane; ++e) S[e * L + p] = sp[e];
+            } else {
+                for (int64_t e = 0; e < plane; ++e) S[e * L + p] = 0.0f;
+            }
+        }
+        kern.forward(S, rows, cols, kc, U, wb, hb, T, PQ);
+        // Kept row r = u is P - iQ, row LH - u is P + iQ.
+        for (int64_t q = 0; q < R; ++q) {
+            const int64_t r = kept_row(g.LH, b, q);
+            const bool mirrored = r > g.LH - r;
+            const int64_t u = mirrored ? g.LH - r : r;
+            for (int64_t s = 0; s < kc; ++s) {
+                const float* pq = PQ + (u * kc + s) * 4 * L;
+                const int64_t k = q * kc + s;
+                float* ore = out.re + k * out.items + item0;
+                float* oim = out.im + k * out.items + item0;
+                if (mirrored) {
+                    for (int64_t p = 0; p < valid; ++p) {
+                        ore[p] = pq[p] - pq[3 * L + p];
+                        oim[p] = pq[L + p] + pq[2 * L + p];
+                    }
+                } else {
+                    for (int64_t p = 0; p < valid; ++p) {
+                        ore[p] = pq[p] + pq[3 * L + p];
+                        oim[p] = pq[L + p] - pq[2 * L + p];
+                    }
+                }
+            }
+        }
+    }
+}
+
+void CpuBackend::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const Placement& at,
+                                 const float* bias, int64_t bias_period, float* dst, float* ws,
+                                 int64_t tr, float scale) const {
+    constexpr int64_t L = kDftLanes;
+    const Geometry& g = g_;
+    const int64_t rows = at.rows, cols = at.cols, plane = rows * cols;
+    const int64_t kc = b.kw + 1, U = dft_row_freqs(g.LH, b), R = kept_rows(g.LH, b);
+    const bool all_rows = R == g.LH;
+    // Bases: h[a][u] = (cos, sin)(2 pi u r_a / LH); bb[s][c] = weight_s / (LH LW) times
+    // (cos, -sin)(2 pi s c_j / LW), weight 1 for column 0 and LW/2, 2 otherwise (Hermitian).
+    float* hb = ws + off_basis_;
+    float* bb = hb + align_up(rows * U * 2);
+    for (int64_t a = 0; a < rows; ++a)
+        for (int64_t u = 0; u < U; ++u) {
+            const int64_t m = ((at.r0 + a * at.rs) * u) % g.LH;
+            hb[(a * U + u) * 2] = float(cos_h_[size_t(m)]);
+            hb[(a * U + u) * 2 + 1] = float(sin_h_[size_t(m)]);
+        }
+    for (int64_t s = 0; s < kc; ++s) {
+        const double wgt = (s == 0 || 2 * s == g.LW ? 1.0 : 2.0) * double(scale);
+        for (int64_t j = 0; j < cols; ++j) {
+            const int64_t m = (s * (at.c0 + j * at.cs)) % g.LW;
+            bb[(s * cols + j) * 2] = float(wgt * cos_w_[size_t(m)]);
+            bb[(s * cols + j) * 2 + 1] = float(-wgt * sin_w_[size_t(m)]);
+        }
+    }
+    const DftKernels kern = dft_kernels_for_path(cpu_path_current());
+    const int64_t blocks = (planes + L - 1) / L;
+#pragma omp parallel for schedule(static) num_threads(threads())
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+        float* SD = thread_scratch(ws, omp_get_thread_num());
+        float* G = SD + align_up(U * kc * 4 * L);
+        float* Y = G + align_up(rows * kc * 2 * L);
+        const int64_t item0 = blk * L, valid = std::min(L, planes - item0);
+        for (int64_t u = 0; u < U; ++u) {
+            const int64_t qp = u;  // row u is kept row u in both compact orders
+            const bool paired = u > 0 && 2 * u != g.LH;
+            const int64_t qm = all_rows ? g.LH - u : R - u;
+            for (int64_t s = 0; s < kc; ++s) {
+                float* o = SD + (u * kc + s) * 4 * L;
+                const float* pre = in.re + (qp * kc + s) * in.items + item0;
+                const float* pim = in.im + (qp * kc + s) * in.items + item0;
+                if (paired) {
+                    const float* mre = in.re + (qm * kc + s) * in.items + item0;
+                    const float* mim = in.im + (qm * kc + s) * in.items + item0;
+                    for (int64_t p = 0; p < valid; ++p) {
+                        o[p] = pre[p] + mre[p];
+                        o[L + p] = pim[p] + mim[p];
+                        o[2 * L + p] = pre[p] - mre[p];
+                        o[3 * L + p] = pim[p] - mim[p];
+                    }
+                } else {
+                    for (int64_t p = 0; p < valid; ++p) {
+                        o[p] = pre[p];
+                        o[L + p] = pim[p];
+                        o[2 * L + p] = 0.0f;
+                        o[3 * L + p] = 0.0f;
+                    }
+                }
+                for (int64_t p = valid; p < L; ++p) o[p] = o[L + p] = o[2 * L + p] = o[3 * L + p] = 0.0f;
+            }
+        }
+        kern.inverse(SD, rows, cols, kc, U, hb, bb, G, Y);
+        for (int64_t p = 0; p < valid; ++p) {
+            const int64_t j = plane_of(item0 + p, planes, tr);
+            const float bj = bias ? bias[j % bias_period] : 0.0f;
+            float* d = dst + j * plane;
+            for (int64_t e = 0; e < plane; ++e) d[e] = Y[e * L + p] + bj;
+        }
+    }
 }
 
 void CpuBackend::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,

@@ -196,6 +196,52 @@ double executed_inverse_transform_flops(const Geometry& g, int64_t rows_out, int
            double(rows_out) * 2.5 * double(g.LW) * log2_or_zero(double(g.LW));
 }
 
+int64_t dft_row_freqs(int64_t LH, const Box& b) {
+    // Kept rows are 0..kh and LH-kh..LH-1 (u = 0..kh), or all rows (u = 0..LH/2).
+    const int64_t rows = kept_rows(LH, b);
+    return rows == LH ? LH / 2 + 1 : b.kh + 1;
+}
+
+namespace {
+// Row frequencies u >= 1 whose both rows u and LH - u are kept (and distinct).
+int64_t dft_row_pairs(int64_t LH, const Box& b) {
+    const int64_t U = dft_row_freqs(LH, b), rows = kept_rows(LH, b);
+    return rows - U;
+}
+}  // namespace
+
+double executed_forward_dft_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
+    const double kc = double(b.kw + 1), U = double(dft_row_freqs(g.LH, b));
+    return 4.0 * double(rows) * double(cols) * kc + 8.0 * U * kc * double(rows) +
+           2.0 * double(kept_count(g, b));
+}
+
+double executed_inverse_dft_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
+    const double kc = double(b.kw + 1), U = double(dft_row_freqs(g.LH, b));
+    return 4.0 * double(dft_row_pairs(g.LH, b)) * kc + 8.0 * U * kc * double(rows) +
+           4.0 * double(rows) * kc * double(cols);
+}
+
+bool use_forward_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
+    return executed_forward_dft_flops(g, rows, cols, b) <=
+           kDftFftRatio * executed_forward_transform_flops(g, rows, b.kw + 1);
+}
+
+bool use_inverse_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
+    return executed_inverse_dft_flops(g, rows, cols, b) <=
+           kDftFftRatio * executed_inverse_transform_flops(g, rows, b.kw + 1);
+}
+
+double executed_forward_plane_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
+    return use_forward_dft(g, rows, cols, b) ? executed_forward_dft_flops(g, rows, cols, b)
+                                             : executed_forward_transform_flops(g, rows, b.kw + 1);
+}
+
+double executed_inverse_plane_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
+    return use_inverse_dft(g, rows, cols, b) ? executed_inverse_dft_flops(g, rows, cols, b)
+                                             : executed_inverse_transform_flops(g, rows, b.kw + 1);
+}
+
 double executed_gauss_product_flops(int64_t m, int64_t n, int64_t p) {
     // Three real products (2 m n p each), the pre-sums A_re + A_im (m p), B_im - B_re and
     // B_re + B_im (2 p n), and the recombination k1 - k3, k1 + k2 (2 m n).
@@ -208,30 +254,29 @@ FlopCount count_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b,
     FlopCount fc;
     const double N = double(n), C = double(g.C), F = double(g.F);
     const double K = double(kept_count(g, b));
-    const int64_t kc = b.kw + 1;
     const double fft2 = nominal_fft2(g);
     fc.dense_equivalent = 2.0 * N * F * C * double(g.Ho) * double(g.Wo) * double(g.KH) * double(g.KW);
-    const double x_fwd = executed_forward_transform_flops(g, g.H, kc);
-    const double w_fwd = executed_forward_transform_flops(g, g.KH, kc);
-    const double dy_fwd = executed_forward_transform_flops(g, g.Ho, kc);
+    const double x_fwd = executed_forward_plane_flops(g, g.H, g.W, b);
+    const double w_fwd = executed_forward_plane_flops(g, g.KH, g.KW, b);
+    const double dy_fwd = executed_forward_plane_flops(g, g.Ho, g.Wo, b);
     switch (pass) {
     case BL_PASS_FORWARD:
         fc.nominal = (N * C + F * C + N * F) * fft2 + 8.0 * K * N * F * C;
         fc.executed = N * C * x_fwd + F * C * w_fwd + K * executed_gauss_product_flops(n, g.F, g.C) +
-                      N * F * executed_inverse_transform_flops(g, g.Ho, kc);
+                      N * F * executed_inverse_plane_flops(g, g.Ho, g.Wo, b);
         break;
     case BL_PASS_BACKWARD_DATA:
         fc.nominal = (N * F + N * C) * fft2 + 8.0 * K * N * C * F;
         // The CPU backend computes dX^ transposed, (C x N) = W^ (C x F) dY^ (F x N), so that the
         // right-hand operand is contiguous along the output columns: m = C, n = N, p = F.
         fc.executed = N * F * dy_fwd + K * executed_gauss_product_flops(g.C, n, g.F) +
-                      N * C * executed_inverse_transform_flops(g, g.H, kc);
+                      N * C * executed_inverse_plane_flops(g, g.H, g.W, b);
         if (mode == BL_SPECTRA_INPUT_ONLY) fc.executed += F * C * w_fwd;
         break;
     case BL_PASS_BACKWARD_WEIGHTS:
         fc.nominal = (N * F + F * C) * fft2 + 8.0 * K * N * F * C;
         fc.executed = N * F * dy_fwd + K * executed_gauss_product_flops(g.F, g.C, n) +
-                      F * C * executed_inverse_transform_flops(g, g.KH, kc);
+                      F * C * executed_inverse_plane_flops(g, g.KH, g.KW, b);
         break;
     }
     return fc;

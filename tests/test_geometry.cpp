@@ -234,10 +234,16 @@ BL_TEST("counters-hand-worked-8x8-3x3-pad1-dense") {
     // dense-equivalent: 2 N F C Ho Wo KH KW = 2 * 2 * 4 * 3 * 64 * 9
     CHECK(close(q.fwd.dense_equivalent, 27648.0));
     CHECK(close(q.bwd_data.dense_equivalent, 27648.0));
-    // executed forward: x planes (6): 8 data rows + 6 kept columns; w planes (12): 3 rows + 6
-    // columns; 60 products of (2 x 3)(3 x 4) in 3-mult form: 6*2*4*3 + 2*3 + 2*3*4 + 2*2*4 = 190;
-    // y planes (8): 6 columns + 8 output rows.
-    const double exec_fwd = 6 * (8 * row + 6 * col) + 12 * (3 * row + 6 * col) + 60 * 190.0 + 8 * (6 * col + 8 * row);
+    // executed forward, every transform by batched DFT (kc = 6 columns, all 10 rows kept: U = 6
+    // row frequencies u = 0..5, 4 of them paired; each DFT count is far below kDftFftRatio times the FFT's):
+    //   x planes (6), 8 x 8: 4*8*8*6 + 8*6*6*8 + 2*60 = 1536 + 2304 + 120 = 3960
+    //     (the FFT would be 8 row + 6 col = 1661);
+    //   w planes (12), 3 x 3: 4*3*3*6 + 8*6*6*3 + 2*60 = 216 + 864 + 120 = 1200;
+    //   60 products of (2 x 3)(3 x 4) in 3-mult form: 6*2*4*3 + 2*3 + 2*3*4 + 2*2*4 = 190;
+    //   y planes (8), inverse to 8 x 8: 4*4*6 + 8*6*6*8 + 4*8*6*8 = 96 + 2304 + 1536 = 3936.
+    CHECK(close(bl::executed_forward_transform_flops(geometry2d(2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1), 8, 6),
+                8 * row + 6 * col));
+    const double exec_fwd = 6 * 3960.0 + 12 * 1200.0 + 60 * 190.0 + 8 * 3936.0;
     CHECK(close(q.fwd.executed, exec_fwd));
     // saved: 64-byte header + 8 bytes per kept coefficient of x (N C = 6) and w (F C = 12).
     CHECK(q.saved_bytes == 64 + 8 * 60 * (6 + 12));
@@ -265,11 +271,17 @@ BL_TEST("counters-hand-worked-conv1d-k8-same-rho050") {
     // nominal forward: N C + F C + N F = 4 + 6 + 6 = 16 transforms; 8 * 13 * N F C = 8 * 13 * 12
     CHECK(close(fwd.nominal, 16 * fft + 8.0 * 13 * 12));
     CHECK(close(fwd.dense_equivalent, 2.0 * 2 * 3 * 2 * 40 * 8));
-    // executed: one row transform per plane, no column transforms (LH = 1); products
-    // (2 x 2)(2 x 3): 6*2*3*2 + 2*2 + 2*2*3 + 2*2*3 = 100 per coefficient.
-    CHECK(close(fwd.executed, (4 + 6 + 6) * fft + 13 * 100.0));
-    // backward-weights: products (3 x 2)(2 x 2) reduce over N: 6*3*2*2 + 3*2 + 2*2*2 + 2*3*2 = 98.
-    CHECK(close(bwd_w.executed, (6 + 6) * fft + 13 * 98.0));
+    // executed, every transform by batched DFT (LH = 1: one row, U = 1, kc = 13; one FFT row
+    // transform would be 2.5 * 48 * log2 48 = 670):
+    //   x planes (4), 1 x 40: 4*40*13 + 8*1*13*1 + 2*13 = 2080 + 104 + 26 = 2210;
+    //   w planes (6), 1 x 8: 4*8*13 + 104 + 26 = 546;
+    //   products (2 x 2)(2 x 3): 6*2*3*2 + 2*2 + 2*2*3 + 2*2*3 = 100 per coefficient;
+    //   y planes (6), inverse to 1 x 40 (Wo = 47 - 8 + 1): 0 pairs + 8*1*13*1 + 4*1*13*40 = 2184.
+    CHECK(2210.0 <= bl::kDftFftRatio * fft);
+    CHECK(close(fwd.executed, 4 * 2210.0 + 6 * 546.0 + 13 * 100.0 + 6 * 2184.0));
+    // backward-weights: dy planes (6) as x's, 2210; products (3 x 2)(2 x 2) reduce over N:
+    // 6*3*2*2 + 3*2 + 2*2*2 + 2*3*2 = 98; dw planes (6), inverse to 1 x 8: 104 + 4*13*8 = 520.
+    CHECK(close(bwd_w.executed, 6 * 2210.0 + 13 * 98.0 + 6 * 520.0));
     CHECK(saved == 64 + 8 * 13 * (4 + 6));
     bl_plan_destroy(plan);
 }
@@ -284,16 +296,21 @@ BL_TEST("counters-hand-worked-stride2-rho050-and-input-only-mode") {
     CHECK(close(q.fwd.nominal, (4 + 4 + 4) * fft2 + 8.0 * 28 * 8));
     CHECK(close(q.fwd.dense_equivalent, 2.0 * 2 * 2 * 2 * 9 * 9));
     const double row = 2.5 * 8 * 3, col = 5.0 * 8 * 3;  // log2 8 = 3
-    // backward-data: dy planes (4) have Ho = 3 data rows, 4 kept columns; products
-    // (2 x 2)(2 x 2): 6*8 + 4 + 8 + 8 = 68; dx planes (4): 4 columns + 8 rows. (The backend
-    // computes dX^ transposed, (C x N) = W^ (C x F) dY^ (F x N), so the pre-sums count C F + 2 F N
-    // + 2 C N; with N = C = F = 2 that is the same 68.)
-    CHECK(close(q.bwd_data.executed, 4 * (3 * row + 4 * col) + 28 * 68.0 + 4 * (4 * col + 8 * row)));
+    // backward-data, transforms by batched DFT (kc = 4, 7 kept rows: U = 4, 3 pairs):
+    //   dy planes (4), 3 x 3: 4*3*3*4 + 8*4*4*3 + 2*28 = 144 + 384 + 56 = 584
+    //     (the FFT would be 3 row + 4 col = 660);
+    //   products (2 x 2)(2 x 2): 6*8 + 4 + 8 + 8 = 68 (the backend computes dX^ transposed,
+    //     (C x N) = W^ (C x F) dY^ (F x N), so the pre-sums count C F + 2 F N + 2 C N; with
+    //     N = C = F = 2 that is the same 68);
+    //   dx planes (4), inverse to 8 x 8: 4*3*4 + 8*4*4*8 + 4*8*4*8 = 48 + 1024 + 1024 = 2096
+    //     (the FFT would be 4 col + 8 row = 960, the DFT is within kDftFftRatio of it).
+    CHECK(584.0 <= bl::kDftFftRatio * (3 * row + 4 * col) && 2096.0 <= bl::kDftFftRatio * (4 * col + 8 * row));
+    CHECK(close(q.bwd_data.executed, 4 * 584.0 + 28 * 68.0 + 4 * 2096.0));
     CHECK(q.saved_bytes == 64 + 8 * 28 * (4 + 4));
     // Input-only mode saves only x's spectra and pays a weight transform in backward-data.
     const PlanQueries qi = query(d, {BL_COMPRESSION_FIXED, 0.5}, BL_SPECTRA_INPUT_ONLY);
     CHECK(qi.saved_bytes == 64 + 8 * 28 * 4);
-    CHECK(close(qi.bwd_data.executed - q.bwd_data.executed, 4 * (3 * row + 4 * col)));
+    CHECK(close(qi.bwd_data.executed - q.bwd_data.executed, 4 * 584.0));  // w planes as dy's
 }
 
 BL_TEST("saved-bytes-scale-with-kept-coefficients") {
