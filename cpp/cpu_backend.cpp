@@ -149,23 +149,30 @@ public:
         table(g.LH, cos_h_, sin_h_);
         table(g.LW, cos_w_, sin_w_);
         // DFT scratch (aliases the FFT / product scratch of a thread) and the shared bases,
-        // for every operand that some box up to the cap would transform by DFT.
+        // sized for each operand and each box an execute can use that transforms it by DFT:
+        // only the plan's box in fixed mode, any chain box up to it in energy mode. (Sizing by
+        // the largest box instead made a 1D layer's workspace 6x larger for a DFT that only
+        // its smallest boxes use.)
         const int64_t uses[6][3] = {{g.H, g.W, 0}, {g.KH, g.KW, 0}, {g.Ho, g.Wo, 0},
                                     {g.Ho, g.Wo, 1}, {g.H, g.W, 1}, {g.KH, g.KW, 1}};
+        std::vector<Box> boxes_used;
+        if (energy_mode_) {
+            for (const Box& bb : chain_)
+                if (bb.kh <= cap_box_.kh && bb.kw <= cap_box_.kw) boxes_used.push_back(bb);
+        } else {
+            boxes_used.push_back(cap_box_);
+        }
         int64_t dft_thread = 0, basis = 0;
-        const int64_t U = dft_row_freqs(g.LH, cap_box_);
         for (const auto& d : uses) {
-            bool any = false;
-            for (const Box& bb : chain_) {
-                if (bb.kh > cap_box_.kh || bb.kw > cap_box_.kw) continue;
-                any = any || (d[2] == 0 ? use_forward_dft(g, d[0], d[1], bb) : use_inverse_dft(g, d[0], d[1], bb));
-            }
-            if (!any) continue;
             const int64_t rows = d[0], cols = d[1];
-            const int64_t t = align_up(rows * cols * kDftLanes) + align_up(rows * kc * 2 * kDftLanes) +
-                              align_up(U * kc * 4 * kDftLanes);
-            dft_thread = std::max(dft_thread, t);
-            basis = std::max(basis, align_up(cols * kc * 2) + align_up(rows * U * 2));
+            for (const Box& bb : boxes_used) {
+                if (!(d[2] == 0 ? use_forward_dft(g, rows, cols, bb) : use_inverse_dft(g, rows, cols, bb))) continue;
+                const int64_t kcb = bb.kw + 1, Ub = dft_row_freqs(g.LH, bb);
+                const int64_t t = align_up(rows * cols * kDftLanes) + align_up(rows * kcb * 2 * kDftLanes) +
+                                  align_up(Ub * kcb * 4 * kDftLanes);
+                dft_thread = std::max(dft_thread, t);
+                basis = std::max(basis, align_up(cols * kcb * 2) + align_up(rows * Ub * 2));
+            }
         }
         thread_floats_ = std::max(thread_floats_, align_up(dft_thread));
         off_basis_ = region(basis);
