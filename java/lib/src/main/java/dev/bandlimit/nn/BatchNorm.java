@@ -1,0 +1,82 @@
+package dev.bandlimit.nn;
+
+import dev.bandlimit.Tensor;
+import java.util.Arrays;
+
+/**
+ * What {@link BatchNorm1d} and {@link BatchNorm2d} share: per-channel affine parameters, the
+ * running statistics, and the op ({@link Functional#batchNorm}). A training tape normalises with
+ * the batch statistics and updates the running mean and (unbiased) variance; an evaluation tape
+ * uses the running statistics. The subclasses only say which input ranks they accept.
+ */
+public abstract sealed class BatchNorm extends Module permits BatchNorm1d, BatchNorm2d {
+    private final long channels;
+    private final double momentum, eps;
+    private final Parameter weight, bias;
+    private final Tensor runningMean, runningVar;
+
+    BatchNorm(long channels, double momentum, double eps) {
+        if (channels < 1) throw new IllegalArgumentException("channels must be >= 1, got " + channels);
+        this.channels = channels;
+        this.momentum = momentum;
+        this.eps = eps;
+        this.weight = addParameter("weight", channels);
+        this.bias = addParameter("bias", channels);
+        this.runningMean = addBuffer("running_mean", channels);
+        this.runningVar = addBuffer("running_var", channels);
+        Init.fill(weight.data(), 1f);
+        Init.fill(runningVar, 1f);
+    }
+
+    /** Whether an input of this rank is accepted (channels are dimension 1). */
+    abstract boolean acceptsRank(int rank);
+
+    /** The accepted shapes, for messages, e.g. "[N, C, H, W]". */
+    abstract String expectedShape();
+
+    @Override
+    public Var forward(Tape tape, Var x) {
+        checkOpen();
+        long[] s = x.shape();
+        if (!acceptsRank(s.length) || s[1] != channels) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + "(" + channels + ") expects "
+                    + expectedShape() + " with C = " + channels + ", got " + Arrays.toString(s));
+        }
+        return Functional.batchNorm(tape, x, tape.param(weight), tape.param(bias), runningMean, runningVar, momentum, eps);
+    }
+
+    /** gamma. */
+    public Parameter weight() {
+        return weight;
+    }
+
+    /** beta. */
+    public Parameter bias() {
+        return bias;
+    }
+
+    public Tensor runningMean() {
+        return runningMean;
+    }
+
+    public Tensor runningVar() {
+        return runningVar;
+    }
+
+    public long channels() {
+        return channels;
+    }
+
+    public double momentum() {
+        return momentum;
+    }
+
+    public double eps() {
+        return eps;
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "(" + channels + ")";
+    }
+}
