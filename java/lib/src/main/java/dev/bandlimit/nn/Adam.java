@@ -2,7 +2,6 @@ package dev.bandlimit.nn;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -13,32 +12,22 @@ import java.util.List;
  * {@code p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)}. The moments are float32;
  * the bias corrections are computed in float64 once per step.
  */
-public final class Adam implements Optimizer {
-    private final List<Parameter> params;
+public final class Adam extends OptimizerBase {
     private final double beta1, beta2, eps, weightDecay;
-    private double lr;
     private long steps;
-    private final Arena arena = Arena.ofShared();
     private final MemorySegment[] firstMoments, secondMoments;
-    private boolean closed;
 
     public Adam(List<Parameter> params, double lr, double beta1, double beta2, double eps, double weightDecay) {
         if (lr < 0 || eps < 0 || weightDecay < 0 || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
             throw new IllegalArgumentException("Adam needs lr, eps, weightDecay >= 0 and betas in [0, 1)");
         }
-        this.params = List.copyOf(params);
-        this.lr = lr;
+        super(params, lr);
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
         this.weightDecay = weightDecay;
-        this.firstMoments = new MemorySegment[this.params.size()];
-        this.secondMoments = new MemorySegment[this.params.size()];
-        for (int i = 0; i < firstMoments.length; i++) {
-            long bytes = this.params.get(i).data().byteSize();
-            firstMoments[i] = arena.allocate(bytes, 64);
-            secondMoments[i] = arena.allocate(bytes, 64);
-        }
+        this.firstMoments = allocateState();
+        this.secondMoments = allocateState();
     }
 
     /** PyTorch's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no weight decay. */
@@ -48,12 +37,12 @@ public final class Adam implements Optimizer {
 
     @Override
     public void step() {
-        if (closed) throw new IllegalStateException("the optimizer is closed");
+        checkOpen();
         long start = System.nanoTime();
         steps++;
         double correction1 = 1 - Math.pow(beta1, steps);
         double correction2 = 1 - Math.pow(beta2, steps);
-        float stepSize = (float) (lr / correction1);
+        float stepSize = (float) (learningRate() / correction1);
         float invSqrtCorrection2 = (float) (1 / Math.sqrt(correction2));
         float b1 = (float) beta1, b2 = (float) beta2, oneMinusB1 = (float) (1 - beta1), oneMinusB2 = (float) (1 - beta2);
         float epsF = (float) eps, wd = (float) weightDecay;
@@ -79,28 +68,5 @@ public final class Adam implements Optimizer {
     /** Number of steps taken (t). */
     public long stepCount() {
         return steps;
-    }
-
-    @Override
-    public void zeroGrad() {
-        for (Parameter p : params) p.zeroGrad();
-    }
-
-    @Override
-    public double learningRate() {
-        return lr;
-    }
-
-    @Override
-    public void setLearningRate(double lr) {
-        if (lr < 0) throw new IllegalArgumentException("lr must be >= 0, got " + lr);
-        this.lr = lr;
-    }
-
-    @Override
-    public void close() {
-        if (closed) return;
-        closed = true;
-        arena.close();
     }
 }

@@ -2,7 +2,6 @@ package dev.bandlimit.nn;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -12,35 +11,26 @@ import java.util.List;
  * {@code buf = d} on the first step, which is the same as starting from a zero buffer), or
  * {@code p -= lr * d} without momentum. Element-wise in float32, as PyTorch.
  */
-public final class Sgd implements Optimizer {
-    private final List<Parameter> params;
+public final class Sgd extends OptimizerBase {
     private final double momentum, weightDecay;
-    private double lr;
-    private final Arena arena = Arena.ofShared();
+    /** Momentum buffers; null entries without momentum. */
     private final MemorySegment[] buffers;
-    private boolean closed;
 
     public Sgd(List<Parameter> params, double lr, double momentum, double weightDecay) {
         if (lr < 0 || momentum < 0 || weightDecay < 0) {
             throw new IllegalArgumentException("lr, momentum and weightDecay must be >= 0");
         }
-        this.params = List.copyOf(params);
-        this.lr = lr;
+        super(params, lr);
         this.momentum = momentum;
         this.weightDecay = weightDecay;
-        this.buffers = new MemorySegment[this.params.size()];
-        if (momentum != 0) {
-            for (int i = 0; i < buffers.length; i++) {
-                buffers[i] = arena.allocate(this.params.get(i).data().byteSize(), 64);
-            }
-        }
+        this.buffers = momentum != 0 ? allocateState() : new MemorySegment[this.params.size()];
     }
 
     @Override
     public void step() {
         checkOpen();
         long start = System.nanoTime();
-        float lrF = (float) lr, mom = (float) momentum, wd = (float) weightDecay;
+        float lrF = (float) learningRate(), mom = (float) momentum, wd = (float) weightDecay;
         for (int k = 0; k < buffers.length; k++) {
             Parameter p = params.get(k);
             MemorySegment data = p.data().segment(), grad = p.grad().segment(), buf = buffers[k];
@@ -56,32 +46,5 @@ public final class Sgd implements Optimizer {
             }
         }
         OpTimers.record("optimizer.step", System.nanoTime() - start);
-    }
-
-    @Override
-    public void zeroGrad() {
-        for (Parameter p : params) p.zeroGrad();
-    }
-
-    @Override
-    public double learningRate() {
-        return lr;
-    }
-
-    @Override
-    public void setLearningRate(double lr) {
-        if (lr < 0) throw new IllegalArgumentException("lr must be >= 0, got " + lr);
-        this.lr = lr;
-    }
-
-    @Override
-    public void close() {
-        if (closed) return;
-        closed = true;
-        arena.close();
-    }
-
-    private void checkOpen() {
-        if (closed) throw new IllegalStateException("the optimizer is closed");
     }
 }
