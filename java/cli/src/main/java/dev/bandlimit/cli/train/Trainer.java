@@ -139,6 +139,8 @@ public final class Trainer implements AutoCloseable {
         long stepNanos = 0;
         long savedBytes = 0;
         double gflops = 0;
+        List<Box> trainBoxes = List.of();
+        List<Double> trainRates = List.of();
         OpTimers.reset();
         float[] images = new float[batch * PIXELS];
         int[] labels = new int[batch];
@@ -171,8 +173,11 @@ public final class Trainer implements AutoCloseable {
                 lossSum += (double) loss * size;
                 for (int i = 0; i < size; i++) if (predicted[i] == batchLabels[i]) correct++;
                 if (s == 0) {
+                    // One full step describes them all (the box is fixed, or energy's first choice).
                     savedBytes = savedSpectraBytes();
                     gflops = gflopsPerStep();
+                    trainBoxes = model.convolutions().stream().map(Conv2d::lastBox).toList();
+                    trainRates = model.convolutions().stream().map(Conv2d::lastAchievedRate).toList();
                 }
                 if (bar != null) {
                     double seconds = (System.nanoTime() - t0) * 1e-9;
@@ -190,27 +195,17 @@ public final class Trainer implements AutoCloseable {
         List<LayerReport> layers = new ArrayList<>();
         List<Conv2d> convs = model.convolutions();
         for (int i = 0; i < convs.size(); i++) {
-            // The training box/rate is the plan's fixed box or, in energy mode, the last step's.
-            layers.add(new LayerReport(MnistCnn.convolutionNames().get(i), lastTrainBoxes.get(i),
-                    lastTrainRates.get(i), test.boxes().get(i), test.rates().get(i)));
+            layers.add(new LayerReport(MnistCnn.convolutionNames().get(i), trainBoxes.get(i), trainRates.get(i),
+                    test.boxes().get(i), test.rates().get(i)));
         }
         return new EpochReport(epoch, lossSum / n, (double) correct / n, test.accuracy(), seconds, n / seconds,
                 savedBytes, gflops, convShare, layers);
     }
 
-    private final List<Box> lastTrainBoxes = new ArrayList<>();
-    private final List<Double> lastTrainRates = new ArrayList<>();
-
-    /** Saved-spectra bytes of one training step (all convolutions); records the training boxes. */
+    /** Saved-spectra bytes of one training step (all convolutions). */
     private long savedSpectraBytes() {
         long bytes = 0;
-        lastTrainBoxes.clear();
-        lastTrainRates.clear();
-        for (Conv2d c : model.convolutions()) {
-            bytes += c.lastSavedSpectraBytes();
-            lastTrainBoxes.add(c.lastBox());
-            lastTrainRates.add(c.lastAchievedRate());
-        }
+        for (Conv2d c : model.convolutions()) bytes += c.lastSavedSpectraBytes();
         return bytes;
     }
 
