@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -31,6 +32,16 @@ struct Registrar {
         registry().push_back({name, std::move(body)});
     }
 };
+
+// printf-style formatting into a std::string, for failure messages.
+__attribute__((format(printf, 1, 2))) inline std::string fmt(const char* f, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, f);
+    std::vsnprintf(buf, sizeof buf, f, ap);
+    va_end(ap);
+    return buf;
+}
 
 inline int& failures_in_case() {
     static int n = 0;

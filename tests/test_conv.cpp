@@ -29,14 +29,7 @@ using blref::Geom;
 
 namespace {
 
-std::string fmt(const char* f, ...) {
-    char buf[1024];
-    va_list ap;
-    va_start(ap, f);
-    std::vsnprintf(buf, sizeof buf, f, ap);
-    va_end(ap);
-    return buf;
-}
+using bltest::fmt;
 
 std::string status_text(bl_status s) {
     return std::string(bl_status_name(s)) + " \"" + bl_last_error_message() + "\"";

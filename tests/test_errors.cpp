@@ -22,14 +22,7 @@
 
 namespace {
 
-std::string fmt(const char* f, ...) {
-    char buf[1024];
-    va_list ap;
-    va_start(ap, f);
-    std::vsnprintf(buf, sizeof buf, f, ap);
-    va_end(ap);
-    return buf;
-}
+using bltest::fmt;
 
 std::string sname(bl_status s) {
     const char* n = bl_status_name(s);
