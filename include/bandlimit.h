@@ -7,8 +7,9 @@
  * (the Java binding is generated from it by jextract).
  *
  * Conventions
- *  - Every entry point returns a bl_status. On failure the text of the error is kept
- *    thread-locally and read with bl_last_error_message(); nothing aborts, exits or prints.
+ *  - Every entry point returns a bl_status. On failure the text of the error and the name of
+ *    the argument at fault are kept thread-locally and read with bl_last_error_message() and
+ *    bl_last_error_argument(); nothing aborts, exits or prints.
  *  - On failure no caller buffer is written (outputs, saved spectra, out-parameters).
  *  - Tensors are float32, C-contiguous: x[n][C][H][W], w[F][C][KH][KW], b[F],
  *    y[n][F][Ho][Wo], dy like y, dx like x, dw like w, db like b (1D: drop H and KH).
@@ -16,6 +17,20 @@
  *    calls allocate nothing.
  *  - A plan is immutable after creation; concurrent execute calls on one plan are safe when
  *    each uses its own output, saved-spectra and workspace buffers.
+ *  - Plans are created in an execution context (bl_context: backend, device, CPU threads and
+ *    code path, CUDA stream) and their execute calls run in it. A NULL context is the default
+ *    context: the CPU backend, with the library-wide settings bl_set_num_threads and
+ *    bl_set_cpu_path.
+ *
+ * Memory of each buffer argument
+ *  - Data buffers of execute calls -- x, w, bias, y, saved, workspace, dy, dx, dw, db -- live in
+ *    the context's buffer memory (bl_context_buffer_memory): host memory for BL_BACKEND_CPU,
+ *    device memory of the context's device for BL_BACKEND_CUDA (cudaMalloc, or managed memory).
+ *  - Everything else is host memory for every backend: descriptions, options, out-parameters
+ *    (out_box, out_bytes, out_flops, ...) and the strings the library returns.
+ *  - A CUDA execute call is queued on the context's stream; its data buffers must stay valid
+ *    until the stream has run it. out_box of an energy-mode forward is written before the call
+ *    returns (the box choice synchronises the stream).
  */
 #ifndef BANDLIMIT_H
 #define BANDLIMIT_H
@@ -33,7 +48,7 @@ extern "C" {
 #endif
 
 #define BL_VERSION_MAJOR 0
-#define BL_VERSION_MINOR 1
+#define BL_VERSION_MINOR 2
 #define BL_VERSION_PATCH 0
 
 /* ---------------------------------------------------------------------------------------- */
@@ -74,8 +89,86 @@ BL_API const char* bl_status_name(bl_status status);
    bandlimit call on the same thread. */
 BL_API const char* bl_last_error_message(void);
 
+/* Name of the argument at fault in the last error raised on the calling thread, as this header
+   spells it ("n", "workspace_bytes", "compression", "options.spectra_mode", "kernel_width",
+   "desc" for a size product that overflows, ...); "" when no single argument is at fault (out
+   of memory, internal errors) or no error was raised. Valid like bl_last_error_message. */
+BL_API const char* bl_last_error_argument(void);
+
 /* Library version (major, minor, patch), e.g. to check that a binding matches. */
 BL_API bl_status bl_version(int32_t* major, int32_t* minor, int32_t* patch);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Backends and execution contexts                                                           */
+/* ---------------------------------------------------------------------------------------- */
+
+typedef enum bl_backend {
+    BL_BACKEND_CPU = 0,
+    BL_BACKEND_CUDA = 1
+} bl_backend;
+
+/* Where the data buffers of execute calls live (see "Memory of each buffer argument"). */
+typedef enum bl_memory_kind {
+    BL_MEMORY_HOST = 0,
+    BL_MEMORY_DEVICE = 1
+} bl_memory_kind;
+
+typedef enum bl_cpu_path {
+    BL_CPU_PATH_AUTO = -1,     /* only as a setting: the best the machine supports */
+    BL_CPU_PATH_PORTABLE = 0,  /* plain C++, any x86-64 */
+    BL_CPU_PATH_AVX2 = 1,
+    BL_CPU_PATH_AVX512 = 2
+} bl_cpu_path;
+
+/* What the backend registry knows of a backend. The strings are static: valid for the life of
+   the process. */
+typedef struct bl_backend_info {
+    int32_t available;      /* 1: usable in this build on this machine; 0: see reason */
+    int32_t buffer_memory;  /* a bl_memory_kind */
+    const char* name;       /* "cpu", "cuda" */
+    const char* reason;     /* why it is not available; "" when it is */
+} bl_backend_info;
+
+BL_API bl_status bl_backend_query(int32_t backend, bl_backend_info* out_info);
+
+/* Whether a backend is available in this build and on this machine (1) or not (0); the reason
+   is in bl_backend_query. */
+BL_API bl_status bl_backend_available(int32_t backend, int32_t* out_available);
+
+typedef struct bl_context_s* bl_context;
+
+typedef struct bl_context_options {
+    int32_t backend;      /* a bl_backend (BL_ERR_UNSUPPORTED when not available) */
+    int32_t device;       /* BL_BACKEND_CUDA: the device ordinal; BL_BACKEND_CPU: must be 0 */
+    int32_t num_threads;  /* host threads of execute calls; 0: the number of CPUs */
+    int32_t cpu_path;     /* a bl_cpu_path: the CPU code path (BL_CPU_PATH_AUTO: the best) */
+    void* stream;         /* BL_BACKEND_CUDA: the cudaStream_t execute calls are queued on
+                             (NULL: the default stream); BL_BACKEND_CPU: must be NULL */
+} bl_context_options;
+
+/* Creates a context; options may be NULL (CPU, all CPUs, the best path). */
+BL_API bl_status bl_context_create(const bl_context_options* options, bl_context* out_context);
+
+/* Releases the caller's context; plans created in it keep it alive until they are destroyed.
+   NULL is accepted and ignored. */
+BL_API bl_status bl_context_destroy(bl_context context);
+
+/* In the functions below, context NULL means the default context. */
+BL_API bl_status bl_context_backend(bl_context context, int32_t* out_backend);
+BL_API bl_status bl_context_buffer_memory(bl_context context, int32_t* out_memory_kind);
+
+/* Host threads of execute calls (set: >= 1; default: the number of CPUs). A plan sizes its
+   workspace for the threads set when it was created: more threads set later are not used. */
+BL_API bl_status bl_context_set_num_threads(bl_context context, int32_t num_threads);
+BL_API bl_status bl_context_get_num_threads(bl_context context, int32_t* out_num_threads);
+
+/* The CPU code path in use, and a way to force one (BL_ERR_UNSUPPORTED when the machine or the
+   build lacks it). Execute calls read it when they start. */
+BL_API bl_status bl_context_set_cpu_path(bl_context context, int32_t path);
+BL_API bl_status bl_context_get_cpu_path(bl_context context, int32_t* out_path);
+
+/* The CUDA stream of a CUDA context (BL_ERR_INVALID_ARGUMENT on a CPU context unless NULL). */
+BL_API bl_status bl_context_set_stream(bl_context context, void* stream);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Plan description                                                                          */
@@ -94,11 +187,6 @@ typedef struct bl_compression {
     int32_t kind;  /* a bl_compression_kind */
     double value;  /* rho or E */
 } bl_compression;
-
-typedef enum bl_backend {
-    BL_BACKEND_CPU = 0,
-    BL_BACKEND_CUDA = 1
-} bl_backend;
 
 typedef enum bl_spectra_mode {
     /* The forward saves compact input and weight spectra; the backward transforms only dy. */
@@ -139,7 +227,6 @@ typedef struct bl_conv1d_desc {
 } bl_conv1d_desc;
 
 typedef struct bl_plan_options {
-    int32_t backend;       /* a bl_backend */
     int32_t spectra_mode;  /* a bl_spectra_mode */
 } bl_plan_options;
 
@@ -152,11 +239,14 @@ typedef struct bl_box {
 
 typedef struct bl_plan_s* bl_plan;
 
-/* Creates a plan. options may be NULL (CPU, BL_SPECTRA_INPUT_AND_WEIGHT). */
-BL_API bl_status bl_plan_create_2d(const bl_conv2d_desc* desc, bl_compression compression,
-                                   const bl_plan_options* options, bl_plan* out_plan);
-BL_API bl_status bl_plan_create_1d(const bl_conv1d_desc* desc, bl_compression compression,
-                                   const bl_plan_options* options, bl_plan* out_plan);
+/* Creates a plan in a context (NULL: the default context). options may be NULL
+   (BL_SPECTRA_INPUT_AND_WEIGHT). The plan keeps its context alive. */
+BL_API bl_status bl_plan_create_2d(bl_context context, const bl_conv2d_desc* desc,
+                                   bl_compression compression, const bl_plan_options* options,
+                                   bl_plan* out_plan);
+BL_API bl_status bl_plan_create_1d(bl_context context, const bl_conv1d_desc* desc,
+                                   bl_compression compression, const bl_plan_options* options,
+                                   bl_plan* out_plan);
 
 /* Destroys a plan; NULL is accepted and ignored. */
 BL_API bl_status bl_plan_destroy(bl_plan plan);
@@ -244,24 +334,11 @@ BL_API bl_status bl_backward_weights(bl_plan plan, int64_t n, const void* saved,
 /* Bytes the library itself currently holds (plans and their tables). */
 BL_API bl_status bl_allocated_bytes(int64_t* out_bytes);
 
-/* Threads used by execute calls (>= 1; default: the number of CPUs). */
+/* The default context's settings (bl_context_set_num_threads / _cpu_path with NULL). */
 BL_API bl_status bl_set_num_threads(int32_t num_threads);
 BL_API bl_status bl_get_num_threads(int32_t* out_num_threads);
-
-typedef enum bl_cpu_path {
-    BL_CPU_PATH_AUTO = -1,     /* only for bl_set_cpu_path: the best the machine supports */
-    BL_CPU_PATH_PORTABLE = 0,  /* plain C++, any x86-64 */
-    BL_CPU_PATH_AVX2 = 1,
-    BL_CPU_PATH_AVX512 = 2
-} bl_cpu_path;
-
-/* The CPU code path in use, and a way to force one (BL_ERR_UNSUPPORTED when the machine or
-   the build lacks it). */
 BL_API bl_status bl_get_cpu_path(int32_t* out_path);
 BL_API bl_status bl_set_cpu_path(int32_t path);
-
-/* Whether a backend is available in this build and on this machine (1) or not (0). */
-BL_API bl_status bl_backend_available(int32_t backend, int32_t* out_available);
 
 #ifdef __cplusplus
 }

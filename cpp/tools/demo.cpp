@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
     std::vector<float> y(size_t(N * F * H * W)), dx(x.size()), dw(w.size()), db(static_cast<size_t>(F));
     for (double rho : rates) {
         bl_plan plan = nullptr;
-        BL_CHECK(bl_plan_create_2d(&d, bl_compression{BL_COMPRESSION_FIXED, rho}, nullptr, &plan));
+        BL_CHECK(bl_plan_create_2d(nullptr, &d, bl_compression{BL_COMPRESSION_FIXED, rho}, nullptr, &plan));
         bl_box box;
         double achieved = 0;
         int64_t saved_bytes = 0, ws_bytes = 0;

@@ -1,44 +1,18 @@
-// cgemm.cpp -- the portable 3-mult complex product and the CPU path dispatch (see cgemm.h).
+// cgemm.cpp -- the portable 3-mult complex product and the choice of kernel by CPU path (see cgemm.h).
 #include "cgemm.h"
 
 #include <algorithm>
-#include <atomic>
 
+#include "align.h"
 #include "bandlimit.h"
 
 namespace bl {
 namespace {
 
-constexpr int64_t kAlignFloats = 16;
-int64_t align_up(int64_t v) { return (v + kAlignFloats - 1) / kAlignFloats * kAlignFloats; }
 
 int64_t portable_scratch_floats(int64_t m, int64_t n, int64_t p) {
     return align_up(3 * m * p) + align_up(3 * p * n) + align_up(3 * n);
 }
-
-bool machine_has(int path) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    // __builtin_cpu_supports also checks that the OS saves the wider register state (XCR0).
-    switch (path) {
-    case BL_CPU_PATH_PORTABLE: return true;
-    case BL_CPU_PATH_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case BL_CPU_PATH_AVX512:
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
-    default: return false;
-    }
-#else
-    return path == BL_CPU_PATH_PORTABLE;
-#endif
-}
-
-int detect_best() {
-    if (machine_has(BL_CPU_PATH_AVX512)) return BL_CPU_PATH_AVX512;
-    if (machine_has(BL_CPU_PATH_AVX2)) return BL_CPU_PATH_AVX2;
-    return BL_CPU_PATH_PORTABLE;
-}
-
-std::atomic<int> g_path{-1};  // -1: not chosen yet (the best the machine supports)
 
 }  // namespace
 
@@ -99,20 +73,6 @@ void cgemm_portable(int64_t m, int64_t n, int64_t p, const CgemmOperand& A, cons
         }
     }
 }
-
-bool cpu_path_supported(int path) { return machine_has(path); }
-
-int cpu_path_best() {
-    static const int best = detect_best();
-    return best;
-}
-
-int cpu_path_current() {
-    const int p = g_path.load(std::memory_order_relaxed);
-    return p >= 0 ? p : cpu_path_best();
-}
-
-void cpu_path_set(int path) { g_path.store(path); }
 
 CgemmFn cgemm_for_path(int path) {
 #if defined(__x86_64__)

@@ -1,5 +1,5 @@
-// cgemm.h -- the per-frequency complex matrix product of the CPU backend, in 3-mult form, and
-// the run-time choice of CPU code path (portable, AVX2, AVX-512).
+// cgemm.h -- the per-frequency complex matrix product of the CPU backend, in 3-mult form, with
+// one kernel per CPU code path (portable, AVX2, AVX-512; cpu_path.h).
 //
 // C (m x n) = A (m x p) B (p x n), complex, with three real products of split real and
 // imaginary planes (ALGORITHM.md section 4.3): k1 = (a_re + a_im) b_re, k2 = a_re (b_im - b_re),
@@ -42,12 +42,7 @@ void cgemm_avx512(int64_t m, int64_t n, int64_t p, const CgemmOperand& a, const 
 int64_t cgemm_avx2_scratch_floats(int64_t m, int64_t n, int64_t p);
 int64_t cgemm_avx512_scratch_floats(int64_t m, int64_t n, int64_t p);
 
-// CPU paths (values of bl_cpu_path). cpu_path_supported: built in and the machine (CPU and
-// OS state saving) has the ISA. The current path is library-wide, read at each execute.
-bool cpu_path_supported(int path);
-int cpu_path_best();
-int cpu_path_current();
-void cpu_path_set(int path);  // path must be supported
+// The kernel of a CPU path (cpu_path.h); path must be supported.
 CgemmFn cgemm_for_path(int path);
 
 }  // namespace bl

@@ -3,7 +3,9 @@
 // Everything here is a function of the layer description and the compression spec alone:
 // padded and output sizes, FFT lengths (ALGORITHM.md section 2), the box chain and the
 // fixed / energy box choice (section 3), compact index maps, and the FLOP and byte counts
-// of section 5. No data, no allocation in hot paths, no backend knowledge.
+// (nominal and dense-equivalent) of section 5. No data, no allocation in hot paths, no
+// backend knowledge: what a backend executes (its transform method, its FLOP model, its
+// workspace) is the backend's own (cpu/cost_model.h for the CPU).
 #pragma once
 
 #include <cstdint>
@@ -33,11 +35,24 @@ struct Geometry {
     int64_t total_coefficients() const { return LH * half_w; }
 };
 
+// True when n >= 1 and n = 2^a 3^b 5^c 7^d (the FFT lengths of ALGORITHM.md section 2).
+bool is_7smooth(int64_t n);
+
+// The smallest 7-smooth integer >= n (n >= 1); -1 when it would not fit in int64.
+int64_t next_7smooth(int64_t n);
+
+// What make_geometry rejected: the argument's ABI name ("kernel_height", "desc", ...) and the
+// message, which starts with that name.
+struct GeometryError {
+    std::string argument;
+    std::string text;
+};
+
 // Validates a description (sizes >= 1, paddings >= 0, strides >= 1, kernel fits the padded
 // input, no 64-bit overflow in any element, byte or FLOP count the library forms) and fills
 // the derived sizes. Returns BL_OK or a status with a message naming the field at fault.
 bl_status make_geometry(const bl_conv2d_desc& desc, bool is_1d, Geometry* out,
-                        std::string* error);
+                        GeometryError* error);
 
 struct Box {
     int64_t kh = 0, kw = 0;
@@ -87,40 +102,13 @@ Box energy_box(const Geometry& g, const std::vector<Box>& chain, double energy_f
 // Is b a box of the chain?
 bool box_in_chain(const std::vector<Box>& chain, const Box& b);
 
-// FLOP counts of one pass for batch n and box b (ALGORITHM.md section 5).
+// Backend-neutral FLOP counts of one pass for batch n and box b (ALGORITHM.md section 5):
+// nominal (unpruned FFT convolution) and dense-equivalent; `executed` is left 0 for the
+// backend's own model to fill.
 struct FlopCount {
     double nominal = 0, executed = 0, dense_equivalent = 0;
 };
-FlopCount count_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b,
-                      bl_spectra_mode mode);
-
-// Executed FLOPs of the model used by count_flops, exposed for tests:
-// a forward 2D real transform of a plane with rows_in nonzero rows keeping kc columns,
-// and an inverse one producing rows_out rows from kc columns.
-double executed_forward_transform_flops(const Geometry& g, int64_t rows_in, int64_t kc);
-double executed_inverse_transform_flops(const Geometry& g, int64_t rows_out, int64_t kc);
-// The CPU backend transforms a plane either with the pruned FFT (the two functions above) or
-// as a pruned DFT by dense products batched over planes (dft.h). rows x cols is the plane's
-// nonzero (forward) or kept (inverse) part, kc = b.kw + 1 columns and the box's kept rows;
-// U = dft_row_freqs(LH, b) row frequencies (kept rows r and LH - r share one).
-int64_t dft_row_freqs(int64_t LH, const Box& b);
-// Forward: rows*cols*kc real x complex (4 FLOPs each), U*kc*rows two complex x real
-// (8 FLOPs), and the recombination P -/+ iQ (2 FLOPs per kept coefficient).
-double executed_forward_dft_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
-// Inverse: pre-sums S, D of the paired rows (4 FLOPs per pair and column), U*kc*rows
-// (8 FLOPs) and rows*kc*cols (4 FLOPs).
-double executed_inverse_dft_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
-// The choice: the DFT when its count is at most kDftFftRatio times the FFT's (the DFT runs
-// 16 planes per vector at near-GEMM speed, the FFT is scalar; 12 measured on the bench:
-// k=7 64x64 x planes (8.6x the FFT count) run 2.6x faster by DFT on one EPYC core).
-constexpr double kDftFftRatio = 12.0;
-bool use_forward_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
-bool use_inverse_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
-// Executed FLOPs of one plane by the chosen method.
-double executed_forward_plane_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
-double executed_inverse_plane_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
-// 3-mult complex matrix product C (m x n) = A (m x p) B (p x n), pre-sums included.
-double executed_gauss_product_flops(int64_t m, int64_t n, int64_t p);
+FlopCount count_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b);
 
 // Overflow-checked arithmetic for size products.
 bool mul_overflows(int64_t a, int64_t b, int64_t* out);

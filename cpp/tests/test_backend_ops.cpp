@@ -1,4 +1,9 @@
-// test_conv.cpp -- acceptance tests of the band-limited convolution through the public C ABI.
+// test_backend_ops.cpp -- the cross-backend acceptance test of the band-limited convolution
+// through the public C ABI (ggml's test-backend-ops): every operator case -- forward, dx, dw,
+// db; fixed and energy compression; 1D and 2D; strides, padding and the corner geometries --
+// runs on every target, i.e. every registered backend and, for the CPU, every code path, each
+// in its own bl_context (for_each_target). A target that cannot run here prints
+// "skipped: <backend>: <reason>".
 //
 // Every numeric check compares the library (float32) with the float64 references of
 // reference.h (direct sums, naive DFT), which a test of its own checks against the golden file,
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "bandlimit.h"
+#include "abi_fixtures.h"
 #include "check.h"
 #include "json_mini.h"
 #include "reference.h"
@@ -31,23 +37,10 @@ namespace {
 
 using bltest::fmt;
 
-std::string status_text(bl_status s) {
-    return std::string(bl_status_name(s)) + " \"" + bl_last_error_message() + "\"";
-}
-
-#define CHECK_OK(expr)                                                                  \
-    do {                                                                                \
-        bl_status s_ = (expr);                                                          \
-        CHECK_MSG(s_ == BL_OK, std::string(#expr) + " -> " + status_text(s_));          \
-    } while (0)
-#define REQUIRE_OK(expr)                                                                \
-    do {                                                                                \
-        bl_status s_ = (expr);                                                          \
-        if (s_ != BL_OK) {                                                              \
-            bltest::report(__FILE__, __LINE__, std::string(#expr) + " -> " + status_text(s_)); \
-            throw bltest::RequireFailed{};                                              \
-        }                                                                               \
-    } while (0)
+using bltest::Buf;
+using bltest::energy;
+using bltest::fixed;
+using bltest::status_text;
 
 std::string geom_str(const Geom& g, bool one_d) {
     return fmt("%s N=%" PRId64 " C=%" PRId64 " H=%" PRId64 " W=%" PRId64 " F=%" PRId64 " K=%" PRId64
@@ -57,32 +50,11 @@ std::string geom_str(const Geom& g, bool one_d) {
                g.sw);
 }
 
-bl_compression fixed(double rho) {
-    bl_compression c;
-    c.kind = BL_COMPRESSION_FIXED;
-    c.value = rho;
-    return c;
-}
-bl_compression energy(double E) {
-    bl_compression c;
-    c.kind = BL_COMPRESSION_ENERGY;
-    c.value = E;
-    return c;
-}
 
-// A heap buffer of exactly the queried size (plain malloc, no rounding up) so that ASan reports
-// any write past what the plan asked for. malloc(0) may return NULL, so 0 bytes gets 1 byte
-// while `bytes` (what is passed to the library) stays 0.
-struct Buf {
-    int64_t bytes;
-    void* p;
-    explicit Buf(int64_t b) : bytes(b), p(std::malloc(b > 0 ? static_cast<size_t>(b) : 1)) {
-        if (!p) throw std::bad_alloc();
-    }
-    ~Buf() { std::free(p); }
-    Buf(const Buf&) = delete;
-    Buf& operator=(const Buf&) = delete;
-};
+// The execution context of the target a for_each_target body runs on (NULL outside one: the
+// default context), and its tag for failure messages.
+bl_context g_context = nullptr;
+std::string g_path_tag;
 
 // A plan and what it reports about itself.
 struct Layer {
@@ -95,7 +67,6 @@ struct Layer {
           int32_t spectra_mode = BL_SPECTRA_INPUT_AND_WEIGHT)
         : g(geom), one_d(is_1d) {
         bl_plan_options opt;
-        opt.backend = BL_BACKEND_CPU;
         opt.spectra_mode = spectra_mode;
         if (one_d) {
             REQUIRE(g.H == 1 && g.KH == 1 && g.pt == 0 && g.pb == 0 && g.sh == 1);
@@ -108,7 +79,7 @@ struct Layer {
             d.pad_left = g.pl;
             d.pad_right = g.pr;
             d.stride = g.sw;
-            REQUIRE_OK(bl_plan_create_1d(&d, comp, &opt, &plan));
+            REQUIRE_OK(bl_plan_create_1d(g_context, &d, comp, &opt, &plan));
         } else {
             bl_conv2d_desc d;
             d.max_batch = g.N;
@@ -124,7 +95,7 @@ struct Layer {
             d.pad_right = g.pr;
             d.stride_h = g.sh;
             d.stride_w = g.sw;
-            REQUIRE_OK(bl_plan_create_2d(&d, comp, &opt, &plan));
+            REQUIRE_OK(bl_plan_create_2d(g_context, &d, comp, &opt, &plan));
         }
         REQUIRE(plan != nullptr);
         REQUIRE_OK(bl_plan_fft_lengths(plan, &LH, &LW));
@@ -196,9 +167,6 @@ struct Worst {
     }
 };
 
-// The CPU path a for_each_cpu_path body runs under ("" outside one), named in failures.
-std::string g_path_tag;
-
 void check_close(int q, const std::vector<float>& got, const std::vector<double>& ref,
                  double bound, const std::string& ctx, Worst* worst) {
     static const char* names[4] = {"y", "dx", "dw", "db"};
@@ -208,39 +176,60 @@ void check_close(int q, const std::vector<float>& got, const std::vector<double>
                               names[q], e, bound, e / bound));
 }
 
-// Runs body once under each CPU path the machine supports (portable always; AVX2 and AVX-512
-// where bl_set_cpu_path accepts them), with the same bounds, then restores the path.
-void for_each_cpu_path(void (*body)()) {
-    int32_t old = -1;
-    REQUIRE_OK(bl_get_cpu_path(&old));
-    const struct {
+// Runs body once on every target: every registered backend, and for the CPU every code path,
+// each in its own context, with the same bounds. A target that cannot run here says why
+// ("skipped: <backend>: <reason>"); none is passed over silently.
+void for_each_target(void (*body)()) {
+    struct Target {
+        int32_t backend;
         int32_t path;
-        const char* name;
-    } paths[] = {{BL_CPU_PATH_PORTABLE, "portable"}, {BL_CPU_PATH_AVX2, "avx2"}, {BL_CPU_PATH_AVX512, "avx512"}};
+        const char* tag;
+    };
+    const Target targets[] = {{BL_BACKEND_CPU, BL_CPU_PATH_PORTABLE, "cpu/portable"},
+                              {BL_BACKEND_CPU, BL_CPU_PATH_AVX2, "cpu/avx2"},
+                              {BL_BACKEND_CPU, BL_CPU_PATH_AVX512, "cpu/avx512"},
+                              {BL_BACKEND_CUDA, BL_CPU_PATH_AUTO, "cuda"}};
     int ran = 0;
-    for (const auto& p : paths) {
-        const bl_status st = bl_set_cpu_path(p.path);
-        if (st != BL_OK) {
-            CHECK_MSG(st == BL_ERR_UNSUPPORTED, std::string(p.name) + ": " + status_text(st));
-            std::printf("    -- cpu path %s: not available here, skipped\n", p.name);
+    for (const Target& t : targets) {
+        bl_backend_info info{};
+        REQUIRE_OK(bl_backend_query(t.backend, &info));
+        if (!info.available) {
+            std::printf("    skipped: %s: %s\n", info.name, info.reason);
             continue;
         }
-        int32_t now = -1;
-        CHECK_OK(bl_get_cpu_path(&now));
-        CHECK(now == p.path);
-        std::printf("    -- cpu path %s\n", p.name);
-        g_path_tag = std::string("[") + p.name + "] ";
+        const bl_context_options opts{t.backend, 0, 0, t.path, nullptr};
+        bl_context ctx = nullptr;
+        const bl_status st = bl_context_create(&opts, &ctx);
+        if (st == BL_ERR_UNSUPPORTED) {
+            std::printf("    skipped: %s: %s\n", t.tag, bl_last_error_message());
+            continue;
+        }
+        REQUIRE_OK(st);
+        int32_t memory = -1, path = -1;
+        CHECK_OK(bl_context_buffer_memory(ctx, &memory));
+        // The data buffers here are host vectors; a device backend needs them staged through
+        // its runtime's copies before this test can drive it (the CUDA issue adds that).
+        REQUIRE_MSG(memory == BL_MEMORY_HOST, std::string(t.tag) + ": device buffers are not staged by this test yet");
+        if (t.backend == BL_BACKEND_CPU) {
+            CHECK_OK(bl_context_get_cpu_path(ctx, &path));
+            CHECK(path == t.path);
+        }
+        std::printf("    -- %s\n", t.tag);
+        g_context = ctx;
+        g_path_tag = std::string("[") + t.tag + "] ";
         try {
             body();
         } catch (...) {
+            g_context = nullptr;
             g_path_tag.clear();
-            bl_set_cpu_path(old);
+            bl_context_destroy(ctx);
             throw;
         }
+        g_context = nullptr;
         g_path_tag.clear();
+        CHECK_OK(bl_context_destroy(ctx));
         ++ran;
     }
-    CHECK_OK(bl_set_cpu_path(old));
     CHECK(ran >= 1);
 }
 
@@ -544,7 +533,7 @@ BL_TEST("reference: chain enumeration and box rules on the ALGORITHM.md examples
 // ==========================================================================================
 
 static void path_body_1();
-BL_TEST("golden: the 12 golden cases (2D plans, and 1D plans for H = KH = 1) [every CPU path]") { for_each_cpu_path(path_body_1); }
+BL_TEST("golden: the 12 golden cases (2D plans, and 1D plans for H = KH = 1) [every backend and CPU path]") { for_each_target(path_body_1); }
 static void path_body_1() {
     const json_mini::Value root = json_mini::parse_file(golden_path());
     const json_mini::Value& cases = root["cases"];
@@ -703,7 +692,7 @@ BL_TEST("geometry: fixed box = reference on a rho grid, exact chain rates, monot
 // ==========================================================================================
 
 static void path_body_2();
-BL_TEST("dense: rho = 0 equals the float64 direct sum (y with bias, dx, dw, db) on the geometry table [every CPU path]") { for_each_cpu_path(path_body_2); }
+BL_TEST("dense: rho = 0 equals the float64 direct sum (y with bias, dx, dw, db) on the geometry table [every backend and CPU path]") { for_each_target(path_body_2); }
 static void path_body_2() {
     const size_t count = sizeof kDenseCases / sizeof kDenseCases[0];
     CHECK(count >= 40);
@@ -737,7 +726,7 @@ static void path_body_2() {
 // ==========================================================================================
 
 static void path_body_3();
-BL_TEST("band-limited: rho 0.25/0.5/0.9 and energy mode equal the naive-DFT reference (box, rate, y, dx, dw, db) [every CPU path]") { for_each_cpu_path(path_body_3); }
+BL_TEST("band-limited: rho 0.25/0.5/0.9 and energy mode equal the naive-DFT reference (box, rate, y, dx, dw, db) [every backend and CPU path]") { for_each_target(path_body_3); }
 static void path_body_3() {
     const size_t count = sizeof kBandCases / sizeof kBandCases[0];
     Worst worst;
@@ -805,7 +794,9 @@ static void path_body_3() {
     worst.print("band-limited");
 }
 
-BL_TEST("band-limited: energy mode chooses the box from the batch of the call (n < max_batch, n varies)") {
+static void body_energy_batch();
+BL_TEST("band-limited: energy mode chooses the box from the batch of the call (n < max_batch, n varies) [every backend and CPU path]") { for_each_target(body_energy_batch); }
+static void body_energy_batch() {
     // The same plan, called with n = 1 and n = 3, must choose the box of exactly those samples.
     Geom g;
     g.N = 4;
@@ -866,7 +857,9 @@ const ModeCase kModeCases[] = {{0, false, 0.0}, {1, false, 0.5}, {6, false, 0.25
                                {12, true, 0}, {3, true, 0}, {14, false, 0.5}, {10, false, 0.5}};
 }  // namespace
 
-BL_TEST("spectra modes: INPUT_AND_WEIGHT and INPUT_ONLY give the same y/dx/dw/db, both match the reference") {
+static void body_spectra_modes();
+BL_TEST("spectra modes: INPUT_AND_WEIGHT and INPUT_ONLY give the same y/dx/dw/db, both match the reference [every backend and CPU path]") { for_each_target(body_spectra_modes); }
+static void body_spectra_modes() {
     Worst worst;
     for (const ModeCase& mc : kModeCases) {
         const GeoCase& gc = kBandCases[mc.table_index];
@@ -912,7 +905,9 @@ BL_TEST("spectra modes: INPUT_AND_WEIGHT and INPUT_ONLY give the same y/dx/dw/db
     worst.print("spectra modes");
 }
 
-BL_TEST("backward: bl_backward == bl_backward_data + bl_backward_weights (bitwise), and with NULL outputs") {
+static void body_backward_split();
+BL_TEST("backward: bl_backward == bl_backward_data + bl_backward_weights (bitwise), and with NULL outputs [every backend and CPU path]") { for_each_target(body_backward_split); }
+static void body_backward_split() {
     for (int32_t mode : {BL_SPECTRA_INPUT_AND_WEIGHT, BL_SPECTRA_INPUT_ONLY})
         for (const ModeCase& mc : kModeCases) {
             const GeoCase& gc = kBandCases[mc.table_index];
@@ -968,7 +963,7 @@ BL_TEST("backward: bl_backward == bl_backward_data + bl_backward_weights (bitwis
 // ==========================================================================================
 
 static void path_body_4();
-BL_TEST("adjoint: <y(x),dy> = <x,dx(dy)> and <y(w),dy> = <w,dw(dy)> at rho 0/0.5/0.9 and energy [every CPU path]") { for_each_cpu_path(path_body_4); }
+BL_TEST("adjoint: <y(x),dy> = <x,dx(dy)> and <y(w),dy> = <w,dw(dy)> at rho 0/0.5/0.9 and energy [every backend and CPU path]") { for_each_target(path_body_4); }
 static void path_body_4() {
     const int rows[] = {0, 1, 2, 5, 6, 7, 8, 9, 11, 12, 13, 14};  // into kBandCases: 2D, stride, 1D
     double worst_x = 0, worst_w = 0;
@@ -1008,7 +1003,9 @@ static void path_body_4() {
 // Inference, non-finite values, threads, counters
 // ==========================================================================================
 
-BL_TEST("inference: forward with saved = NULL gives the same y (and box) as with saved") {
+static void body_inference();
+BL_TEST("inference: forward with saved = NULL gives the same y (and box) as with saved [every backend and CPU path]") { for_each_target(body_inference); }
+static void body_inference() {
     for (int r : {0, 2, 6, 8, 12, 14}) {
         const GeoCase& gc = kBandCases[r];
         const Geom g = gc.geom();
@@ -1052,7 +1049,9 @@ std::vector<float> forward_only(Layer& L, int64_t n, const std::vector<float>& x
 }
 }  // namespace
 
-BL_TEST("non-finite: NaN / Inf in x[1] makes all of y[1] NaN, y[0] stays correct; energy mode picks the full box") {
+static void body_non_finite();
+BL_TEST("non-finite: NaN / Inf in x[1] makes all of y[1] NaN, y[0] stays correct; energy mode picks the full box [every backend and CPU path]") { for_each_target(body_non_finite); }
+static void body_non_finite() {
     const int rows[] = {0, 6, 8, 12};  // 2D, stride 2, stride 2x3, 1D
     for (int r : rows) {
         const GeoCase& gc = kBandCases[r];
@@ -1113,8 +1112,8 @@ BL_TEST("non-finite: NaN / Inf in x[1] makes all of y[1] NaN, y[0] stays correct
 // layers give products wider than a tile with ragged edges in every dimension (m, n, p not
 // multiples of the 4 x 32 / 4 x 8 / 8 x 16 tiles; m > n and m < n), on every path.
 static void path_body_wide();
-BL_TEST("paths: products wider than a SIMD tile, ragged edges, rho 0 and 0.5 vs the references [every CPU path]") {
-    for_each_cpu_path(path_body_wide);
+BL_TEST("paths: products wider than a SIMD tile, ragged edges, rho 0 and 0.5 vs the references [every backend and CPU path]") {
+    for_each_target(path_body_wide);
 }
 static void path_body_wide() {
     Geom g2;  // forward m = N = 5, n = F = 45, p = C = 70; backward weights m = 45, n = 70, p = 5
@@ -1166,10 +1165,10 @@ static void path_body_wide() {
 }
 
 static void path_body_5();
-BL_TEST("threads: 1 and 2 threads give bitwise-identical y, dx, dw, db (fixed and energy) [every CPU path]") { for_each_cpu_path(path_body_5); }
+BL_TEST("threads: 1 and 2 threads give bitwise-identical y, dx, dw, db (fixed and energy) [every backend and CPU path]") { for_each_target(path_body_5); }
 static void path_body_5() {
     int32_t old_threads = 0;
-    REQUIRE_OK(bl_get_num_threads(&old_threads));
+    REQUIRE_OK(bl_context_get_num_threads(g_context, &old_threads));
     REQUIRE(old_threads >= 1);
     Geom g;
     g.N = 4;
@@ -1198,9 +1197,9 @@ static void path_body_5() {
             Data d(*rc.g, rc.g->N, 8000);
             Out o[2];
             for (int t = 0; t < 2; ++t) {
-                REQUIRE_OK(bl_set_num_threads(t + 1));
+                REQUIRE_OK(bl_context_set_num_threads(g_context, t + 1));
                 int32_t now = 0;
-                CHECK_OK(bl_get_num_threads(&now));
+                CHECK_OK(bl_context_get_num_threads(g_context, &now));
                 CHECK(now == t + 1);
                 o[t] = execute(L, rc.g->N, d.x, d.w, &d.b, &d.dy);
             }
@@ -1213,9 +1212,9 @@ static void path_body_5() {
             CHECK_MSG(o[0].box.kh == o[1].box.kh && o[0].box.kw == o[1].box.kw, ctx + ": box");
         }
     }
-    CHECK_OK(bl_set_num_threads(old_threads));
+    CHECK_OK(bl_context_set_num_threads(g_context, old_threads));
     int32_t restored = 0;
-    CHECK_OK(bl_get_num_threads(&restored));
+    CHECK_OK(bl_context_get_num_threads(g_context, &restored));
     CHECK(restored == old_threads);
     std::printf("    default thread count %d (restored)\n", old_threads);
 }

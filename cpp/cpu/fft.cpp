@@ -25,45 +25,6 @@ namespace bl {
 // ---------------------------------------------------------------------------------------------
 // 7-smooth helpers
 
-bool is_7smooth(int64_t n) {
-    if (n < 1) return false;
-    for (int64_t p : {2, 3, 5, 7}) {
-        while (n % p == 0) n /= p;
-    }
-    return n == 1;
-}
-
-int64_t next_7smooth(int64_t n) {
-    if (n < 1) return -1;
-    const int64_t kMax = std::numeric_limits<int64_t>::max();
-    int64_t best = -1;
-    // Enumerate v = 7^d 5^c 3^b (stopping each loop once v >= n, since larger odd parts
-    // cannot beat v itself), then double v until it reaches n.
-    for (int64_t a7 = 1;;) {
-        for (int64_t a5 = a7;;) {
-            for (int64_t a3 = a5;;) {
-                int64_t v = a3;
-                bool fits = true;
-                while (v < n) {
-                    if (v > kMax / 2) {
-                        fits = false;
-                        break;
-                    }
-                    v *= 2;
-                }
-                if (fits && (best < 0 || v < best)) best = v;
-                if (a3 >= n || a3 > kMax / 3) break;
-                a3 *= 3;
-            }
-            if (a5 >= n || a5 > kMax / 5) break;
-            a5 *= 5;
-        }
-        if (a7 >= n || a7 > kMax / 7) break;
-        a7 *= 7;
-    }
-    return best;
-}
-
 namespace {
 
 // Largest length accepted; beyond it the tables alone would not fit in memory, and the

@@ -11,8 +11,9 @@
 #include <vector>
 
 #include "bandlimit.h"
-#include "cgemm.h"
+#include "cpu_path.h"
 #include "check.h"
+#include "cost_model.h"
 #include "geometry.h"
 
 namespace {
@@ -56,7 +57,7 @@ std::vector<int64_t> kept_rows_of(const Case& c) {
 
 void forward_case(const bl::DftKernels& k, const Case& c, int64_t lanes, std::mt19937& rng) {
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    const int64_t kc = c.box.kw + 1, U = bl::dft_row_freqs(c.LH, c.box), plane = c.rows * c.cols;
+    const int64_t kc = c.box.kw + 1, U = bl::cpu::dft_row_freqs(c.LH, c.box), plane = c.rows * c.cols;
     std::vector<float> w(size_t(c.cols * kc * 2)), h(size_t(c.rows * U * 2));
     for (int64_t j = 0; j < c.cols; ++j)
         for (int64_t s = 0; s < kc; ++s) {
@@ -102,7 +103,7 @@ void forward_case(const bl::DftKernels& k, const Case& c, int64_t lanes, std::mt
 
 void inverse_case(const bl::DftKernels& k, const Case& c, int64_t lanes, std::mt19937& rng) {
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    const int64_t kc = c.box.kw + 1, U = bl::dft_row_freqs(c.LH, c.box), plane = c.rows * c.cols;
+    const int64_t kc = c.box.kw + 1, U = bl::cpu::dft_row_freqs(c.LH, c.box), plane = c.rows * c.cols;
     const int64_t R = bl::kept_rows(c.LH, c.box);
     const bool all_rows = R == c.LH;
     const double scale = 1.0 / double(c.LH * c.LW);
@@ -200,7 +201,7 @@ BL_TEST("dft forward then inverse: a plane inside the grid comes back when the b
         for (const Case& c0 : {Case{10, 10, 3, 3, 0, 1, 0, 1, {5, 5}}, Case{7, 9, 5, 4, 1, 1, 2, 1, {3, 4}},
                                Case{1, 12, 1, 7, 0, 1, 3, 1, {0, 6}}}) {
             const Case& c = c0;
-            const int64_t kc = c.box.kw + 1, U = bl::dft_row_freqs(c.LH, c.box), plane = c.rows * c.cols;
+            const int64_t kc = c.box.kw + 1, U = bl::cpu::dft_row_freqs(c.LH, c.box), plane = c.rows * c.cols;
             const int64_t R = bl::kept_rows(c.LH, c.box);
             CHECK(R == c.LH && kc == c.LW / 2 + 1);
             std::vector<float> w(size_t(c.cols * kc * 2)), h(size_t(c.rows * U * 2)), b(size_t(kc * c.cols * 2));
@@ -253,12 +254,12 @@ BL_TEST("dft forward then inverse: a plane inside the grid comes back when the b
 BL_TEST("dft choice: 3x3 weights and small maps by DFT, large planes and long 1D rows by FFT") {
     bl::Geometry g;
     g.LH = 10, g.LW = 10;
-    CHECK(bl::use_forward_dft(g, 3, 3, bl::Box{5, 5}) && bl::use_inverse_dft(g, 3, 3, bl::Box{5, 5}));
+    CHECK(bl::cpu::use_forward_dft(g, 3, 3, bl::Box{5, 5}) && bl::cpu::use_inverse_dft(g, 3, 3, bl::Box{5, 5}));
     g.LH = 1, g.LW = 4096;
-    CHECK(!bl::use_forward_dft(g, 1, 4096, bl::Box{0, 2048}) && !bl::use_inverse_dft(g, 1, 4096, bl::Box{0, 2048}));
+    CHECK(!bl::cpu::use_forward_dft(g, 1, 4096, bl::Box{0, 2048}) && !bl::cpu::use_inverse_dft(g, 1, 4096, bl::Box{0, 2048}));
     // The executed count follows the choice.
-    CHECK(bl::executed_forward_plane_flops(g, 1, 4096, bl::Box{0, 2048}) ==
-          bl::executed_forward_transform_flops(g, 1, 2049));
+    CHECK(bl::cpu::executed_forward_plane_flops(g, 1, 4096, bl::Box{0, 2048}) ==
+          bl::cpu::executed_forward_transform_flops(g, 1, 2049));
 }
 
 BL_TEST_MAIN()

@@ -103,5 +103,13 @@ inline int run_all(int argc, char** argv) {
         }                                                                              \
     } while (0)
 
+#define REQUIRE_MSG(cond, msg)                                                         \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            bltest::report(__FILE__, __LINE__, std::string(#cond) + " -- " + (msg));   \
+            throw bltest::RequireFailed{};                                             \
+        }                                                                              \
+    } while (0)
+
 #define BL_TEST_MAIN() \
     int main(int argc, char** argv) { return bltest::run_all(argc, argv); }

@@ -11,13 +11,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "geometry.h"  // is_7smooth
+
 namespace bl {
-
-// True when n >= 1 and n = 2^a 3^b 5^c 7^d.
-bool is_7smooth(int64_t n);
-
-// The smallest 7-smooth integer >= n (n >= 1); -1 when it would not fit in int64.
-int64_t next_7smooth(int64_t n);
 
 // Complex DFT of one fixed 7-smooth length n:
 //   out[k] = sum_j in[j] * exp(sign * 2*pi*i * j*k / n),  sign = -1 forward, +1 inverse.

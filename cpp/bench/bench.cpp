@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "bandlimit.h"
+#include "cost_model.h"
 #include "geometry.h"
 #include "peak.h"
 #include "stage_timers.h"
@@ -342,7 +343,7 @@ struct OurResult {
 bl::Geometry geometry_of(const LayerSpec& L) {
     bl_conv2d_desc d{L.N, L.C, L.H, L.W, L.F, L.KH, L.KW, L.pt, L.pb, L.pl, L.pr, 1, 1};
     bl::Geometry g;
-    std::string err;
+    bl::GeometryError err;
     bl::make_geometry(d, L.one_d, &g, &err);
     return g;
 }
@@ -356,10 +357,10 @@ bl_plan make_plan(const LayerSpec& L, double rho) {
     bl_compression comp{BL_COMPRESSION_FIXED, rho};
     if (L.one_d) {
         bl_conv1d_desc d{L.N, L.C, L.W, L.F, L.KW, L.pl, L.pr, 1};
-        bl_ok(bl_plan_create_1d(&d, comp, nullptr, &plan), "bl_plan_create_1d");
+        bl_ok(bl_plan_create_1d(nullptr, &d, comp, nullptr, &plan), "bl_plan_create_1d");
     } else {
         bl_conv2d_desc d{L.N, L.C, L.H, L.W, L.F, L.KH, L.KW, L.pt, L.pb, L.pl, L.pr, 1, 1};
-        bl_ok(bl_plan_create_2d(&d, comp, nullptr, &plan), "bl_plan_create_2d");
+        bl_ok(bl_plan_create_2d(nullptr, &d, comp, nullptr, &plan), "bl_plan_create_2d");
     }
     return plan;
 }
@@ -460,15 +461,15 @@ OurResult run_ours(const LayerSpec& L, double rho, const std::vector<float>& x, 
     const double K = double(bl::kept_count(g, box));
     const int64_t kc = box.kw + 1;
     const double N = double(L.N), C = double(L.C), F = double(L.F);
-    const double x_fwd = bl::executed_forward_transform_flops(g, g.H, kc);
-    const double w_fwd = bl::executed_forward_transform_flops(g, g.KH, kc);
-    const double dy_fwd = bl::executed_forward_transform_flops(g, g.Ho, kc);
-    r.pass[0].transform_flops = N * C * x_fwd + F * C * w_fwd + N * F * bl::executed_inverse_transform_flops(g, g.Ho, kc);
-    r.pass[0].product_flops = K * bl::executed_gauss_product_flops(L.N, L.F, L.C);
-    r.pass[1].transform_flops = N * F * dy_fwd + N * C * bl::executed_inverse_transform_flops(g, g.H, kc);
-    r.pass[1].product_flops = K * bl::executed_gauss_product_flops(L.N, L.C, L.F);
-    r.pass[2].transform_flops = N * F * dy_fwd + F * C * bl::executed_inverse_transform_flops(g, g.KH, kc);
-    r.pass[2].product_flops = K * bl::executed_gauss_product_flops(L.F, L.C, L.N);
+    const double x_fwd = bl::cpu::executed_forward_transform_flops(g, g.H, kc);
+    const double w_fwd = bl::cpu::executed_forward_transform_flops(g, g.KH, kc);
+    const double dy_fwd = bl::cpu::executed_forward_transform_flops(g, g.Ho, kc);
+    r.pass[0].transform_flops = N * C * x_fwd + F * C * w_fwd + N * F * bl::cpu::executed_inverse_transform_flops(g, g.Ho, kc);
+    r.pass[0].product_flops = K * bl::cpu::executed_gauss_product_flops(L.N, L.F, L.C);
+    r.pass[1].transform_flops = N * F * dy_fwd + N * C * bl::cpu::executed_inverse_transform_flops(g, g.H, kc);
+    r.pass[1].product_flops = K * bl::cpu::executed_gauss_product_flops(L.N, L.C, L.F);
+    r.pass[2].transform_flops = N * F * dy_fwd + F * C * bl::cpu::executed_inverse_transform_flops(g, g.KH, kc);
+    r.pass[2].product_flops = K * bl::cpu::executed_gauss_product_flops(L.F, L.C, L.N);
     const bl_pass passes[3] = {BL_PASS_FORWARD, BL_PASS_BACKWARD_DATA, BL_PASS_BACKWARD_WEIGHTS};
     for (int p = 0; p < 3; ++p) bl_ok(bl_plan_flops(plan, passes[p], L.N, nullptr, &r.pass[p].flops), "bl_plan_flops");
     bl_plan_destroy(plan);

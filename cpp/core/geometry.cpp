@@ -3,8 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
-
-#include "fft.h"
+#include <limits>
 
 namespace bl {
 
@@ -13,8 +12,9 @@ bool add_overflows(int64_t a, int64_t b, int64_t* out) { return __builtin_add_ov
 
 namespace {
 
-bl_status fail(std::string* error, bl_status status, const std::string& text) {
-    if (error) *error = text;
+// Every message starts with the argument it names; the argument is also returned on its own.
+bl_status fail(GeometryError* error, bl_status status, const std::string& argument, const std::string& text) {
+    if (error) *error = GeometryError{argument, text};
     return status;
 }
 
@@ -29,7 +29,46 @@ bool product_overflows(std::initializer_list<int64_t> factors, int64_t* out) {
 
 }  // namespace
 
-bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, std::string* error) {
+bool is_7smooth(int64_t n) {
+    if (n < 1) return false;
+    for (int64_t p : {2, 3, 5, 7}) {
+        while (n % p == 0) n /= p;
+    }
+    return n == 1;
+}
+
+int64_t next_7smooth(int64_t n) {
+    if (n < 1) return -1;
+    const int64_t kMax = std::numeric_limits<int64_t>::max();
+    int64_t best = -1;
+    // Enumerate v = 7^d 5^c 3^b (stopping each loop once v >= n, since larger odd parts
+    // cannot beat v itself), then double v until it reaches n.
+    for (int64_t a7 = 1;;) {
+        for (int64_t a5 = a7;;) {
+            for (int64_t a3 = a5;;) {
+                int64_t v = a3;
+                bool fits = true;
+                while (v < n) {
+                    if (v > kMax / 2) {
+                        fits = false;
+                        break;
+                    }
+                    v *= 2;
+                }
+                if (fits && (best < 0 || v < best)) best = v;
+                if (a3 >= n || a3 > kMax / 3) break;
+                a3 *= 3;
+            }
+            if (a5 >= n || a5 > kMax / 5) break;
+            a5 *= 5;
+        }
+        if (a7 >= n || a7 > kMax / 7) break;
+        a7 *= 7;
+    }
+    return best;
+}
+
+bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, GeometryError* error) {
     // The names are the user-facing field names (1D plans name their own fields).
     struct Field {
         const char* name;
@@ -45,20 +84,20 @@ bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, std:
     };
     for (const Field& f : positive)
         if (f.value < 1)
-            return fail(error, BL_ERR_INVALID_SIZE,
+            return fail(error, BL_ERR_INVALID_SIZE, f.name,
                         std::string(f.name) + " must be >= 1, got " + std::to_string(f.value));
     if (!is_1d) {
         const Field more[] = {{"width", d.width}, {"kernel_width", d.kernel_width}, {"stride_w", d.stride_w}};
         for (const Field& f : more)
             if (f.value < 1)
-                return fail(error, BL_ERR_INVALID_SIZE,
+                return fail(error, BL_ERR_INVALID_SIZE, f.name,
                             std::string(f.name) + " must be >= 1, got " + std::to_string(f.value));
     }
     const Field pads[] = {{"pad_top", d.pad_top}, {"pad_bottom", d.pad_bottom},
                           {"pad_left", d.pad_left}, {"pad_right", d.pad_right}};
     for (const Field& f : pads)
         if (f.value < 0)
-            return fail(error, BL_ERR_INVALID_SIZE,
+            return fail(error, BL_ERR_INVALID_SIZE, f.name,
                         std::string(f.name) + " must be >= 0, got " + std::to_string(f.value));
 
     Geometry g;
@@ -79,15 +118,15 @@ bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, std:
 
     if (add_overflows(g.H, g.pad_top, &g.Hp) || add_overflows(g.Hp, g.pad_bottom, &g.Hp) ||
         add_overflows(g.W, g.pad_left, &g.Wp) || add_overflows(g.Wp, g.pad_right, &g.Wp))
-        return fail(error, BL_ERR_SIZE_OVERFLOW,
+        return fail(error, BL_ERR_SIZE_OVERFLOW, "desc",
                     std::string("desc: the padded size (") + (is_1d ? "length" : "height or width") +
                         " plus its padding) overflows 64 bits");
     if (g.KH > g.Hp)
-        return fail(error, BL_ERR_INVALID_SIZE,
+        return fail(error, BL_ERR_INVALID_SIZE, is_1d ? "kernel" : "kernel_height",
                     std::string(is_1d ? "kernel" : "kernel_height") + " (" + std::to_string(g.KH) +
                         ") is larger than the padded input (" + std::to_string(g.Hp) + ")");
     if (g.KW > g.Wp)
-        return fail(error, BL_ERR_INVALID_SIZE,
+        return fail(error, BL_ERR_INVALID_SIZE, is_1d ? "kernel" : "kernel_width",
                     std::string(is_1d ? "kernel" : "kernel_width") + " (" + std::to_string(g.KW) +
                         ") is larger than the padded input (" + std::to_string(g.Wp) + ")");
     g.Ho1 = g.Hp - g.KH + 1;
@@ -97,7 +136,7 @@ bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, std:
     g.LH = next_7smooth(g.Hp);
     g.LW = next_7smooth(g.Wp);
     if (g.LH < 0 || g.LW < 0)
-        return fail(error, BL_ERR_SIZE_OVERFLOW, "desc: the FFT length of the padded size overflows 64 bits");
+        return fail(error, BL_ERR_SIZE_OVERFLOW, "desc", "desc: the FFT length of the padded size overflows 64 bits");
     g.half_w = g.LW / 2 + 1;
     g.nyq_h = g.LH / 2;
     g.nyq_w = g.LW / 2;
@@ -108,13 +147,13 @@ bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, std:
     int64_t t;
     if (product_overflows({g.N, g.C, g.H, g.W, 16}, &t) || product_overflows({g.F, g.C, g.KH, g.KW, 16}, &t) ||
         product_overflows({g.N, g.F, g.Ho1, g.Wo1, 16}, &t))
-        return fail(error, BL_ERR_SIZE_OVERFLOW,
+        return fail(error, BL_ERR_SIZE_OVERFLOW, "desc",
                     "desc: the bytes of x, w or y (products of max_batch, channels, filters and the spatial sizes) "
                     "overflow 64 bits");
     int64_t nc_fc_nf;
     if (product_overflows({g.N + g.F, g.C + g.F, 2}, &nc_fc_nf) ||
         product_overflows({g.LH, g.LW, nc_fc_nf, 64}, &t))
-        return fail(error, BL_ERR_SIZE_OVERFLOW,
+        return fail(error, BL_ERR_SIZE_OVERFLOW, "desc",
                     "desc: the bytes of the spectra (FFT size times max_batch, channels and filters) overflow 64 bits");
     *out = g;
     return BL_OK;
@@ -184,100 +223,16 @@ double nominal_fft2(const Geometry& g) {
 }
 }  // namespace
 
-double executed_forward_transform_flops(const Geometry& g, int64_t rows_in, int64_t kc) {
-    // rows_in real row transforms of length LW, then kc complex column transforms of length LH
-    // (none when LH = 1).
-    return double(rows_in) * 2.5 * double(g.LW) * log2_or_zero(double(g.LW)) +
-           double(kc) * 5.0 * double(g.LH) * log2_or_zero(double(g.LH));
-}
-
-double executed_inverse_transform_flops(const Geometry& g, int64_t rows_out, int64_t kc) {
-    return double(kc) * 5.0 * double(g.LH) * log2_or_zero(double(g.LH)) +
-           double(rows_out) * 2.5 * double(g.LW) * log2_or_zero(double(g.LW));
-}
-
-int64_t dft_row_freqs(int64_t LH, const Box& b) {
-    // Kept rows are 0..kh and LH-kh..LH-1 (u = 0..kh), or all rows (u = 0..LH/2).
-    const int64_t rows = kept_rows(LH, b);
-    return rows == LH ? LH / 2 + 1 : b.kh + 1;
-}
-
-namespace {
-// Row frequencies u >= 1 whose both rows u and LH - u are kept (and distinct).
-int64_t dft_row_pairs(int64_t LH, const Box& b) {
-    const int64_t U = dft_row_freqs(LH, b), rows = kept_rows(LH, b);
-    return rows - U;
-}
-}  // namespace
-
-double executed_forward_dft_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
-    const double kc = double(b.kw + 1), U = double(dft_row_freqs(g.LH, b));
-    return 4.0 * double(rows) * double(cols) * kc + 8.0 * U * kc * double(rows) +
-           2.0 * double(kept_count(g, b));
-}
-
-double executed_inverse_dft_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
-    const double kc = double(b.kw + 1), U = double(dft_row_freqs(g.LH, b));
-    return 4.0 * double(dft_row_pairs(g.LH, b)) * kc + 8.0 * U * kc * double(rows) +
-           4.0 * double(rows) * kc * double(cols);
-}
-
-bool use_forward_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
-    return executed_forward_dft_flops(g, rows, cols, b) <=
-           kDftFftRatio * executed_forward_transform_flops(g, rows, b.kw + 1);
-}
-
-bool use_inverse_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
-    return executed_inverse_dft_flops(g, rows, cols, b) <=
-           kDftFftRatio * executed_inverse_transform_flops(g, rows, b.kw + 1);
-}
-
-double executed_forward_plane_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
-    return use_forward_dft(g, rows, cols, b) ? executed_forward_dft_flops(g, rows, cols, b)
-                                             : executed_forward_transform_flops(g, rows, b.kw + 1);
-}
-
-double executed_inverse_plane_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
-    return use_inverse_dft(g, rows, cols, b) ? executed_inverse_dft_flops(g, rows, cols, b)
-                                             : executed_inverse_transform_flops(g, rows, b.kw + 1);
-}
-
-double executed_gauss_product_flops(int64_t m, int64_t n, int64_t p) {
-    // Three real products (2 m n p each), the pre-sums A_re + A_im (m p), B_im - B_re and
-    // B_re + B_im (2 p n), and the recombination k1 - k3, k1 + k2 (2 m n).
-    const double M = double(m), Nn = double(n), P = double(p);
-    return 6.0 * M * Nn * P + M * P + 2.0 * P * Nn + 2.0 * M * Nn;
-}
-
-FlopCount count_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b,
-                      bl_spectra_mode mode) {
+FlopCount count_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b) {
     FlopCount fc;
     const double N = double(n), C = double(g.C), F = double(g.F);
     const double K = double(kept_count(g, b));
     const double fft2 = nominal_fft2(g);
     fc.dense_equivalent = 2.0 * N * F * C * double(g.Ho) * double(g.Wo) * double(g.KH) * double(g.KW);
-    const double x_fwd = executed_forward_plane_flops(g, g.H, g.W, b);
-    const double w_fwd = executed_forward_plane_flops(g, g.KH, g.KW, b);
-    const double dy_fwd = executed_forward_plane_flops(g, g.Ho, g.Wo, b);
     switch (pass) {
-    case BL_PASS_FORWARD:
-        fc.nominal = (N * C + F * C + N * F) * fft2 + 8.0 * K * N * F * C;
-        fc.executed = N * C * x_fwd + F * C * w_fwd + K * executed_gauss_product_flops(n, g.F, g.C) +
-                      N * F * executed_inverse_plane_flops(g, g.Ho, g.Wo, b);
-        break;
-    case BL_PASS_BACKWARD_DATA:
-        fc.nominal = (N * F + N * C) * fft2 + 8.0 * K * N * C * F;
-        // The CPU backend computes dX^ transposed, (C x N) = W^ (C x F) dY^ (F x N), so that the
-        // right-hand operand is contiguous along the output columns: m = C, n = N, p = F.
-        fc.executed = N * F * dy_fwd + K * executed_gauss_product_flops(g.C, n, g.F) +
-                      N * C * executed_inverse_plane_flops(g, g.H, g.W, b);
-        if (mode == BL_SPECTRA_INPUT_ONLY) fc.executed += F * C * w_fwd;
-        break;
-    case BL_PASS_BACKWARD_WEIGHTS:
-        fc.nominal = (N * F + F * C) * fft2 + 8.0 * K * N * F * C;
-        fc.executed = N * F * dy_fwd + K * executed_gauss_product_flops(g.F, g.C, n) +
-                      F * C * executed_inverse_plane_flops(g, g.KH, g.KW, b);
-        break;
+    case BL_PASS_FORWARD: fc.nominal = (N * C + F * C + N * F) * fft2 + 8.0 * K * N * F * C; break;
+    case BL_PASS_BACKWARD_DATA: fc.nominal = (N * F + N * C) * fft2 + 8.0 * K * N * C * F; break;
+    case BL_PASS_BACKWARD_WEIGHTS: fc.nominal = (N * F + F * C) * fft2 + 8.0 * K * N * F * C; break;
     }
     return fc;
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bandlimit.h"
+#include "abi_fixtures.h"
 #include "check.h"
 
 namespace {
@@ -62,23 +63,20 @@ void expect_status(const std::string& label, bl_status got, bl_status want,
     CHECK_MSG(got == want, label + ": got " + sname(got) + " want " + sname(want) + " (message \"" + msg + "\")");
     if (want != BL_OK) {
         CHECK_MSG(!msg.empty(), label + ": empty bl_last_error_message()");
+        // The argument at fault is its own field, and the message starts with it.
+        const std::string arg = bl_last_error_argument();
+        if (want != BL_ERR_OUT_OF_MEMORY && want != BL_ERR_INTERNAL) {
+            CHECK_MSG(!arg.empty(), label + ": empty bl_last_error_argument() (message \"" + msg + "\")");
+            CHECK_MSG(msg.compare(0, arg.size(), arg) == 0,
+                      label + ": message \"" + msg + "\" does not start with its argument \"" + arg + "\"");
+        }
         if (names.size() > 0)
             CHECK_MSG(names_any(msg, names), label + ": message \"" + msg + "\" does not name " + join(names));
     }
 }
 
-bl_compression fixed(double rho) {
-    bl_compression c;
-    c.kind = BL_COMPRESSION_FIXED;
-    c.value = rho;
-    return c;
-}
-bl_compression energy(double E) {
-    bl_compression c;
-    c.kind = BL_COMPRESSION_ENERGY;
-    c.value = E;
-    return c;
-}
+using bltest::energy;
+using bltest::fixed;
 
 bl_conv2d_desc base2d() {
     bl_conv2d_desc d;
@@ -118,7 +116,7 @@ void create2d_fails(const std::string& label, const bl_conv2d_desc* d, bl_compre
                     const bl_plan_options* opt, bl_status want, const std::vector<const char*>& names,
                     bool pass_out = true) {
     bl_plan p = kPlanSentinel;
-    const bl_status s = bl_plan_create_2d(d, comp, opt, pass_out ? &p : nullptr);
+    const bl_status s = bl_plan_create_2d(nullptr, d, comp, opt, pass_out ? &p : nullptr);
     expect_status("create_2d " + label, s, want, names);
     CHECK_MSG(p == kPlanSentinel, "create_2d " + label + ": out_plan was written");
     if (s == BL_OK && p != kPlanSentinel) bl_plan_destroy(p);
@@ -127,7 +125,7 @@ void create1d_fails(const std::string& label, const bl_conv1d_desc* d, bl_compre
                     const bl_plan_options* opt, bl_status want, const std::vector<const char*>& names,
                     bool pass_out = true) {
     bl_plan p = kPlanSentinel;
-    const bl_status s = bl_plan_create_1d(d, comp, opt, pass_out ? &p : nullptr);
+    const bl_status s = bl_plan_create_1d(nullptr, d, comp, opt, pass_out ? &p : nullptr);
     expect_status("create_1d " + label, s, want, names);
     CHECK_MSG(p == kPlanSentinel, "create_1d " + label + ": out_plan was written");
     if (s == BL_OK && p != kPlanSentinel) bl_plan_destroy(p);
@@ -137,7 +135,7 @@ void create1d_fails(const std::string& label, const bl_conv1d_desc* d, bl_compre
 bl_plan create2d_ok(const std::string& label, const bl_conv2d_desc& d, bl_compression comp,
                     const bl_plan_options* opt = nullptr) {
     bl_plan p = nullptr;
-    const bl_status s = bl_plan_create_2d(&d, comp, opt, &p);
+    const bl_status s = bl_plan_create_2d(nullptr, &d, comp, opt, &p);
     CHECK_MSG(s == BL_OK && p != nullptr, label + ": create_2d " + sname(s) + " \"" + bl_last_error_message() + "\"");
     return s == BL_OK ? p : nullptr;
 }
@@ -156,9 +154,8 @@ struct Fixture {
     explicit Fixture(const bl_conv2d_desc& d, bl_compression comp,
                      int32_t mode = BL_SPECTRA_INPUT_AND_WEIGHT) {
         bl_plan_options opt;
-        opt.backend = BL_BACKEND_CPU;
         opt.spectra_mode = mode;
-        const bl_status s = bl_plan_create_2d(&d, comp, &opt, &plan);
+        const bl_status s = bl_plan_create_2d(nullptr, &d, comp, &opt, &plan);
         if (s != BL_OK) {
             bltest::report(__FILE__, __LINE__, "fixture plan: " + sname(s) + " " + bl_last_error_message());
             throw bltest::RequireFailed{};
@@ -302,7 +299,7 @@ BL_TEST("error text: thread-local, \"\" on a thread that had no error") {
         bl_conv2d_desc bad = base2d();
         bad.channels = 0;
         bl_plan p = nullptr;
-        bl_plan_create_2d(&bad, fixed(0), nullptr, &p);
+        bl_plan_create_2d(nullptr, &bad, fixed(0), nullptr, &p);
         other = bl_last_error_message();
     });
     t.join();
@@ -473,44 +470,123 @@ BL_TEST("create: rho < 0, rho >= 1, NaN/Inf; E <= 0, E > 1, NaN; unknown kind ->
     }
 }
 
-BL_TEST("create: unknown backend / spectra_mode -> BL_ERR_INVALID_ARGUMENT") {
+BL_TEST("create: unknown spectra_mode -> BL_ERR_INVALID_ARGUMENT naming options.spectra_mode") {
     const bl_conv2d_desc d = base2d();
     const bl_conv1d_desc d1 = base1d();
     for (int32_t v : {2, -1, 77}) {
         bl_plan_options o;
-        o.backend = v;
-        o.spectra_mode = BL_SPECTRA_INPUT_AND_WEIGHT;
-        create2d_fails(fmt("backend %d", v), &d, fixed(0), &o, BL_ERR_INVALID_ARGUMENT, {"backend"});
-        create1d_fails(fmt("backend %d", v), &d1, fixed(0), &o, BL_ERR_INVALID_ARGUMENT, {"backend"});
-        o.backend = BL_BACKEND_CPU;
         o.spectra_mode = v;
         create2d_fails(fmt("spectra_mode %d", v), &d, fixed(0), &o, BL_ERR_INVALID_ARGUMENT, {"spectra_mode", "spectra", "mode"});
         create1d_fails(fmt("spectra_mode %d", v), &d1, fixed(0), &o, BL_ERR_INVALID_ARGUMENT, {"spectra_mode", "spectra", "mode"});
+        CHECK(std::string(bl_last_error_argument()) == "options.spectra_mode");
     }
 }
 
-BL_TEST("create: CUDA backend -> BL_ERR_UNSUPPORTED when bl_backend_available says 0") {
-    int32_t cpu = -1, cuda = -1;
-    CHECK(bl_backend_available(BL_BACKEND_CPU, &cpu) == BL_OK && cpu == 1);
-    REQUIRE(bl_backend_available(BL_BACKEND_CUDA, &cuda) == BL_OK);
-    REQUIRE(cuda == 0 || cuda == 1);
-    std::printf("    CUDA backend available: %s -> expecting %s\n", cuda ? "yes" : "no", cuda ? "BL_OK" : "BL_ERR_UNSUPPORTED");
-    bl_plan_options o;
-    o.backend = BL_BACKEND_CUDA;
-    o.spectra_mode = BL_SPECTRA_INPUT_AND_WEIGHT;
+// Context creation that must fail: status, argument, and out_context left as it was.
+void context_fails(const std::string& label, const bl_context_options& o, bl_status want, const char* argument) {
+    bl_context const sentinel = reinterpret_cast<bl_context>(static_cast<uintptr_t>(0x5EE5EE5E));
+    bl_context c = sentinel;
+    const bl_status s = bl_context_create(&o, &c);
+    expect_status("context " + label, s, want, {argument});
+    CHECK_MSG(std::string(bl_last_error_argument()) == argument,
+              "context " + label + ": argument \"" + bl_last_error_argument() + "\", want \"" + argument + "\"");
+    CHECK_MSG(c == sentinel, "context " + label + ": out_context was written");
+    if (s == BL_OK && c != sentinel) bl_context_destroy(c);
+}
+
+BL_TEST("context: bad options -> a status naming the option; NULL out_context; destroy(NULL)") {
+    const bl_context_options good{BL_BACKEND_CPU, 0, 0, BL_CPU_PATH_AUTO, nullptr};
+    for (int32_t v : {2, -1, 77}) {
+        bl_context_options o = good;
+        o.backend = v;
+        context_fails(fmt("backend %d", v), o, BL_ERR_INVALID_ARGUMENT, "options.backend");
+    }
+    bl_context_options o = good;
+    o.device = 1;
+    context_fails("cpu device 1", o, BL_ERR_INVALID_ARGUMENT, "options.device");
+    o = good;
+    o.num_threads = -1;
+    context_fails("num_threads -1", o, BL_ERR_INVALID_ARGUMENT, "options.num_threads");
+    o = good;
+    o.cpu_path = 9;
+    context_fails("cpu_path 9", o, BL_ERR_INVALID_ARGUMENT, "options.cpu_path");
+    o = good;
+    int dummy = 0;
+    o.stream = &dummy;
+    context_fails("cpu stream", o, BL_ERR_INVALID_ARGUMENT, "options.stream");
+    for (int32_t path : {BL_CPU_PATH_AVX2, BL_CPU_PATH_AVX512}) {
+        o = good;
+        o.cpu_path = path;
+        bl_context c = nullptr;
+        const bl_status s = bl_context_create(&o, &c);
+        CHECK_MSG(s == BL_OK || s == BL_ERR_UNSUPPORTED, fmt("cpu_path %d: ", path) + sname(s));
+        if (s == BL_ERR_UNSUPPORTED) CHECK(std::string(bl_last_error_argument()) == "options.cpu_path");
+        bl_context_destroy(c);
+    }
+    expect_status("context_create(NULL out)", bl_context_create(&good, nullptr), BL_ERR_NULL_POINTER, {"out_context"});
+    CHECK(bl_context_destroy(nullptr) == BL_OK);
+    bl_context c = nullptr;
+    REQUIRE(bl_context_create(nullptr, &c) == BL_OK);
+    int32_t backend = -1, memory = -1, threads = -1;
+    CHECK(bl_context_backend(c, &backend) == BL_OK && backend == BL_BACKEND_CPU);
+    CHECK(bl_context_buffer_memory(c, &memory) == BL_OK && memory == BL_MEMORY_HOST);
+    CHECK(bl_context_get_num_threads(c, &threads) == BL_OK && threads >= 1);
+    expect_status("context_set_num_threads(0)", bl_context_set_num_threads(c, 0), BL_ERR_INVALID_ARGUMENT, {"num_threads"});
+    expect_status("context_set_cpu_path(5)", bl_context_set_cpu_path(c, 5), BL_ERR_INVALID_ARGUMENT, {"path"});
+    expect_status("context_set_stream(cpu)", bl_context_set_stream(c, &dummy), BL_ERR_INVALID_ARGUMENT, {"stream"});
+    CHECK(bl_context_set_stream(c, nullptr) == BL_OK);
+    CHECK(bl_context_destroy(c) == BL_OK);
+}
+
+BL_TEST("context: a plan keeps its context alive after bl_context_destroy; settings are per context") {
+    bl_context c = nullptr;
+    const bl_context_options o{BL_BACKEND_CPU, 0, 1, BL_CPU_PATH_PORTABLE, nullptr};
+    REQUIRE(bl_context_create(&o, &c) == BL_OK);
+    int32_t default_threads = 0;
+    REQUIRE(bl_get_num_threads(&default_threads) == BL_OK);
     const bl_conv2d_desc d = base2d();
-    const bl_conv1d_desc d1 = base1d();
-    if (cuda == 0) {
-        create2d_fails("CUDA backend", &d, fixed(0.5), &o, BL_ERR_UNSUPPORTED, {"backend", "CUDA"});
-        create1d_fails("CUDA backend", &d1, fixed(0.5), &o, BL_ERR_UNSUPPORTED, {"backend", "CUDA"});
-    } else {
-        bl_plan p = create2d_ok("CUDA backend", d, fixed(0.5), &o);
-        bl_plan_destroy(p);
+    bl_plan p = nullptr;
+    REQUIRE(bl_plan_create_2d(c, &d, fixed(0.5), nullptr, &p) == BL_OK);
+    int32_t t = 0;
+    CHECK(bl_context_get_num_threads(c, &t) == BL_OK && t == 1);
+    CHECK(bl_get_num_threads(&t) == BL_OK && t == default_threads);  // the default context is separate
+    REQUIRE(bl_context_destroy(c) == BL_OK);
+    // The plan still runs (its context lives on in it).
+    Fixture f(d, fixed(0.5));
+    int64_t ws_bytes = 0;
+    REQUIRE(bl_plan_workspace_bytes(p, &ws_bytes) == BL_OK);
+    std::vector<unsigned char> ws(static_cast<size_t>(ws_bytes));
+    CHECK(bl_forward(p, f.N, f.x.data(), f.w.data(), nullptr, f.y.data(), nullptr, 0, ws.data(), ws_bytes, nullptr) ==
+          BL_OK);
+    CHECK(bl_plan_destroy(p) == BL_OK);
+}
+
+BL_TEST("backends: the registry answers for every bl_backend; CUDA -> BL_ERR_UNSUPPORTED with its reason when unavailable") {
+    bl_backend_info cpu{}, cuda{};
+    REQUIRE(bl_backend_query(BL_BACKEND_CPU, &cpu) == BL_OK);
+    CHECK(cpu.available == 1 && cpu.buffer_memory == BL_MEMORY_HOST && std::string(cpu.name) == "cpu" &&
+          std::string(cpu.reason).empty());
+    REQUIRE(bl_backend_query(BL_BACKEND_CUDA, &cuda) == BL_OK);
+    CHECK(cuda.available == 0 || cuda.available == 1);
+    CHECK(std::string(cuda.name) == "cuda" && cuda.buffer_memory == BL_MEMORY_DEVICE);
+    CHECK_MSG(cuda.available == 1 || std::strlen(cuda.reason) > 0, "an unavailable backend says why");
+    std::printf("    cuda: %s%s\n", cuda.available ? "available" : "not available: ", cuda.reason);
+    int32_t avail = -1;
+    CHECK(bl_backend_available(BL_BACKEND_CUDA, &avail) == BL_OK && avail == cuda.available);
+    if (!cuda.available) {
+        const bl_context_options o{BL_BACKEND_CUDA, 0, 0, BL_CPU_PATH_AUTO, nullptr};
+        context_fails("cuda", o, BL_ERR_UNSUPPORTED, "options.backend");
+        CHECK_MSG(std::strstr(bl_last_error_message(), cuda.reason) != nullptr,
+                  std::string("the message carries the registry's reason: ") + bl_last_error_message());
     }
     int32_t keep = -9;
     expect_status("bl_backend_available(CPU, NULL)", bl_backend_available(BL_BACKEND_CPU, nullptr), BL_ERR_NULL_POINTER, {});
     expect_status("bl_backend_available(7, ..)", bl_backend_available(7, &keep), BL_ERR_INVALID_ARGUMENT, {"backend"});
     CHECK_MSG(keep == -9, "bl_backend_available wrote its out-parameter on failure");
+    bl_backend_info untouched{-9, -9, nullptr, nullptr};
+    expect_status("bl_backend_query(7, ..)", bl_backend_query(7, &untouched), BL_ERR_INVALID_ARGUMENT, {"backend"});
+    CHECK(untouched.available == -9 && untouched.name == nullptr);
+    expect_status("bl_backend_query(CPU, NULL)", bl_backend_query(BL_BACKEND_CPU, nullptr), BL_ERR_NULL_POINTER, {"out_info"});
 }
 
 BL_TEST("create: size products that overflow 64 bits -> BL_ERR_SIZE_OVERFLOW") {
@@ -538,7 +614,7 @@ BL_TEST("create: size products that overflow 64 bits -> BL_ERR_SIZE_OVERFLOW") {
         if (which == 1) e.width = std::numeric_limits<int64_t>::max() - 1;
         if (which == 2) e.pad_left = e.pad_right = std::numeric_limits<int64_t>::max() / 2 + 1;
         bl_plan p = kPlanSentinel;
-        const bl_status s = bl_plan_create_2d(&e, fixed(0), nullptr, &p);
+        const bl_status s = bl_plan_create_2d(nullptr, &e, fixed(0), nullptr, &p);
         const std::string msg = bl_last_error_message();
         CHECK_MSG(s == BL_ERR_SIZE_OVERFLOW || s == BL_ERR_INVALID_SIZE,
                   fmt("overflowing padded size (case %d): ", which) + sname(s) + " \"" + msg + "\"");
@@ -808,7 +884,7 @@ BL_TEST("backward: saved spectra never written / garbage / from another plan -> 
 BL_TEST("1D plan execute: NULL x and bad n -> exact status, nothing written") {
     const bl_conv1d_desc d1 = base1d();
     bl_plan p = nullptr;
-    REQUIRE(bl_plan_create_1d(&d1, fixed(0.5), nullptr, &p) == BL_OK);
+    REQUIRE(bl_plan_create_1d(nullptr, &d1, fixed(0.5), nullptr, &p) == BL_OK);
     int64_t ho = 0, wo = 0, sb = 0, wb = 0;
     REQUIRE(bl_plan_output_size(p, &ho, &wo) == BL_OK && ho == 1);
     REQUIRE(bl_plan_saved_spectra_bytes(p, &sb) == BL_OK && bl_plan_workspace_bytes(p, &wb) == BL_OK);

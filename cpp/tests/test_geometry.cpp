@@ -12,6 +12,7 @@
 
 #include "bandlimit.h"
 #include "check.h"
+#include "cost_model.h"  // the CPU plan's executed counts (the counters cases)
 #include "geometry.h"
 
 namespace {
@@ -20,16 +21,16 @@ bl::Geometry geometry2d(int64_t N, int64_t C, int64_t H, int64_t W, int64_t F, i
                         int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t sh = 1, int64_t sw = 1) {
     bl_conv2d_desc d{N, C, H, W, F, KH, KW, pt, pb, pl, pr, sh, sw};
     bl::Geometry g;
-    std::string err;
-    if (bl::make_geometry(d, false, &g, &err) != BL_OK) throw std::runtime_error("geometry: " + err);
+    bl::GeometryError err;
+    if (bl::make_geometry(d, false, &g, &err) != BL_OK) throw std::runtime_error("geometry: " + err.text);
     return g;
 }
 
 bl::Geometry geometry1d(int64_t L, int64_t K, int64_t pl, int64_t pr) {
     bl_conv2d_desc d{1, 1, 1, L, 1, 1, K, 0, 0, pl, pr, 1, 1};
     bl::Geometry g;
-    std::string err;
-    if (bl::make_geometry(d, true, &g, &err) != BL_OK) throw std::runtime_error("geometry: " + err);
+    bl::GeometryError err;
+    if (bl::make_geometry(d, true, &g, &err) != BL_OK) throw std::runtime_error("geometry: " + err.text);
     return g;
 }
 
@@ -202,9 +203,9 @@ struct PlanQueries {
 
 PlanQueries query(const bl_conv2d_desc& d, bl_compression comp, bl_spectra_mode mode = BL_SPECTRA_INPUT_AND_WEIGHT) {
     bl_plan plan = nullptr;
-    bl_plan_options opts{BL_BACKEND_CPU, mode};
+    bl_plan_options opts{mode};
     PlanQueries q;
-    if (bl_plan_create_2d(&d, comp, &opts, &plan) != BL_OK) throw std::runtime_error(bl_last_error_message());
+    if (bl_plan_create_2d(nullptr, &d, comp, &opts, &plan) != BL_OK) throw std::runtime_error(bl_last_error_message());
     bl_plan_saved_spectra_bytes(plan, &q.saved_bytes);
     bl_plan_workspace_bytes(plan, &q.workspace_bytes);
     bl_plan_box(plan, &q.box, &q.rate);
@@ -241,7 +242,7 @@ BL_TEST("counters-hand-worked-8x8-3x3-pad1-dense") {
     //   w planes (12), 3 x 3: 4*3*3*6 + 8*6*6*3 + 2*60 = 216 + 864 + 120 = 1200;
     //   60 products of (2 x 3)(3 x 4) in 3-mult form: 6*2*4*3 + 2*3 + 2*3*4 + 2*2*4 = 190;
     //   y planes (8), inverse to 8 x 8: 4*4*6 + 8*6*6*8 + 4*8*6*8 = 96 + 2304 + 1536 = 3936.
-    CHECK(close(bl::executed_forward_transform_flops(geometry2d(2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1), 8, 6),
+    CHECK(close(bl::cpu::executed_forward_transform_flops(geometry2d(2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1), 8, 6),
                 8 * row + 6 * col));
     const double exec_fwd = 6 * 3960.0 + 12 * 1200.0 + 60 * 190.0 + 8 * 3936.0;
     CHECK(close(q.fwd.executed, exec_fwd));
@@ -255,7 +256,7 @@ BL_TEST("counters-hand-worked-conv1d-k8-same-rho050") {
     // rho = 0.5 keeps j + 1 = 13 (D = 12 <= 12.5): box (0, 12), achieved 12/25 = 0.48.
     bl_conv1d_desc d1{2, 2, 40, 3, 8, 4, 3, 1};
     bl_plan plan = nullptr;
-    REQUIRE(bl_plan_create_1d(&d1, {BL_COMPRESSION_FIXED, 0.5}, nullptr, &plan) == BL_OK);
+    REQUIRE(bl_plan_create_1d(nullptr, &d1, {BL_COMPRESSION_FIXED, 0.5}, nullptr, &plan) == BL_OK);
     bl_box box;
     double rate;
     int64_t saved, lh, lw;
@@ -277,7 +278,7 @@ BL_TEST("counters-hand-worked-conv1d-k8-same-rho050") {
     //   w planes (6), 1 x 8: 4*8*13 + 104 + 26 = 546;
     //   products (2 x 2)(2 x 3): 6*2*3*2 + 2*2 + 2*2*3 + 2*2*3 = 100 per coefficient;
     //   y planes (6), inverse to 1 x 40 (Wo = 47 - 8 + 1): 0 pairs + 8*1*13*1 + 4*1*13*40 = 2184.
-    CHECK(2210.0 <= bl::kDftFftRatio * fft);
+    CHECK(2210.0 <= bl::cpu::kDftFftRatio * fft);
     CHECK(close(fwd.executed, 4 * 2210.0 + 6 * 546.0 + 13 * 100.0 + 6 * 2184.0));
     // backward-weights: dy planes (6) as x's, 2210; products (3 x 2)(2 x 2) reduce over N:
     // 6*3*2*2 + 3*2 + 2*2*2 + 2*3*2 = 98; dw planes (6), inverse to 1 x 8: 104 + 4*13*8 = 520.
@@ -304,7 +305,7 @@ BL_TEST("counters-hand-worked-stride2-rho050-and-input-only-mode") {
     //     N = C = F = 2 that is the same 68);
     //   dx planes (4), inverse to 8 x 8: 4*3*4 + 8*4*4*8 + 4*8*4*8 = 48 + 1024 + 1024 = 2096
     //     (the FFT would be 4 col + 8 row = 960, the DFT is within kDftFftRatio of it).
-    CHECK(584.0 <= bl::kDftFftRatio * (3 * row + 4 * col) && 2096.0 <= bl::kDftFftRatio * (4 * col + 8 * row));
+    CHECK(584.0 <= bl::cpu::kDftFftRatio * (3 * row + 4 * col) && 2096.0 <= bl::cpu::kDftFftRatio * (4 * col + 8 * row));
     CHECK(close(q.bwd_data.executed, 4 * 584.0 + 28 * 68.0 + 4 * 2096.0));
     CHECK(q.saved_bytes == 64 + 8 * 28 * (4 + 4));
     // Input-only mode saves only x's spectra and pays a weight transform in backward-data.
@@ -336,7 +337,7 @@ BL_TEST("allocated-bytes-count-plans") {
     REQUIRE(bl_allocated_bytes(&before) == BL_OK);
     const bl_conv2d_desc d{4, 8, 32, 32, 8, 3, 3, 1, 1, 1, 1, 1, 1};
     bl_plan plan = nullptr;
-    REQUIRE(bl_plan_create_2d(&d, {BL_COMPRESSION_FIXED, 0.5}, nullptr, &plan) == BL_OK);
+    REQUIRE(bl_plan_create_2d(nullptr, &d, {BL_COMPRESSION_FIXED, 0.5}, nullptr, &plan) == BL_OK);
     bl_allocated_bytes(&during);
     bl_plan_destroy(plan);
     bl_allocated_bytes(&after);

@@ -17,7 +17,7 @@
 // loads): X^ is [n][c], W^ is [c][f] (transposed planes), dY^ is [f][n], and the products are
 // Y^ (n x f) = X^ conj(W^), dX^T (c x n) = W^ dY^ (stored [c][n]), dW^ (f x c) = conj(dY^) X^.
 //
-// Small planes (3x3 weights, small maps; the choice is geometry.cpp's use_forward_dft /
+// Small planes (3x3 weights, small maps; the choice is cost_model.h's use_forward_dft /
 // use_inverse_dft, a FLOP-count model shared with bl_plan_flops) skip the FFT: their pruned DFT
 // runs as dense products 16 planes at a time, one plane per vector lane (dft.h), and blocks of
 // 16 items are read from / written to the frequency-major layout as whole cache lines.
@@ -30,8 +30,15 @@
 #include <cmath>
 #include <cstring>
 
+#include "cpu_backend.h"
+
+#include "align.h"
 #include "cgemm.h"
+#include "context.h"
+#include "cost_model.h"
+#include "cpu_path.h"
 #include "dft.h"
+#include "errors.h"
 #include "fft.h"
 #include "plan.h"
 #include "stage_timers.h"
@@ -65,10 +72,6 @@ private:
 #define BL_STAGE(field) ((void)0)
 #endif
 
-constexpr int64_t kAlignFloats = 16;  // 64-byte alignment of every workspace region
-
-int64_t align_up(int64_t v) { return (v + kAlignFloats - 1) / kAlignFloats * kAlignFloats; }
-
 // A compact frequency-major spectrum: coefficient k of item j is re[k * items + j],
 // im[k * items + j]; the imaginary plane follows the real one.
 struct Spectrum {
@@ -92,10 +95,11 @@ struct Placement {
     int64_t r0, rs, c0, cs;
 };
 
-class CpuBackend final : public Backend {
+class CpuPlan final : public BackendPlan {
 public:
-    CpuBackend(const Plan& plan, int thread_slots)
-        : g_(plan.geometry),
+    CpuPlan(const Plan& plan, std::shared_ptr<const Context> context)
+        : context_(std::move(context)),
+          g_(plan.geometry),
           mode_(plan.spectra_mode),
           energy_mode_(plan.energy_mode()),
           energy_fraction_(plan.compression.value),
@@ -103,7 +107,7 @@ public:
           cap_box_(plan.box),
           row_fft_(plan.geometry.LW),
           col_fft_(plan.geometry.LH),
-          slots_(std::max(1, thread_slots)) {
+          slots_(std::max(1, context_->num_threads())) {
         const Geometry& g = g_;
         const int64_t K = kept_count(g, cap_box_);
         const int64_t kc = cap_box_.kw + 1;
@@ -166,8 +170,8 @@ public:
         for (const auto& d : uses) {
             const int64_t rows = d[0], cols = d[1];
             for (const Box& bb : boxes_used) {
-                if (!(d[2] == 0 ? use_forward_dft(g, rows, cols, bb) : use_inverse_dft(g, rows, cols, bb))) continue;
-                const int64_t kcb = bb.kw + 1, Ub = dft_row_freqs(g.LH, bb);
+                if (!(d[2] == 0 ? cpu::use_forward_dft(g, rows, cols, bb) : cpu::use_inverse_dft(g, rows, cols, bb))) continue;
+                const int64_t kcb = bb.kw + 1, Ub = cpu::dft_row_freqs(g.LH, bb);
                 const int64_t t = align_up(rows * cols * kDftLanes) + align_up(rows * kcb * 2 * kDftLanes) +
                                   align_up(Ub * kcb * 4 * kDftLanes);
                 dft_thread = std::max(dft_thread, t);
@@ -186,9 +190,20 @@ public:
         return row_fft_.table_bytes() + col_fft_.table_bytes() +
                int64_t(sizeof(double)) * 2 * (g_.LH + g_.LW);
     }
+    double executed_flops(bl_pass pass, int64_t n, const Box& b) const override {
+        return cpu::executed_pass_flops(g_, pass, n, b, mode_);
+    }
 
     void forward(const ForwardArgs& a) const override;
     void backward(const BackwardArgs& a) const override;
+
+    // Host memory: the header is the first bytes of the buffer.
+    void write_saved_header(void* saved, const SavedHeader& h) const override {
+        std::memcpy(saved, &h, sizeof h);
+    }
+    void read_saved_header(const void* saved, SavedHeader* h) const override {
+        std::memcpy(h, saved, sizeof *h);
+    }
 
 private:
     static int64_t gemm_scratch_floats(int64_t m, int64_t n, int64_t p) {
@@ -199,7 +214,8 @@ private:
         return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
     }
     float* thread_scratch(float* ws, int tid) const { return ws + off_threads_ + thread_floats_ * tid; }
-    int threads() const { return std::min(current_num_threads(), slots_); }
+    // The context's threads, at most the slots the workspace was sized for.
+    int threads() const { return std::min(context_->num_threads(), slots_); }
 
     void transform_plane(const float* src, const Placement& at, const Box& b, Spectrum out,
                          int64_t item, float* scratch) const;
@@ -221,6 +237,10 @@ private:
     void product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
                      Spectrum out, int64_t a_block, int64_t b_block, float* ws) const;
 
+    // Fills the row basis h[a][u] = (cos, sin)(2 pi u r_a / LH) of the DFT path (dft.h).
+    void fill_row_basis(float* hb, const Placement& at, int64_t U) const;
+
+    std::shared_ptr<const Context> context_;
     Geometry g_;
     bl_spectra_mode mode_;
     bool energy_mode_;
@@ -237,7 +257,7 @@ private:
     int64_t workspace_bytes_ = 0;
 };
 
-void CpuBackend::transform_plane(const float* src, const Placement& at, const Box& b, Spectrum out,
+void CpuPlan::transform_plane(const float* src, const Placement& at, const Box& b, Spectrum out,
                                  int64_t item, float* scratch) const {
     const Geometry& g = g_;
     const int64_t kc = b.kw + 1, LH = g.LH;
@@ -270,7 +290,7 @@ void CpuBackend::transform_plane(const float* src, const Placement& at, const Bo
     }
 }
 
-void CpuBackend::inverse_plane(Spectrum in, int64_t item, const Box& b, const Placement& at,
+void CpuPlan::inverse_plane(Spectrum in, int64_t item, const Box& b, const Placement& at,
                                float scale, float bias, float* dst, float* scratch) const {
     const Geometry& g = g_;
     const int64_t kc = b.kw + 1, LH = g.LH;
@@ -307,9 +327,9 @@ int64_t item_of(int64_t j, int64_t planes, int64_t tr) {
     return tr > 0 ? (j % tr) * (planes / tr) + j / tr : j;
 }
 
-void CpuBackend::transform_all(const float* src, int64_t planes, const Placement& at, const Box& b,
+void CpuPlan::transform_all(const float* src, int64_t planes, const Placement& at, const Box& b,
                                Spectrum out, float* ws, int64_t tr) const {
-    if (use_forward_dft(g_, at.rows, at.cols, b)) return transform_all_dft(src, planes, at, b, out, ws, tr);
+    if (cpu::use_forward_dft(g_, at.rows, at.cols, b)) return transform_all_dft(src, planes, at, b, out, ws, tr);
     const int64_t plane = at.rows * at.cols;
 #pragma omp parallel for schedule(static) num_threads(threads())
     for (int64_t j = 0; j < planes; ++j)
@@ -317,12 +337,12 @@ void CpuBackend::transform_all(const float* src, int64_t planes, const Placement
                         thread_scratch(ws, omp_get_thread_num()));
 }
 
-void CpuBackend::inverse_all(Spectrum in, int64_t planes, const Box& b, const Placement& at,
+void CpuPlan::inverse_all(Spectrum in, int64_t planes, const Box& b, const Placement& at,
                              const float* bias, int64_t bias_period, float* dst, float* ws,
                              int64_t tr) const {
     // 1 / (LH LW): the transforms are unnormalised.
     BL_STAGE(inverse);
-    if (use_inverse_dft(g_, at.rows, at.cols, b))
+    if (cpu::use_inverse_dft(g_, at.rows, at.cols, b))
         return inverse_all_dft(in, planes, b, at, bias, bias_period, dst, ws, tr,
                                float(1.0 / (double(g_.LH) * double(g_.LW))));
     const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
@@ -340,12 +360,21 @@ int64_t plane_of(int64_t item, int64_t planes, int64_t tr) {
     return (item % per) * tr + item / per;
 }
 
-void CpuBackend::transform_all_dft(const float* src, int64_t planes, const Placement& at, const Box& b,
+void CpuPlan::fill_row_basis(float* hb, const Placement& at, int64_t U) const {
+    for (int64_t a = 0; a < at.rows; ++a)
+        for (int64_t u = 0; u < U; ++u) {
+            const int64_t m = ((at.r0 + a * at.rs) * u) % g_.LH;
+            hb[(a * U + u) * 2] = float(cos_h_[size_t(m)]);
+            hb[(a * U + u) * 2 + 1] = float(sin_h_[size_t(m)]);
+        }
+}
+
+void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placement& at, const Box& b,
                                    Spectrum out, float* ws, int64_t tr) const {
     constexpr int64_t L = kDftLanes;
     const Geometry& g = g_;
     const int64_t rows = at.rows, cols = at.cols, plane = rows * cols;
-    const int64_t kc = b.kw + 1, U = dft_row_freqs(g.LH, b), R = kept_rows(g.LH, b);
+    const int64_t kc = b.kw + 1, U = cpu::dft_row_freqs(g.LH, b), R = kept_rows(g.LH, b);
     // Bases: w[j][s] = e^{-2 pi i s c_j / LW} as (cos, -sin); h[a][u] = (cos, sin)(2 pi u r_a / LH).
     float* wb = ws + off_basis_;
     float* hb = wb + align_up(cols * kc * 2);
@@ -355,13 +384,8 @@ void CpuBackend::transform_all_dft(const float* src, int64_t planes, const Place
             wb[(j * kc + s) * 2] = float(cos_w_[size_t(m)]);
             wb[(j * kc + s) * 2 + 1] = float(-sin_w_[size_t(m)]);
         }
-    for (int64_t a = 0; a < rows; ++a)
-        for (int64_t u = 0; u < U; ++u) {
-            const int64_t m = ((at.r0 + a * at.rs) * u) % g.LH;
-            hb[(a * U + u) * 2] = float(cos_h_[size_t(m)]);
-            hb[(a * U + u) * 2 + 1] = float(sin_h_[size_t(m)]);
-        }
-    const DftKernels kern = dft_kernels_for_path(cpu_path_current());
+    fill_row_basis(hb, at, U);
+    const DftKernels kern = dft_kernels_for_path(context_->cpu_path());
     const int64_t blocks = (planes + L - 1) / L;
 #pragma omp parallel for schedule(static) num_threads(threads())
     for (int64_t blk = 0; blk < blocks; ++blk) {
@@ -404,24 +428,19 @@ void CpuBackend::transform_all_dft(const float* src, int64_t planes, const Place
     }
 }
 
-void CpuBackend::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const Placement& at,
+void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const Placement& at,
                                  const float* bias, int64_t bias_period, float* dst, float* ws,
                                  int64_t tr, float scale) const {
     constexpr int64_t L = kDftLanes;
     const Geometry& g = g_;
     const int64_t rows = at.rows, cols = at.cols, plane = rows * cols;
-    const int64_t kc = b.kw + 1, U = dft_row_freqs(g.LH, b), R = kept_rows(g.LH, b);
+    const int64_t kc = b.kw + 1, U = cpu::dft_row_freqs(g.LH, b), R = kept_rows(g.LH, b);
     const bool all_rows = R == g.LH;
     // Bases: h[a][u] = (cos, sin)(2 pi u r_a / LH); bb[s][c] = weight_s / (LH LW) times
     // (cos, -sin)(2 pi s c_j / LW), weight 1 for column 0 and LW/2, 2 otherwise (Hermitian).
     float* hb = ws + off_basis_;
     float* bb = hb + align_up(rows * U * 2);
-    for (int64_t a = 0; a < rows; ++a)
-        for (int64_t u = 0; u < U; ++u) {
-            const int64_t m = ((at.r0 + a * at.rs) * u) % g.LH;
-            hb[(a * U + u) * 2] = float(cos_h_[size_t(m)]);
-            hb[(a * U + u) * 2 + 1] = float(sin_h_[size_t(m)]);
-        }
+    fill_row_basis(hb, at, U);
     for (int64_t s = 0; s < kc; ++s) {
         const double wgt = (s == 0 || 2 * s == g.LW ? 1.0 : 2.0) * double(scale);
         for (int64_t j = 0; j < cols; ++j) {
@@ -430,7 +449,7 @@ void CpuBackend::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, cons
             bb[(s * cols + j) * 2 + 1] = float(-wgt * sin_w_[size_t(m)]);
         }
     }
-    const DftKernels kern = dft_kernels_for_path(cpu_path_current());
+    const DftKernels kern = dft_kernels_for_path(context_->cpu_path());
     const int64_t blocks = (planes + L - 1) / L;
 #pragma omp parallel for schedule(static) num_threads(threads())
     for (int64_t blk = 0; blk < blocks; ++blk) {
@@ -476,13 +495,13 @@ void CpuBackend::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, cons
     }
 }
 
-void CpuBackend::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
+void CpuPlan::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
                              Spectrum out, int64_t a_block, int64_t b_block, float* ws) const {
     // One complex (m x p)(p x n) product per kept frequency (3-mult form, cgemm.h); the
     // reduction over p is fused. Threads split the frequencies, never a reduction, so the bits
     // do not depend on the thread count. The CPU path is read once per call.
     BL_STAGE(product);
-    const CgemmFn gemm = cgemm_for_path(cpu_path_current());
+    const CgemmFn gemm = cgemm_for_path(context_->cpu_path());
 #pragma omp parallel for schedule(static) num_threads(threads())
     for (int64_t k = 0; k < kept; ++k) {
         Operand ak = a, bk = b;
@@ -495,7 +514,7 @@ void CpuBackend::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Oper
     }
 }
 
-void CpuBackend::forward(const ForwardArgs& a) const {
+void CpuPlan::forward(const ForwardArgs& a) const {
     const Geometry& g = g_;
     float* ws = base(a.workspace);
     const int64_t n = a.n;
@@ -570,7 +589,7 @@ void CpuBackend::forward(const ForwardArgs& a) const {
     *a.box_used = b;
 }
 
-void CpuBackend::backward(const BackwardArgs& a) const {
+void CpuPlan::backward(const BackwardArgs& a) const {
     const Geometry& g = g_;
     float* ws = base(a.workspace);
     const int64_t n = a.n;
@@ -627,10 +646,35 @@ void CpuBackend::backward(const BackwardArgs& a) const {
     }
 }
 
+class CpuBackend final : public Backend {
+public:
+    bl_backend kind() const override { return BL_BACKEND_CPU; }
+    const char* name() const override { return "cpu"; }
+    const BackendStatus& status() const override {
+        static const BackendStatus available{true, ""};
+        return available;
+    }
+    bl_memory_kind buffer_memory() const override { return BL_MEMORY_HOST; }
+    bl_status check_context(const bl_context_options& o) const override {
+        if (o.device != 0)
+            return fail(BL_ERR_INVALID_ARGUMENT, "options.device",
+                        "options.device must be 0 for the CPU backend, got " + std::to_string(o.device));
+        if (o.stream)
+            return fail(BL_ERR_INVALID_ARGUMENT, "options.stream", "options.stream must be NULL for the CPU backend");
+        return BL_OK;
+    }
+    bl_status create_plan(const Plan& plan, const std::shared_ptr<const Context>& context,
+                          std::unique_ptr<BackendPlan>* out) const override {
+        *out = std::make_unique<CpuPlan>(plan, context);
+        return BL_OK;
+    }
+};
+
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(const Plan& plan, int thread_slots) {
-    return std::make_unique<CpuBackend>(plan, thread_slots);
+const Backend& cpu_backend() {
+    static const CpuBackend backend;
+    return backend;
 }
 
 }  // namespace bl

@@ -1,0 +1,165 @@
+// registry.cpp -- see registry.h. The CPU backend is compiled in; the CUDA backend is loaded
+// with dlopen from libbandlimit_cuda.so beside the library (or the executable that links the
+// static core) and reached through the C table of backend_plugin.h.
+#include "registry.h"
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <string>
+
+#include "backend_plugin.h"
+#include "context.h"
+#include "cpu_backend.h"
+#include "errors.h"
+#include "plan.h"
+
+namespace bl {
+namespace {
+
+[[noreturn]] void throw_plugin_error(bl_status status, const bl_plugin_error& e) {
+    throw StatusError(status, std::string(e.argument, strnlen(e.argument, sizeof e.argument)),
+                      std::string(e.text, strnlen(e.text, sizeof e.text)));
+}
+
+bl_status record_plugin_error(bl_status status, const bl_plugin_error& e) {
+    return fail(status, std::string(e.argument, strnlen(e.argument, sizeof e.argument)).c_str(),
+                std::string(e.text, strnlen(e.text, sizeof e.text)));
+}
+
+class PluginPlan final : public BackendPlan {
+public:
+    PluginPlan(const bl_backend_plugin& table, void* handle, std::shared_ptr<const Context> context)
+        : t_(table), plan_(handle), context_(std::move(context)) {}
+    ~PluginPlan() override { t_.plan_destroy(plan_); }
+    PluginPlan(const PluginPlan&) = delete;
+    PluginPlan& operator=(const PluginPlan&) = delete;
+
+    int64_t workspace_bytes() const override { return t_.workspace_bytes(plan_); }
+    int64_t table_bytes() const override { return t_.table_bytes(plan_); }
+    double executed_flops(bl_pass pass, int64_t n, const Box& b) const override {
+        return t_.executed_flops(plan_, pass, n, bl_box{b.kh, b.kw});
+    }
+    void forward(const ForwardArgs& a) const override {
+        bl_box used{};
+        const bl_plugin_forward_args args{a.n, a.x, a.w, a.bias, a.y, a.saved, a.workspace,
+                                          context_->stream(), &used};
+        bl_plugin_error e{};
+        if (bl_status s = t_.forward(plan_, &args, &e); s != BL_OK) throw_plugin_error(s, e);
+        *a.box_used = Box{used.kh, used.kw};
+    }
+    void backward(const BackwardArgs& a) const override {
+        const bl_plugin_backward_args args{a.n, bl_box{a.box.kh, a.box.kw}, a.saved, a.w, a.dy, a.dx,
+                                           a.dw, a.db, a.workspace, context_->stream()};
+        bl_plugin_error e{};
+        if (bl_status s = t_.backward(plan_, &args, &e); s != BL_OK) throw_plugin_error(s, e);
+    }
+    void write_saved_header(void* saved, const SavedHeader& h) const override {
+        bl_plugin_error e{};
+        if (bl_status s = t_.write_saved_header(plan_, saved, &h, sizeof h, context_->stream(), &e); s != BL_OK)
+            throw_plugin_error(s, e);
+    }
+    void read_saved_header(const void* saved, SavedHeader* h) const override {
+        bl_plugin_error e{};
+        if (bl_status s = t_.read_saved_header(plan_, saved, h, sizeof *h, context_->stream(), &e); s != BL_OK)
+            throw_plugin_error(s, e);
+    }
+
+private:
+    const bl_backend_plugin& t_;
+    void* plan_;
+    std::shared_ptr<const Context> context_;
+};
+
+// A backend in its own shared library. Loaded once, on first use, and never unloaded (plans
+// may live until process exit).
+class PluginBackend final : public Backend {
+public:
+    PluginBackend(bl_backend kind, const char* name, const char* file) : kind_(kind), name_(name) {
+        load(file);
+    }
+
+    bl_backend kind() const override { return kind_; }
+    const char* name() const override { return name_; }
+    const BackendStatus& status() const override { return status_; }
+    bl_memory_kind buffer_memory() const override {
+        return loaded_ ? static_cast<bl_memory_kind>(table_.buffer_memory) : BL_MEMORY_DEVICE;
+    }
+    bl_status check_context(const bl_context_options& o) const override {
+        bl_plugin_error e{};
+        const bl_status s = table_.check_context(o.device, o.stream, &e);
+        return s == BL_OK ? s : record_plugin_error(s, e);
+    }
+    bl_status create_plan(const Plan& p, const std::shared_ptr<const Context>& context,
+                          std::unique_ptr<BackendPlan>* out) const override {
+        const Geometry& g = p.geometry;
+        bl_plugin_plan_spec spec{};
+        spec.desc = bl_conv2d_desc{g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.pad_top, g.pad_bottom,
+                                   g.pad_left, g.pad_right, g.stride_h, g.stride_w};
+        spec.is_1d = g.is_1d ? 1 : 0;
+        spec.spectra_mode = p.spectra_mode;
+        spec.compression = p.compression;
+        spec.box = bl_box{p.box.kh, p.box.kw};
+        spec.device = context->device();
+        spec.num_threads = context->num_threads();
+        void* handle = nullptr;
+        bl_plugin_error e{};
+        if (bl_status s = table_.plan_create(&spec, &handle, &e); s != BL_OK) return record_plugin_error(s, e);
+        *out = std::make_unique<PluginPlan>(table_, handle, context);
+        return BL_OK;
+    }
+
+private:
+    void load(const char* file) {
+        // Beside the object that holds this code: libbandlimit.so, or an executable linking the
+        // static core (the native tests find the plugin in the build folder).
+        std::string dir;
+        Dl_info info{};
+        if (dladdr(reinterpret_cast<void*>(&find_backend), &info) && info.dli_fname) {
+            dir = info.dli_fname;
+            const size_t slash = dir.rfind('/');
+            dir = slash == std::string::npos ? std::string() : dir.substr(0, slash + 1);
+        }
+        const std::string path = dir + file;
+        void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            status_.reason = std::string(file) + " was not found beside " +
+                             (dir.empty() ? std::string("the library") : dir) +
+                             " (this build has no " + name_ + " backend: configure with " +
+                             "-DBL_WITH_CUDA=ON where nvcc and cuFFT are installed)";
+            return;
+        }
+        auto entry = reinterpret_cast<bl_backend_plugin_entry>(dlsym(lib, BL_BACKEND_PLUGIN_ENTRY));
+        if (!entry || entry(BL_PLUGIN_ABI_VERSION, &table_) != BL_OK ||
+            table_.abi_version != BL_PLUGIN_ABI_VERSION || table_.backend != kind_) {
+            status_.reason = path + " is not a bandlimit " + name_ + " backend of plugin ABI version " +
+                             std::to_string(BL_PLUGIN_ABI_VERSION);
+            return;  // the library stays loaded: unloading code that may have run is not worth it
+        }
+        loaded_ = true;
+        const char* why = nullptr;
+        status_.available = table_.probe(&why) == 1;
+        if (!status_.available) status_.reason = why && *why ? why : "the backend reports it cannot run here";
+    }
+
+    bl_backend kind_;
+    const char* name_;
+    bool loaded_ = false;
+    bl_backend_plugin table_{};
+    BackendStatus status_;
+};
+
+}  // namespace
+
+const Backend* find_backend(int32_t kind) {
+    switch (kind) {
+    case BL_BACKEND_CPU: return &cpu_backend();
+    case BL_BACKEND_CUDA: {
+        static const PluginBackend* cuda = new PluginBackend(BL_BACKEND_CUDA, "cuda", "libbandlimit_cuda.so");
+        return cuda;
+    }
+    default: return nullptr;
+    }
+}
+
+}  // namespace bl

@@ -1,0 +1,52 @@
+// cost_model.h -- what the CPU backend executes, counted: the FLOPs of its pruned FFT and of its
+// pruned DFT by dense products (dft.h), the choice between them, and the 3-mult products.
+//
+// The same model decides the transform method (cpu_backend.cpp) and reports executed FLOPs
+// (bl_plan_flops), so the counts are those of the code that runs. Another backend (CUDA) has
+// its own model.
+#pragma once
+
+#include <cstdint>
+
+#include "bandlimit.h"
+#include "geometry.h"
+
+namespace bl {
+namespace cpu {
+
+// A forward 2D real transform of a plane with rows_in nonzero rows keeping kc columns by the
+// pruned FFT, and an inverse one producing rows_out rows from kc columns.
+double executed_forward_transform_flops(const Geometry& g, int64_t rows_in, int64_t kc);
+double executed_inverse_transform_flops(const Geometry& g, int64_t rows_out, int64_t kc);
+
+// The pruned DFT by dense products batched over planes (dft.h). rows x cols is the plane's
+// nonzero (forward) or kept (inverse) part, kc = b.kw + 1 columns and the box's kept rows;
+// U = dft_row_freqs(LH, b) row frequencies (kept rows r and LH - r share one).
+int64_t dft_row_freqs(int64_t LH, const Box& b);
+// Forward: rows*cols*kc real x complex (4 FLOPs each), U*kc*rows two complex x real
+// (8 FLOPs), and the recombination P -/+ iQ (2 FLOPs per kept coefficient).
+double executed_forward_dft_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
+// Inverse: pre-sums S, D of the paired rows (4 FLOPs per pair and column), U*kc*rows
+// (8 FLOPs) and rows*kc*cols (4 FLOPs).
+double executed_inverse_dft_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
+
+// The choice: the DFT when its count is at most kDftFftRatio times the FFT's. The DFT runs
+// 16 planes per vector at near-GEMM speed while the FFT is scalar; the ratio was measured on
+// the native bench (docs/BENCHMARKS.md, part 2).
+constexpr double kDftFftRatio = 12.0;
+bool use_forward_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
+bool use_inverse_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
+
+// Executed FLOPs of one plane by the chosen method.
+double executed_forward_plane_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
+double executed_inverse_plane_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
+
+// 3-mult complex matrix product C (m x n) = A (m x p) B (p x n), pre-sums included.
+double executed_gauss_product_flops(int64_t m, int64_t n, int64_t p);
+
+// Executed FLOPs of one pass of the CPU backend for batch n and box b.
+double executed_pass_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b,
+                           bl_spectra_mode mode);
+
+}  // namespace cpu
+}  // namespace bl
