@@ -40,7 +40,7 @@ public final class Bandlimit {
         }
     }
 
-    /** Threads the native execute calls use. */
+    /** Threads the native execute calls of the default context use. */
     public static int numThreads() {
         Native.ensureLoaded();
         try (Arena call = Arena.ofConfined()) {
@@ -51,7 +51,8 @@ public final class Bandlimit {
     }
 
     /**
-     * Sets the threads of native execute calls ({@code >= 1}). Plans size their workspace for the
+     * Sets the threads of native execute calls of the default context ({@code >= 1}; see
+     * {@link ExecutionContext} for a context of your own). Plans size their workspace for the
      * count in force when they are built; a larger count later is capped at that.
      */
     public static void setNumThreads(int threads) {
@@ -59,7 +60,7 @@ public final class Bandlimit {
         Native.check(BandlimitH.bl_set_num_threads(threads), "Bandlimit.setNumThreads");
     }
 
-    /** The CPU code path in use. */
+    /** The CPU code path the default context uses. */
     public static CpuPath cpuPath() {
         Native.ensureLoaded();
         try (Arena call = Arena.ofConfined()) {
@@ -69,23 +70,28 @@ public final class Bandlimit {
         }
     }
 
-    /** Forces a CPU code path ({@link CpuPath#AUTO}: the best available); throws if unavailable. */
+    /** Forces the default context's CPU code path ({@link CpuPath#AUTO}: the best available); throws if unavailable. */
     public static void setCpuPath(CpuPath path) {
         Native.ensureLoaded();
         Native.check(BandlimitH.bl_set_cpu_path(path.code), "Bandlimit.setCpuPath");
     }
 
-    /** The CPU code paths of the native core. */
+    /** The CPU code paths of the native core ({@code bl_cpu_path}; values from the generated bindings). */
     public enum CpuPath {
-        AUTO(-1),
-        PORTABLE(0),
-        AVX2(1),
-        AVX512(2);
+        AUTO(BandlimitH.BL_CPU_PATH_AUTO()),
+        PORTABLE(BandlimitH.BL_CPU_PATH_PORTABLE()),
+        AVX2(BandlimitH.BL_CPU_PATH_AVX2()),
+        AVX512(BandlimitH.BL_CPU_PATH_AVX512());
 
         final int code;
 
         CpuPath(int code) {
             this.code = code;
+        }
+
+        /** The numeric value of the C enum. */
+        public int code() {
+            return code;
         }
 
         static CpuPath of(int code) {

@@ -1,10 +1,12 @@
 package dev.bandlimit;
 
-/** The three passes of a convolution layer. */
+import dev.bandlimit.internal.ffm.BandlimitH;
+
+/** The three passes of a convolution layer ({@code bl_pass}; values from the generated bindings). */
 public enum Pass {
-    FORWARD(0),
-    BACKWARD_DATA(1),
-    BACKWARD_WEIGHTS(2);
+    FORWARD(BandlimitH.BL_PASS_FORWARD()),
+    BACKWARD_DATA(BandlimitH.BL_PASS_BACKWARD_DATA()),
+    BACKWARD_WEIGHTS(BandlimitH.BL_PASS_BACKWARD_WEIGHTS());
 
     final int code;
 

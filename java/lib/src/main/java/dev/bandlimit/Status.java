@@ -1,19 +1,24 @@
 package dev.bandlimit;
 
-/** The native library's status codes ({@code bl_status} in {@code include/bandlimit.h}). */
+import dev.bandlimit.internal.ffm.BandlimitH;
+
+/**
+ * The native library's status codes ({@code bl_status} in {@code include/bandlimit.h}). The
+ * numeric values come from the generated bindings, the one owner of the C enums.
+ */
 public enum Status {
-    OK(0),
-    NULL_POINTER(1),
-    INVALID_SIZE(2),
-    INVALID_COMPRESSION(3),
-    INVALID_BATCH(4),
-    SIZE_OVERFLOW(5),
-    BUFFER_TOO_SMALL(6),
-    INVALID_SAVED_SPECTRA(7),
-    INVALID_ARGUMENT(8),
-    UNSUPPORTED(9),
-    OUT_OF_MEMORY(10),
-    INTERNAL(11);
+    OK(BandlimitH.BL_OK()),
+    NULL_POINTER(BandlimitH.BL_ERR_NULL_POINTER()),
+    INVALID_SIZE(BandlimitH.BL_ERR_INVALID_SIZE()),
+    INVALID_COMPRESSION(BandlimitH.BL_ERR_INVALID_COMPRESSION()),
+    INVALID_BATCH(BandlimitH.BL_ERR_INVALID_BATCH()),
+    SIZE_OVERFLOW(BandlimitH.BL_ERR_SIZE_OVERFLOW()),
+    BUFFER_TOO_SMALL(BandlimitH.BL_ERR_BUFFER_TOO_SMALL()),
+    INVALID_SAVED_SPECTRA(BandlimitH.BL_ERR_INVALID_SAVED_SPECTRA()),
+    INVALID_ARGUMENT(BandlimitH.BL_ERR_INVALID_ARGUMENT()),
+    UNSUPPORTED(BandlimitH.BL_ERR_UNSUPPORTED()),
+    OUT_OF_MEMORY(BandlimitH.BL_ERR_OUT_OF_MEMORY()),
+    INTERNAL(BandlimitH.BL_ERR_INTERNAL());
 
     private final int code;
 

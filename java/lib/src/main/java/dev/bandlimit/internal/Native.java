@@ -29,27 +29,27 @@ public final class Native {
         if (code == Status.OK.code()) return;
         Status status = Status.of(code);
         String detail = lastErrorMessage();
+        String argument = lastErrorArgument();
         String message = call + ": " + detail;
         throw switch (status) {
             case UNSUPPORTED -> new UnsupportedFeatureException(message);
             case OUT_OF_MEMORY, INTERNAL, OK -> new BandlimitException(status, message);
-            default -> new InvalidArgumentException(status, argumentOf(detail), message);
+            default -> new InvalidArgumentException(status, argument.isEmpty() ? "unknown" : argument, message);
         };
     }
 
     /** The calling thread's last native error text. */
     public static String lastErrorMessage() {
-        MemorySegment text = BandlimitH.bl_last_error_message();
-        return text.equals(MemorySegment.NULL) ? "" : text.reinterpret(Long.MAX_VALUE).getString(0);
+        return string(BandlimitH.bl_last_error_message());
     }
 
-    /** Native messages start with the argument's name ("n must be in ...", "compression rho ..."). */
-    static String argumentOf(String detail) {
-        int end = 0;
-        while (end < detail.length() && (Character.isLetterOrDigit(detail.charAt(end)) || detail.charAt(end) == '_'
-                || detail.charAt(end) == '.')) {
-            end++;
-        }
-        return end == 0 ? "unknown" : detail.substring(0, end);
+    /** The argument at fault in the calling thread's last native error ("" when none). */
+    public static String lastErrorArgument() {
+        return string(BandlimitH.bl_last_error_argument());
+    }
+
+    /** A NUL-terminated string the library owns (static or thread-local storage). */
+    public static String string(MemorySegment text) {
+        return text.equals(MemorySegment.NULL) ? "" : text.reinterpret(Long.MAX_VALUE).getString(0);
     }
 }

@@ -32,10 +32,10 @@ public class BandlimitH extends BandlimitH$shared {
     public static int BL_VERSION_MAJOR() {
         return BL_VERSION_MAJOR;
     }
-    private static final int BL_VERSION_MINOR = (int)1L;
+    private static final int BL_VERSION_MINOR = (int)2L;
     /**
      * {@snippet lang=c :
-     * #define BL_VERSION_MINOR 1
+     * #define BL_VERSION_MINOR 2
      * }
      */
     public static int BL_VERSION_MINOR() {
@@ -277,6 +277,64 @@ public class BandlimitH extends BandlimitH$shared {
         }
     }
 
+    private static class bl_last_error_argument {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_POINTER    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_last_error_argument");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * const char *bl_last_error_argument()
+     * }
+     */
+    public static FunctionDescriptor bl_last_error_argument$descriptor() {
+        return bl_last_error_argument.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * const char *bl_last_error_argument()
+     * }
+     */
+    public static MethodHandle bl_last_error_argument$handle() {
+        return bl_last_error_argument.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * const char *bl_last_error_argument()
+     * }
+     */
+    public static MemorySegment bl_last_error_argument$address() {
+        return bl_last_error_argument.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * const char *bl_last_error_argument()
+     * }
+     */
+    public static MemorySegment bl_last_error_argument() {
+        var mh$ = bl_last_error_argument.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_last_error_argument");
+            }
+            return (MemorySegment)mh$.invokeExact();
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class bl_version {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             BandlimitH.C_INT,
@@ -338,24 +396,6 @@ public class BandlimitH extends BandlimitH$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
-    private static final int BL_COMPRESSION_FIXED = (int)0L;
-    /**
-     * {@snippet lang=c :
-     * enum bl_compression_kind.BL_COMPRESSION_FIXED = 0
-     * }
-     */
-    public static int BL_COMPRESSION_FIXED() {
-        return BL_COMPRESSION_FIXED;
-    }
-    private static final int BL_COMPRESSION_ENERGY = (int)1L;
-    /**
-     * {@snippet lang=c :
-     * enum bl_compression_kind.BL_COMPRESSION_ENERGY = 1
-     * }
-     */
-    public static int BL_COMPRESSION_ENERGY() {
-        return BL_COMPRESSION_ENERGY;
-    }
     private static final int BL_BACKEND_CPU = (int)0L;
     /**
      * {@snippet lang=c :
@@ -373,6 +413,754 @@ public class BandlimitH extends BandlimitH$shared {
      */
     public static int BL_BACKEND_CUDA() {
         return BL_BACKEND_CUDA;
+    }
+    private static final int BL_MEMORY_HOST = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_memory_kind.BL_MEMORY_HOST = 0
+     * }
+     */
+    public static int BL_MEMORY_HOST() {
+        return BL_MEMORY_HOST;
+    }
+    private static final int BL_MEMORY_DEVICE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_memory_kind.BL_MEMORY_DEVICE = 1
+     * }
+     */
+    public static int BL_MEMORY_DEVICE() {
+        return BL_MEMORY_DEVICE;
+    }
+    private static final int BL_CPU_PATH_AUTO = (int)-1L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_cpu_path.BL_CPU_PATH_AUTO = -1
+     * }
+     */
+    public static int BL_CPU_PATH_AUTO() {
+        return BL_CPU_PATH_AUTO;
+    }
+    private static final int BL_CPU_PATH_PORTABLE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_cpu_path.BL_CPU_PATH_PORTABLE = 0
+     * }
+     */
+    public static int BL_CPU_PATH_PORTABLE() {
+        return BL_CPU_PATH_PORTABLE;
+    }
+    private static final int BL_CPU_PATH_AVX2 = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_cpu_path.BL_CPU_PATH_AVX2 = 1
+     * }
+     */
+    public static int BL_CPU_PATH_AVX2() {
+        return BL_CPU_PATH_AVX2;
+    }
+    private static final int BL_CPU_PATH_AVX512 = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_cpu_path.BL_CPU_PATH_AVX512 = 2
+     * }
+     */
+    public static int BL_CPU_PATH_AVX512() {
+        return BL_CPU_PATH_AVX512;
+    }
+
+    private static class bl_backend_query {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_backend_query");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_backend_query(int32_t backend, bl_backend_info *out_info)
+     * }
+     */
+    public static FunctionDescriptor bl_backend_query$descriptor() {
+        return bl_backend_query.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_backend_query(int32_t backend, bl_backend_info *out_info)
+     * }
+     */
+    public static MethodHandle bl_backend_query$handle() {
+        return bl_backend_query.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_backend_query(int32_t backend, bl_backend_info *out_info)
+     * }
+     */
+    public static MemorySegment bl_backend_query$address() {
+        return bl_backend_query.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_backend_query(int32_t backend, bl_backend_info *out_info)
+     * }
+     */
+    public static int bl_backend_query(int backend, MemorySegment out_info) {
+        var mh$ = bl_backend_query.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_backend_query", backend, out_info);
+            }
+            return (int)mh$.invokeExact(backend, out_info);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_backend_available {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_backend_available");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_backend_available(int32_t backend, int32_t *out_available)
+     * }
+     */
+    public static FunctionDescriptor bl_backend_available$descriptor() {
+        return bl_backend_available.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_backend_available(int32_t backend, int32_t *out_available)
+     * }
+     */
+    public static MethodHandle bl_backend_available$handle() {
+        return bl_backend_available.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_backend_available(int32_t backend, int32_t *out_available)
+     * }
+     */
+    public static MemorySegment bl_backend_available$address() {
+        return bl_backend_available.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_backend_available(int32_t backend, int32_t *out_available)
+     * }
+     */
+    public static int bl_backend_available(int backend, MemorySegment out_available) {
+        var mh$ = bl_backend_available.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_backend_available", backend, out_available);
+            }
+            return (int)mh$.invokeExact(backend, out_available);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+    /**
+     * {@snippet lang=c :
+     * typedef struct bl_context_s *bl_context
+     * }
+     */
+    public static final AddressLayout bl_context = BandlimitH.C_POINTER;
+
+    private static class bl_context_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_context_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_context_create(const bl_context_options *options, bl_context *out_context)
+     * }
+     */
+    public static FunctionDescriptor bl_context_create$descriptor() {
+        return bl_context_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_context_create(const bl_context_options *options, bl_context *out_context)
+     * }
+     */
+    public static MethodHandle bl_context_create$handle() {
+        return bl_context_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_context_create(const bl_context_options *options, bl_context *out_context)
+     * }
+     */
+    public static MemorySegment bl_context_create$address() {
+        return bl_context_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_context_create(const bl_context_options *options, bl_context *out_context)
+     * }
+     */
+    public static int bl_context_create(MemorySegment options, MemorySegment out_context) {
+        var mh$ = bl_context_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_context_create", options, out_context);
+            }
+            return (int)mh$.invokeExact(options, out_context);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_context_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_context_destroy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_context_destroy(bl_context context)
+     * }
+     */
+    public static FunctionDescriptor bl_context_destroy$descriptor() {
+        return bl_context_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_context_destroy(bl_context context)
+     * }
+     */
+    public static MethodHandle bl_context_destroy$handle() {
+        return bl_context_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_context_destroy(bl_context context)
+     * }
+     */
+    public static MemorySegment bl_context_destroy$address() {
+        return bl_context_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_context_destroy(bl_context context)
+     * }
+     */
+    public static int bl_context_destroy(MemorySegment context) {
+        var mh$ = bl_context_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_context_destroy", context);
+            }
+            return (int)mh$.invokeExact(context);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_context_backend {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_context_backend");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_context_backend(bl_context context, int32_t *out_backend)
+     * }
+     */
+    public static FunctionDescriptor bl_context_backend$descriptor() {
+        return bl_context_backend.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_context_backend(bl_context context, int32_t *out_backend)
+     * }
+     */
+    public static MethodHandle bl_context_backend$handle() {
+        return bl_context_backend.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_context_backend(bl_context context, int32_t *out_backend)
+     * }
+     */
+    public static MemorySegment bl_context_backend$address() {
+        return bl_context_backend.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_context_backend(bl_context context, int32_t *out_backend)
+     * }
+     */
+    public static int bl_context_backend(MemorySegment context, MemorySegment out_backend) {
+        var mh$ = bl_context_backend.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_context_backend", context, out_backend);
+            }
+            return (int)mh$.invokeExact(context, out_backend);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_context_buffer_memory {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_context_buffer_memory");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_context_buffer_memory(bl_context context, int32_t *out_memory_kind)
+     * }
+     */
+    public static FunctionDescriptor bl_context_buffer_memory$descriptor() {
+        return bl_context_buffer_memory.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_context_buffer_memory(bl_context context, int32_t *out_memory_kind)
+     * }
+     */
+    public static MethodHandle bl_context_buffer_memory$handle() {
+        return bl_context_buffer_memory.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_context_buffer_memory(bl_context context, int32_t *out_memory_kind)
+     * }
+     */
+    public static MemorySegment bl_context_buffer_memory$address() {
+        return bl_context_buffer_memory.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_context_buffer_memory(bl_context context, int32_t *out_memory_kind)
+     * }
+     */
+    public static int bl_context_buffer_memory(MemorySegment context, MemorySegment out_memory_kind) {
+        var mh$ = bl_context_buffer_memory.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_context_buffer_memory", context, out_memory_kind);
+            }
+            return (int)mh$.invokeExact(context, out_memory_kind);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_context_set_num_threads {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_context_set_num_threads");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_context_set_num_threads(bl_context context, int32_t num_threads)
+     * }
+     */
+    public static FunctionDescriptor bl_context_set_num_threads$descriptor() {
+        return bl_context_set_num_threads.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_context_set_num_threads(bl_context context, int32_t num_threads)
+     * }
+     */
+    public static MethodHandle bl_context_set_num_threads$handle() {
+        return bl_context_set_num_threads.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_context_set_num_threads(bl_context context, int32_t num_threads)
+     * }
+     */
+    public static MemorySegment bl_context_set_num_threads$address() {
+        return bl_context_set_num_threads.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_context_set_num_threads(bl_context context, int32_t num_threads)
+     * }
+     */
+    public static int bl_context_set_num_threads(MemorySegment context, int num_threads) {
+        var mh$ = bl_context_set_num_threads.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_context_set_num_threads", context, num_threads);
+            }
+            return (int)mh$.invokeExact(context, num_threads);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_context_get_num_threads {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_context_get_num_threads");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_context_get_num_threads(bl_context context, int32_t *out_num_threads)
+     * }
+     */
+    public static FunctionDescriptor bl_context_get_num_threads$descriptor() {
+        return bl_context_get_num_threads.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_context_get_num_threads(bl_context context, int32_t *out_num_threads)
+     * }
+     */
+    public static MethodHandle bl_context_get_num_threads$handle() {
+        return bl_context_get_num_threads.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_context_get_num_threads(bl_context context, int32_t *out_num_threads)
+     * }
+     */
+    public static MemorySegment bl_context_get_num_threads$address() {
+        return bl_context_get_num_threads.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_context_get_num_threads(bl_context context, int32_t *out_num_threads)
+     * }
+     */
+    public static int bl_context_get_num_threads(MemorySegment context, MemorySegment out_num_threads) {
+        var mh$ = bl_context_get_num_threads.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_context_get_num_threads", context, out_num_threads);
+            }
+            return (int)mh$.invokeExact(context, out_num_threads);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_context_set_cpu_path {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_context_set_cpu_path");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_context_set_cpu_path(bl_context context, int32_t path)
+     * }
+     */
+    public static FunctionDescriptor bl_context_set_cpu_path$descriptor() {
+        return bl_context_set_cpu_path.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_context_set_cpu_path(bl_context context, int32_t path)
+     * }
+     */
+    public static MethodHandle bl_context_set_cpu_path$handle() {
+        return bl_context_set_cpu_path.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_context_set_cpu_path(bl_context context, int32_t path)
+     * }
+     */
+    public static MemorySegment bl_context_set_cpu_path$address() {
+        return bl_context_set_cpu_path.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_context_set_cpu_path(bl_context context, int32_t path)
+     * }
+     */
+    public static int bl_context_set_cpu_path(MemorySegment context, int path) {
+        var mh$ = bl_context_set_cpu_path.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_context_set_cpu_path", context, path);
+            }
+            return (int)mh$.invokeExact(context, path);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_context_get_cpu_path {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_context_get_cpu_path");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_context_get_cpu_path(bl_context context, int32_t *out_path)
+     * }
+     */
+    public static FunctionDescriptor bl_context_get_cpu_path$descriptor() {
+        return bl_context_get_cpu_path.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_context_get_cpu_path(bl_context context, int32_t *out_path)
+     * }
+     */
+    public static MethodHandle bl_context_get_cpu_path$handle() {
+        return bl_context_get_cpu_path.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_context_get_cpu_path(bl_context context, int32_t *out_path)
+     * }
+     */
+    public static MemorySegment bl_context_get_cpu_path$address() {
+        return bl_context_get_cpu_path.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_context_get_cpu_path(bl_context context, int32_t *out_path)
+     * }
+     */
+    public static int bl_context_get_cpu_path(MemorySegment context, MemorySegment out_path) {
+        var mh$ = bl_context_get_cpu_path.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_context_get_cpu_path", context, out_path);
+            }
+            return (int)mh$.invokeExact(context, out_path);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_context_set_stream {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_context_set_stream");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_context_set_stream(bl_context context, void *stream)
+     * }
+     */
+    public static FunctionDescriptor bl_context_set_stream$descriptor() {
+        return bl_context_set_stream.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_context_set_stream(bl_context context, void *stream)
+     * }
+     */
+    public static MethodHandle bl_context_set_stream$handle() {
+        return bl_context_set_stream.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_context_set_stream(bl_context context, void *stream)
+     * }
+     */
+    public static MemorySegment bl_context_set_stream$address() {
+        return bl_context_set_stream.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_context_set_stream(bl_context context, void *stream)
+     * }
+     */
+    public static int bl_context_set_stream(MemorySegment context, MemorySegment stream) {
+        var mh$ = bl_context_set_stream.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_context_set_stream", context, stream);
+            }
+            return (int)mh$.invokeExact(context, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+    private static final int BL_COMPRESSION_FIXED = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_compression_kind.BL_COMPRESSION_FIXED = 0
+     * }
+     */
+    public static int BL_COMPRESSION_FIXED() {
+        return BL_COMPRESSION_FIXED;
+    }
+    private static final int BL_COMPRESSION_ENERGY = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_compression_kind.BL_COMPRESSION_ENERGY = 1
+     * }
+     */
+    public static int BL_COMPRESSION_ENERGY() {
+        return BL_COMPRESSION_ENERGY;
     }
     private static final int BL_SPECTRA_INPUT_AND_WEIGHT = (int)0L;
     /**
@@ -403,6 +1191,7 @@ public class BandlimitH extends BandlimitH$shared {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             BandlimitH.C_INT,
             BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
             bl_compression.layout(),
             BandlimitH.C_POINTER,
             BandlimitH.C_POINTER
@@ -416,7 +1205,7 @@ public class BandlimitH extends BandlimitH$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * bl_status bl_plan_create_2d(const bl_conv2d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
+     * bl_status bl_plan_create_2d(bl_context context, const bl_conv2d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
      * }
      */
     public static FunctionDescriptor bl_plan_create_2d$descriptor() {
@@ -426,7 +1215,7 @@ public class BandlimitH extends BandlimitH$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * bl_status bl_plan_create_2d(const bl_conv2d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
+     * bl_status bl_plan_create_2d(bl_context context, const bl_conv2d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
      * }
      */
     public static MethodHandle bl_plan_create_2d$handle() {
@@ -436,7 +1225,7 @@ public class BandlimitH extends BandlimitH$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * bl_status bl_plan_create_2d(const bl_conv2d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
+     * bl_status bl_plan_create_2d(bl_context context, const bl_conv2d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
      * }
      */
     public static MemorySegment bl_plan_create_2d$address() {
@@ -445,16 +1234,16 @@ public class BandlimitH extends BandlimitH$shared {
 
     /**
      * {@snippet lang=c :
-     * bl_status bl_plan_create_2d(const bl_conv2d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
+     * bl_status bl_plan_create_2d(bl_context context, const bl_conv2d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
      * }
      */
-    public static int bl_plan_create_2d(MemorySegment desc, MemorySegment compression, MemorySegment options, MemorySegment out_plan) {
+    public static int bl_plan_create_2d(MemorySegment context, MemorySegment desc, MemorySegment compression, MemorySegment options, MemorySegment out_plan) {
         var mh$ = bl_plan_create_2d.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("bl_plan_create_2d", desc, compression, options, out_plan);
+                traceDowncall("bl_plan_create_2d", context, desc, compression, options, out_plan);
             }
-            return (int)mh$.invokeExact(desc, compression, options, out_plan);
+            return (int)mh$.invokeExact(context, desc, compression, options, out_plan);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -465,6 +1254,7 @@ public class BandlimitH extends BandlimitH$shared {
     private static class bl_plan_create_1d {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
             BandlimitH.C_POINTER,
             bl_compression.layout(),
             BandlimitH.C_POINTER,
@@ -479,7 +1269,7 @@ public class BandlimitH extends BandlimitH$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * bl_status bl_plan_create_1d(const bl_conv1d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
+     * bl_status bl_plan_create_1d(bl_context context, const bl_conv1d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
      * }
      */
     public static FunctionDescriptor bl_plan_create_1d$descriptor() {
@@ -489,7 +1279,7 @@ public class BandlimitH extends BandlimitH$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * bl_status bl_plan_create_1d(const bl_conv1d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
+     * bl_status bl_plan_create_1d(bl_context context, const bl_conv1d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
      * }
      */
     public static MethodHandle bl_plan_create_1d$handle() {
@@ -499,7 +1289,7 @@ public class BandlimitH extends BandlimitH$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * bl_status bl_plan_create_1d(const bl_conv1d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
+     * bl_status bl_plan_create_1d(bl_context context, const bl_conv1d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
      * }
      */
     public static MemorySegment bl_plan_create_1d$address() {
@@ -508,16 +1298,16 @@ public class BandlimitH extends BandlimitH$shared {
 
     /**
      * {@snippet lang=c :
-     * bl_status bl_plan_create_1d(const bl_conv1d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
+     * bl_status bl_plan_create_1d(bl_context context, const bl_conv1d_desc *desc, bl_compression compression, const bl_plan_options *options, bl_plan *out_plan)
      * }
      */
-    public static int bl_plan_create_1d(MemorySegment desc, MemorySegment compression, MemorySegment options, MemorySegment out_plan) {
+    public static int bl_plan_create_1d(MemorySegment context, MemorySegment desc, MemorySegment compression, MemorySegment options, MemorySegment out_plan) {
         var mh$ = bl_plan_create_1d.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("bl_plan_create_1d", desc, compression, options, out_plan);
+                traceDowncall("bl_plan_create_1d", context, desc, compression, options, out_plan);
             }
-            return (int)mh$.invokeExact(desc, compression, options, out_plan);
+            return (int)mh$.invokeExact(context, desc, compression, options, out_plan);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1562,42 +2352,6 @@ public class BandlimitH extends BandlimitH$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
-    private static final int BL_CPU_PATH_AUTO = (int)-1L;
-    /**
-     * {@snippet lang=c :
-     * enum bl_cpu_path.BL_CPU_PATH_AUTO = -1
-     * }
-     */
-    public static int BL_CPU_PATH_AUTO() {
-        return BL_CPU_PATH_AUTO;
-    }
-    private static final int BL_CPU_PATH_PORTABLE = (int)0L;
-    /**
-     * {@snippet lang=c :
-     * enum bl_cpu_path.BL_CPU_PATH_PORTABLE = 0
-     * }
-     */
-    public static int BL_CPU_PATH_PORTABLE() {
-        return BL_CPU_PATH_PORTABLE;
-    }
-    private static final int BL_CPU_PATH_AVX2 = (int)1L;
-    /**
-     * {@snippet lang=c :
-     * enum bl_cpu_path.BL_CPU_PATH_AVX2 = 1
-     * }
-     */
-    public static int BL_CPU_PATH_AVX2() {
-        return BL_CPU_PATH_AVX2;
-    }
-    private static final int BL_CPU_PATH_AVX512 = (int)2L;
-    /**
-     * {@snippet lang=c :
-     * enum bl_cpu_path.BL_CPU_PATH_AVX512 = 2
-     * }
-     */
-    public static int BL_CPU_PATH_AVX512() {
-        return BL_CPU_PATH_AVX512;
-    }
 
     private static class bl_get_cpu_path {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -1712,67 +2466,6 @@ public class BandlimitH extends BandlimitH$shared {
                 traceDowncall("bl_set_cpu_path", path);
             }
             return (int)mh$.invokeExact(path);
-        } catch (Error | RuntimeException ex) {
-           throw ex;
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class bl_backend_available {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            BandlimitH.C_INT,
-            BandlimitH.C_INT,
-            BandlimitH.C_POINTER
-        );
-
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_backend_available");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * bl_status bl_backend_available(int32_t backend, int32_t *out_available)
-     * }
-     */
-    public static FunctionDescriptor bl_backend_available$descriptor() {
-        return bl_backend_available.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * bl_status bl_backend_available(int32_t backend, int32_t *out_available)
-     * }
-     */
-    public static MethodHandle bl_backend_available$handle() {
-        return bl_backend_available.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * bl_status bl_backend_available(int32_t backend, int32_t *out_available)
-     * }
-     */
-    public static MemorySegment bl_backend_available$address() {
-        return bl_backend_available.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * bl_status bl_backend_available(int32_t backend, int32_t *out_available)
-     * }
-     */
-    public static int bl_backend_available(int backend, MemorySegment out_available) {
-        var mh$ = bl_backend_available.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("bl_backend_available", backend, out_available);
-            }
-            return (int)mh$.invokeExact(backend, out_available);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

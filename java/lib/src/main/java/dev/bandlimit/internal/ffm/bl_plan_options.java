@@ -15,7 +15,6 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
 /**
  * {@snippet lang=c :
  * struct bl_plan_options {
- *     int32_t backend;
  *     int32_t spectra_mode;
  * }
  * }
@@ -27,7 +26,6 @@ public class bl_plan_options {
     }
 
     private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
-        BandlimitH.C_INT.withName("backend"),
         BandlimitH.C_INT.withName("spectra_mode")
     ).withName("bl_plan_options");
 
@@ -36,50 +34,6 @@ public class bl_plan_options {
      */
     public static final GroupLayout layout() {
         return $LAYOUT;
-    }
-
-    private static final OfInt backend$LAYOUT = (OfInt)$LAYOUT.select(groupElement("backend"));
-
-    /**
-     * Layout for field:
-     * {@snippet lang=c :
-     * int32_t backend
-     * }
-     */
-    public static final OfInt backend$layout() {
-        return backend$LAYOUT;
-    }
-
-    private static final long backend$OFFSET = $LAYOUT.byteOffset(groupElement("backend"));
-
-    /**
-     * Offset for field:
-     * {@snippet lang=c :
-     * int32_t backend
-     * }
-     */
-    public static final long backend$offset() {
-        return backend$OFFSET;
-    }
-
-    /**
-     * Getter for field:
-     * {@snippet lang=c :
-     * int32_t backend
-     * }
-     */
-    public static int backend(MemorySegment struct) {
-        return struct.get(backend$LAYOUT, backend$OFFSET);
-    }
-
-    /**
-     * Setter for field:
-     * {@snippet lang=c :
-     * int32_t backend
-     * }
-     */
-    public static void backend(MemorySegment struct, int fieldValue) {
-        struct.set(backend$LAYOUT, backend$OFFSET, fieldValue);
     }
 
     private static final OfInt spectra_mode$LAYOUT = (OfInt)$LAYOUT.select(groupElement("spectra_mode"));
