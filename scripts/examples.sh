@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and runs the example callers in examples/ (Kotlin, Scala 3) the way an outside user's
+# Builds and runs the example callers in java/examples/ (Kotlin, Scala 3) the way an outside user's
 # project would: installs the library jar into the local Maven repository, then builds each
 # example's own Maven project against it and runs it (`mvn package exec:exec`). Each example
 # checks its results and exits non-zero on failure; so does this script.
@@ -15,8 +15,9 @@ require_maven
 
 examples=("$@")
 [ ${#examples[@]} -gt 0 ] || examples=(kotlin scala)
+dir=java/examples
 for e in "${examples[@]}"; do
-  [ -f "examples/$e/pom.xml" ] || { echo "no example '$e' (have: $(ls examples | grep -v README | tr '\n' ' '))" >&2; exit 2; }
+  [ -f "$dir/$e/pom.xml" ] || { echo "no example '$e' (have: $(ls "$dir" | grep -v README | tr '\n' ' '))" >&2; exit 2; }
 done
 
 # Quiet the JDK 25 warnings about Maven's own JVM: Maven 3.8's bundled Guava calls
@@ -39,9 +40,9 @@ echo "   done in $((SECONDS - start)) s"
 for e in "${examples[@]}"; do
   t=$SECONDS
   echo
-  echo "== examples/$e: mvn package exec:exec =="
-  (cd "examples/$e" && mvn "${mvn_flags[@]}" package exec:exec 2>&1 | strip_ansi)
-  echo "   examples/$e done in $((SECONDS - t)) s"
+  echo "== $dir/$e: mvn package exec:exec =="
+  (cd "$dir/$e" && mvn "${mvn_flags[@]}" package exec:exec 2>&1 | strip_ansi)
+  echo "   $dir/$e done in $((SECONDS - t)) s"
 done
 echo
 echo "examples passed: ${examples[*]} ($((SECONDS - start)) s)"

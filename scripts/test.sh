@@ -3,7 +3,8 @@
 #   1. `mvn verify`: builds the native library with CMake, runs the native tests (ctest), the
 #      Java tests (JUnit, Surefire) and the jar-alone test (Failsafe);
 #   2. the native tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the Kotlin and Scala examples, built like outside users' projects against the installed jar.
+#   3. the Kotlin and Scala examples (java/examples/), built like outside users' projects against
+#      the installed jar.
 # Usage: scripts/test.sh             (all)
 #        scripts/test.sh java        (1 only)
 #        scripts/test.sh sanitize    (2 only)
@@ -27,6 +28,6 @@ if [ "$what" = all ] || [ "$what" = sanitize ]; then
   ctest --preset sanitize -j 2
 fi
 if [ "$what" = all ] || [ "$what" = examples ]; then
-  echo "== Kotlin and Scala examples =="
+  echo "== Kotlin and Scala examples (java/examples) =="
   scripts/examples.sh
 fi

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The built jar alone is enough: copied to an empty folder, with an empty java.library.path and
  * a fresh cache folder (so the bundled native library must be extracted), its
- * {@code dev.bandlimit.SelfCheck} runs a forward and backward against a direct sum and passes.
+ * {@code dev.bandlimit.SelfCheck} runs its bundled golden case (forward and backward) and passes.
  */
 class JarAloneIT {
     private Path dir, jar, emptyLibraryPath;

@@ -20,8 +20,12 @@ import java.util.SplittableRandom;
  *       by conjugate symmetry), so the inverse is real up to rounding, which is measured;
  *   <li>section 5: relative L2 error and the float32 error bound.
  * </ul>
+ *
+ * <p>The one float64 reference of the JVM side: public because the JMH module checks its
+ * benchmarks against it through this module's test-jar (jmh/pom.xml). The jar's own
+ * {@code SelfCheck} runs a bundled golden case instead, as it must run with the jar alone.
  */
-final class Reference {
+public final class Reference {
     private Reference() {}
 
     // ----------------------------------------------------------------------------------------
@@ -29,61 +33,61 @@ final class Reference {
     // ----------------------------------------------------------------------------------------
 
     /** A layer's geometry; {@code n} (the batch of a call) is passed separately. */
-    record Geom(boolean is1d, int maxBatch, int C, int H, int W, int F, int KH, int KW, int pt, int pb, int pl,
+    public record Geom(boolean is1d, int maxBatch, int C, int H, int W, int F, int KH, int KW, int pt, int pb, int pl,
             int pr, int sh, int sw) {
-        Geom {
+        public Geom {
             if (is1d && (H != 1 || KH != 1 || pt != 0 || pb != 0 || sh != 1)) {
                 throw new IllegalArgumentException("a 1D geometry has H = KH = 1, no vertical padding or stride");
             }
         }
 
-        static Geom conv2d(int maxBatch, int C, int H, int W, int F, int KH, int KW, int pt, int pb, int pl, int pr,
+        public static Geom conv2d(int maxBatch, int C, int H, int W, int F, int KH, int KW, int pt, int pb, int pl, int pr,
                 int sh, int sw) {
             return new Geom(false, maxBatch, C, H, W, F, KH, KW, pt, pb, pl, pr, sh, sw);
         }
 
-        static Geom conv1d(int maxBatch, int C, int L, int F, int K, int pl, int pr, int s) {
+        public static Geom conv1d(int maxBatch, int C, int L, int F, int K, int pl, int pr, int s) {
             return new Geom(true, maxBatch, C, 1, L, F, 1, K, 0, 0, pl, pr, 1, s);
         }
 
-        int Hp() {
+        public int Hp() {
             return pt + H + pb;
         }
 
-        int Wp() {
+        public int Wp() {
             return pl + W + pr;
         }
 
-        int Ho() {
+        public int Ho() {
             return (Hp() - KH) / sh + 1;
         }
 
-        int Wo() {
+        public int Wo() {
             return (Wp() - KW) / sw + 1;
         }
 
-        int LH() {
+        public int LH() {
             return (int) fftLength(Hp());
         }
 
-        int LW() {
+        public int LW() {
             return (int) fftLength(Wp());
         }
 
-        int xSize(int n) {
+        public int xSize(int n) {
             return n * C * H * W;
         }
 
-        int wSize() {
+        public int wSize() {
             return F * C * KH * KW;
         }
 
-        int ySize(int n) {
+        public int ySize(int n) {
             return n * F * Ho() * Wo();
         }
 
         /** Builds the plan of this geometry through the public API. */
-        ConvPlan.Builder builder() {
+        public ConvPlan.Builder builder() {
             if (is1d) {
                 return ConvPlan.conv1d().maxBatch(maxBatch).channels(C).length(W).filters(F).kernel(KW)
                         .padding(Padding.of1d(pl, pr)).stride(sw);
@@ -104,14 +108,14 @@ final class Reference {
     }
 
     /** Gradients of a backward: dx like x, dw like w, db like b. */
-    record Grads(double[] dx, double[] dw, double[] db) {}
+    public record Grads(double[] dx, double[] dw, double[] db) {}
 
     // ----------------------------------------------------------------------------------------
     // Section 1: the dense operator by direct sums
     // ----------------------------------------------------------------------------------------
 
     /** {@code y[n][f][i][j] = b[f] + sum_{c,u,v} xp[n][c][i*sh+u][j*sw+v] w[f][c][u][v]}; b may be null. */
-    static double[] denseForward(Geom g, int n, double[] x, double[] w, double[] b) {
+    public static double[] denseForward(Geom g, int n, double[] x, double[] w, double[] b) {
         int Ho = g.Ho(), Wo = g.Wo();
         double[] y = new double[g.ySize(n)];
         for (int s = 0; s < n; s++) {
@@ -139,7 +143,7 @@ final class Reference {
     }
 
     /** Backward of the dense operator (the exact adjoint of {@link #denseForward} without bias). */
-    static Grads denseBackward(Geom g, int n, double[] x, double[] w, double[] dy) {
+    public static Grads denseBackward(Geom g, int n, double[] x, double[] w, double[] dy) {
         int Ho = g.Ho(), Wo = g.Wo();
         double[] dx = new double[g.xSize(n)], dw = new double[g.wSize()], db = new double[g.F];
         for (int s = 0; s < n; s++) {
@@ -174,7 +178,7 @@ final class Reference {
     // ----------------------------------------------------------------------------------------
 
     /** The smallest {@code 2^a 3^b 5^c 7^d >= n}. */
-    static long fftLength(long n) {
+    public static long fftLength(long n) {
         if (n < 1) throw new IllegalArgumentException("n < 1: " + n);
         for (long m = n;; m++) {
             long r = m;
@@ -185,24 +189,24 @@ final class Reference {
         }
     }
 
-    static long totalCoefficients(long LH, long LW) {
+    public static long totalCoefficients(long LH, long LW) {
         return LH * (LW / 2 + 1);
     }
 
-    static long keptCoefficients(long LH, long LW, Box b) {
+    public static long keptCoefficients(long LH, long LW, Box b) {
         return Math.min(2 * b.kh() + 1, LH) * (b.kw() + 1);
     }
 
-    static long discarded(long LH, long LW, Box b) {
+    public static long discarded(long LH, long LW, Box b) {
         return totalCoefficients(LH, LW) - keptCoefficients(LH, LW, b);
     }
 
     /** Achieved rate: discarded / total half-spectrum coefficients. */
-    static double rate(long LH, long LW, Box b) {
+    public static double rate(long LH, long LW, Box b) {
         return (double) discarded(LH, LW, b) / (double) totalCoefficients(LH, LW);
     }
 
-    static Box fullBox(long LH, long LW) {
+    public static Box fullBox(long LH, long LW) {
         return new Box(LH / 2, LW / 2);
     }
 
@@ -214,7 +218,7 @@ final class Reference {
      * {@code t = 0} and at each of those points, sorted by t (compared by cross-multiplication),
      * with repeats dropped.
      */
-    static List<Box> boxChain(long LH, long LW) {
+    public static List<Box> boxChain(long LH, long LW) {
         long nh = LH / 2, nw = LW / 2;
         List<long[]> ts = new ArrayList<>();  // t = num / den
         ts.add(new long[] {0, 1});
@@ -230,7 +234,7 @@ final class Reference {
     }
 
     /** Fixed compression: the chain box discarding the most with {@code D <= rho * total + 1e-9}. */
-    static Box fixedBox(long LH, long LW, double rho) {
+    public static Box fixedBox(long LH, long LW, double rho) {
         double limit = rho * (double) totalCoefficients(LH, LW) + 1e-9;
         Box best = null;
         long bestD = -1;
@@ -250,7 +254,7 @@ final class Reference {
      * column 0 and (even LW) column LW/2 weighted once, other columns twice. The full box counts
      * as exactly 1 (NaN when the total is NaN).
      */
-    static double[] energyFractions(Geom g, int n, double[] x) {
+    public static double[] energyFractions(Geom g, int n, double[] x) {
         int LH = g.LH(), LW = g.LW(), HC = LW / 2 + 1;
         double[] e = new double[LH * HC];
         Dft dft = new Dft(LH, LW);
@@ -287,7 +291,7 @@ final class Reference {
     }
 
     /** Energy compression: the first chain box keeping at least E of the energy; NaN energy: the full box. */
-    static Box energyBox(Geom g, int n, double[] x, double E) {
+    public static Box energyBox(Geom g, int n, double[] x, double E) {
         List<Box> chain = boxChain(g.LH(), g.LW());
         double[] frac = energyFractions(g, n, x);
         for (int i = 0; i < chain.size(); i++) {
@@ -301,11 +305,11 @@ final class Reference {
     // ----------------------------------------------------------------------------------------
 
     /** Naive separable 2D DFT of an LH x LW complex plane (re, im row-major), unnormalised. */
-    static final class Dft {
+    public static final class Dft {
         final int LH, LW;
         private final double[] cosH, sinH, cosW, sinW;
 
-        Dft(int LH, int LW) {
+        public Dft(int LH, int LW) {
             this.LH = LH;
             this.LW = LW;
             cosH = new double[LH];
@@ -323,7 +327,7 @@ final class Reference {
         }
 
         /** {@code out[r][s] = sum_{p,q} in[p][q] exp(sign 2 pi i (r p / LH + s q / LW))}, in place. */
-        void transform(double[] re, double[] im, int sign) {
+        public void transform(double[] re, double[] im, int sign) {
             double[] tr = new double[Math.max(LH, LW)], ti = new double[Math.max(LH, LW)];
             for (int p = 0; p < LH; p++) {
                 int o = p * LW;
@@ -366,7 +370,7 @@ final class Reference {
     }
 
     /** Full-plane mask of box b: kept iff min(r, LH-r) <= kh and min(s, LW-s) <= kw. */
-    static boolean[] fullPlaneMask(int LH, int LW, Box b) {
+    public static boolean[] fullPlaneMask(int LH, int LW, Box b) {
         boolean[] m = new boolean[LH * LW];
         for (int r = 0; r < LH; r++) {
             for (int s = 0; s < LW; s++) {
@@ -377,7 +381,7 @@ final class Reference {
     }
 
     /** Spectrum of the zero-extended padded x[s][c] (placed at [pt, pt+H) x [pl, pl+W)). */
-    static double[][] inputSpectrum(Geom g, Dft dft, double[] x, int s, int c) {
+    public static double[][] inputSpectrum(Geom g, Dft dft, double[] x, int s, int c) {
         double[] re = new double[dft.LH * dft.LW], im = new double[dft.LH * dft.LW];
         for (int h = 0; h < g.H; h++) {
             for (int q = 0; q < g.W; q++) {
@@ -415,10 +419,10 @@ final class Reference {
     }
 
     /** Largest |imaginary part| relative to the largest |real part| seen by {@link #inverseReal}. */
-    static final class ImagTracker {
+    public static final class ImagTracker {
         double maxImag, maxReal;
 
-        double ratio() {
+        public double ratio() {
             return maxReal > 0 ? maxImag / maxReal : maxImag;
         }
     }
@@ -441,7 +445,7 @@ final class Reference {
      * Band-limited forward: {@code Y^[n,f] = M . sum_c X^[n,c] . conj(W^[f,c])}, inverse, keep the
      * stride-1 grid sampled every (sh, sw), plus bias (null: none).
      */
-    static double[] bandLimitedForward(Geom g, int n, double[] x, double[] w, double[] b, Box box, ImagTracker t) {
+    public static double[] bandLimitedForward(Geom g, int n, double[] x, double[] w, double[] b, Box box, ImagTracker t) {
         int LH = g.LH(), LW = g.LW(), P = LH * LW, Ho = g.Ho(), Wo = g.Wo();
         Dft dft = new Dft(LH, LW);
         boolean[] mask = fullPlaneMask(LH, LW, box);
@@ -482,7 +486,7 @@ final class Reference {
      * keeping [pt, pt+H) x [pl, pl+W); {@code dW^[f,c] = sum_n X^[n,c] . conj(M.dY^[n,f])} keeping
      * [0, KH) x [0, KW); {@code db = sum dy}.
      */
-    static Grads bandLimitedBackward(Geom g, int n, double[] x, double[] w, double[] dy, Box box, ImagTracker t) {
+    public static Grads bandLimitedBackward(Geom g, int n, double[] x, double[] w, double[] dy, Box box, ImagTracker t) {
         int LH = g.LH(), LW = g.LW(), P = LH * LW;
         Dft dft = new Dft(LH, LW);
         boolean[] mask = fullPlaneMask(LH, LW, box);
@@ -549,18 +553,11 @@ final class Reference {
     // ----------------------------------------------------------------------------------------
 
     /** {@code ||out - ref||_2 / ||ref||_2}. */
-    static double relErr(float[] out, double[] ref) {
-        if (out.length != ref.length) throw new IllegalArgumentException(out.length + " != " + ref.length);
-        double num = 0, den = 0;
-        for (int i = 0; i < ref.length; i++) {
-            double d = out[i] - ref[i];
-            num += d * d;
-            den += ref[i] * ref[i];
-        }
-        return Math.sqrt(num / den);
+    public static double relErr(float[] out, double[] ref) {
+        return relErr(toDouble(out), ref);
     }
 
-    static double relErr(double[] out, double[] ref) {
+    public static double relErr(double[] out, double[] ref) {
         if (out.length != ref.length) throw new IllegalArgumentException(out.length + " != " + ref.length);
         double num = 0, den = 0;
         for (int i = 0; i < ref.length; i++) {
@@ -572,22 +569,22 @@ final class Reference {
     }
 
     /** The float32 bound of section 5: {@code 16 * 2^-24 * log2(LH * LW * R)}. */
-    static double bound(long LH, long LW, long R) {
+    public static double bound(long LH, long LW, long R) {
         return 16 * Math.scalb(1.0, -24) * (Math.log((double) LH * LW * R) / Math.log(2));
     }
 
     /** Reduction length of y: C*KH*KW. */
-    static long reductionY(Geom g) {
+    public static long reductionY(Geom g) {
         return (long) g.C * g.KH * g.KW;
     }
 
     /** Reduction length of dx: F*KH*KW. */
-    static long reductionDx(Geom g) {
+    public static long reductionDx(Geom g) {
         return (long) g.F * g.KH * g.KW;
     }
 
     /** Reduction length of dw (and db): N*Ho*Wo. */
-    static long reductionDw(Geom g, int n) {
+    public static long reductionDw(Geom g, int n) {
         return (long) n * g.Ho() * g.Wo();
     }
 
@@ -596,25 +593,25 @@ final class Reference {
     // ----------------------------------------------------------------------------------------
 
     /** Standard normal float32 values (never all zero or constant). */
-    static float[] randomFloats(SplittableRandom random, int count) {
+    public static float[] randomFloats(SplittableRandom random, int count) {
         float[] a = new float[count];
         for (int i = 0; i < count; i++) a[i] = (float) random.nextGaussian();
         return a;
     }
 
-    static double[] toDouble(float[] a) {
+    public static double[] toDouble(float[] a) {
         double[] d = new double[a.length];
         for (int i = 0; i < a.length; i++) d[i] = a[i];
         return d;
     }
 
-    static double dot(float[] a, float[] b) {
+    public static double dot(float[] a, float[] b) {
         double s = 0;
         for (int i = 0; i < a.length; i++) s += (double) a[i] * b[i];
         return s;
     }
 
-    static double norm(float[] a) {
+    public static double norm(float[] a) {
         return Math.sqrt(dot(a, a));
     }
 }

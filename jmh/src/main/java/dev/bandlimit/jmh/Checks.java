@@ -1,17 +1,17 @@
 package dev.bandlimit.jmh;
 
 import dev.bandlimit.ConvPlan;
-import dev.bandlimit.FftLengths;
 import dev.bandlimit.Padding;
+import dev.bandlimit.Reference;
 import dev.bandlimit.Tensor;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * The once-per-trial checks of the benchmarks (a fast wrong kernel must not win): float64
- * direct sums of docs/ALGORITHM.md section 1 on one sample, the adjoint identities of section 3,
- * and the section-5 error bound. Written from the document, never calling the library's math.
- * Every check throws {@link IllegalStateException} naming the layer and the numbers.
+ * The once-per-trial checks of the benchmarks (a fast wrong kernel must not win): sample 0 of
+ * the dense operator against the tests' float64 {@link Reference} (docs/ALGORITHM.md section 1,
+ * from the library's test-jar) within the section-5 error bound, and the adjoint identities of
+ * section 3. Every check throws {@link IllegalStateException} naming the layer and the numbers.
  */
 final class Checks {
     private Checks() {}
@@ -21,90 +21,38 @@ final class Checks {
         for (long i = 0, n = t.elementCount(); i < n; i++) t.set(i, (float) (2 * random.nextDouble() - 1));
     }
 
-    /**
-     * The float32 error bound of ALGORITHM.md section 5: {@code 16 * 2^-24 * log2(LH LW R)} for
-     * a relative L2 error against a float64 reference, {@code R} the reduction length.
-     */
-    static double bound(ConvPlan plan, long reduction) {
-        FftLengths l = plan.fftLengths();
-        return 16 * Math.scalb(1.0, -24) * (Math.log((double) l.height() * l.width() * reduction) / Math.log(2));
+    /** The plan's geometry as the Reference takes it. */
+    static Reference.Geom geometry(ConvPlan plan) {
+        Padding p = plan.padding();
+        if (plan.isConv1d()) {
+            return Reference.Geom.conv1d((int) plan.maxBatch(), (int) plan.channels(), (int) plan.width(),
+                    (int) plan.filters(), (int) plan.kernelWidth(), (int) p.left(), (int) p.right(), (int) plan.strideW());
+        }
+        return Reference.Geom.conv2d((int) plan.maxBatch(), (int) plan.channels(), (int) plan.height(),
+                (int) plan.width(), (int) plan.filters(), (int) plan.kernelHeight(), (int) plan.kernelWidth(),
+                (int) p.top(), (int) p.bottom(), (int) p.left(), (int) p.right(), (int) plan.strideH(),
+                (int) plan.strideW());
     }
 
     /**
-     * Sample 0 of the dense forward, {@code y[0][f][i][j] = sum_{c,u,v} xp[0][c][i+u][j+v] w[f][c][u][v]}
-     * (no bias, stride 1), in float64. The loops run over (f, c, u, v) outside and the output
-     * rows inside so that the innermost loop is a contiguous axpy (C2 vectorizes it): the
-     * conv1d layer's 1.1 G multiply-adds then take about a second.
+     * Throws unless sample 0 of {@code y} (no bias) and of {@code dx} are within the section-5
+     * bound of the Reference's dense sums on sample 0. A sample's y and dx depend on that
+     * sample's x and dy only, so one sample is a complete check of them; dw sums over the batch
+     * and is left to the adjoint identities.
      */
-    static double[] denseForwardSample0(ConvPlan plan, Tensor x, Tensor w) {
-        requireStride1(plan);
-        int C = (int) plan.channels(), F = (int) plan.filters(), H = (int) plan.height(), W = (int) plan.width();
-        int KH = (int) plan.kernelHeight(), KW = (int) plan.kernelWidth();
-        int Ho = (int) plan.outputHeight(), Wo = (int) plan.outputWidth();
-        Padding p = plan.padding();
-        int pt = (int) p.top(), pl = (int) p.left();
-        double[] x0 = toDouble(x, 0, C * H * W), wd = toDouble(w, 0, F * C * KH * KW);
-        double[] y = new double[F * Ho * Wo];
-        for (int f = 0; f < F; f++) {
-            for (int c = 0; c < C; c++) {
-                for (int u = 0; u < KH; u++) {
-                    // output rows i whose input row h = i + u - pt lies inside [0, H)
-                    int i0 = Math.max(0, pt - u), i1 = Math.min(Ho, H + pt - u);
-                    for (int v = 0; v < KW; v++) {
-                        double wv = wd[((f * C + c) * KH + u) * KW + v];
-                        int j0 = Math.max(0, pl - v), j1 = Math.min(Wo, W + pl - v);
-                        for (int i = i0; i < i1; i++) {
-                            int yRow = (f * Ho + i) * Wo, xRow = (c * H + i + u - pt) * W + v - pl;
-                            for (int j = j0; j < j1; j++) y[yRow + j] += wv * x0[xRow + j];
-                        }
-                    }
-                }
-            }
-        }
-        return y;
-    }
-
-    /**
-     * Sample 0 of the dense input gradient, {@code dx[0][c][h][q] = sum_{f,u,v} dy[0][f][h+pt-u][q+pl-v] w[f][c][u][v]}
-     * (stride 1), in float64: the scatter form of the adjoint of {@link #denseForwardSample0}.
-     * A sample's dx depends on that sample's dy only, so one sample is a complete check of it.
-     */
-    static double[] denseBackwardDataSample0(ConvPlan plan, Tensor dy, Tensor w) {
-        requireStride1(plan);
-        int C = (int) plan.channels(), F = (int) plan.filters(), H = (int) plan.height(), W = (int) plan.width();
-        int KH = (int) plan.kernelHeight(), KW = (int) plan.kernelWidth();
-        int Ho = (int) plan.outputHeight(), Wo = (int) plan.outputWidth();
-        Padding p = plan.padding();
-        int pt = (int) p.top(), pl = (int) p.left();
-        double[] dy0 = toDouble(dy, 0, F * Ho * Wo), wd = toDouble(w, 0, F * C * KH * KW);
-        double[] dx = new double[C * H * W];
-        for (int f = 0; f < F; f++) {
-            for (int c = 0; c < C; c++) {
-                for (int u = 0; u < KH; u++) {
-                    int i0 = Math.max(0, pt - u), i1 = Math.min(Ho, H + pt - u);
-                    for (int v = 0; v < KW; v++) {
-                        double wv = wd[((f * C + c) * KH + u) * KW + v];
-                        int j0 = Math.max(0, pl - v), j1 = Math.min(Wo, W + pl - v);
-                        for (int i = i0; i < i1; i++) {
-                            int dyRow = (f * Ho + i) * Wo, dxRow = (c * H + i + u - pt) * W + v - pl;
-                            for (int j = j0; j < j1; j++) dx[dxRow + j] += wv * dy0[dyRow + j];
-                        }
-                    }
-                }
-            }
-        }
-        return dx;
+    static void requireDenseSample0(String what, ConvPlan plan, Tensor x, Tensor w, Tensor dy, Tensor y, Tensor dx) {
+        Reference.Geom g = geometry(plan);
+        double[] x0 = toDouble(x, g.xSize(1)), w0 = toDouble(w, g.wSize()), dy0 = toDouble(dy, g.ySize(1));
+        long LH = plan.fftLengths().height(), LW = plan.fftLengths().width();
+        requireClose(what + " y[0]", y, Reference.denseForward(g, 1, x0, w0, null),
+                Reference.bound(LH, LW, Reference.reductionY(g)));
+        requireClose(what + " dx[0]", dx, Reference.denseBackward(g, 1, x0, w0, dy0).dx(),
+                Reference.bound(LH, LW, Reference.reductionDx(g)));
     }
 
     /** Throws unless the first {@code ref.length} elements of {@code out} are within {@code bound} of {@code ref} (relative L2). */
-    static void requireClose(String what, Tensor out, double[] ref, double bound) {
-        double diff = 0, norm = 0;
-        for (int i = 0; i < ref.length; i++) {
-            double d = out.get(i) - ref[i];
-            diff += d * d;
-            norm += ref[i] * ref[i];
-        }
-        double err = Math.sqrt(diff) / Math.sqrt(norm);
+    private static void requireClose(String what, Tensor out, double[] ref, double bound) {
+        double err = Reference.relErr(toDouble(out, ref.length), ref);
         if (!(err <= bound)) {
             throw new IllegalStateException(String.format(Locale.ROOT,
                     "%s: relative L2 error %.3e against the float64 direct sums exceeds the bound %.3e", what, err, bound));
@@ -129,33 +77,20 @@ final class Checks {
      * {@code 1e-5} relative L2: what the timed loop wrote is what was verified.
      */
     static void requireUnchanged(String what, Tensor t, float[] expected) {
-        double diff = 0, norm = 0;
-        for (int i = 0; i < expected.length; i++) {
-            double d = (double) t.get(i) - expected[i];
-            diff += d * d;
-            norm += (double) expected[i] * expected[i];
-        }
-        if (!(Math.sqrt(diff) <= 1e-5 * Math.sqrt(norm))) {
+        if (!(Reference.relErr(t.toArray(), Reference.toDouble(expected)) <= 1e-5)) {
             throw new IllegalStateException(what + ": the benchmarked calls wrote a result that differs from the one checked in set-up");
         }
     }
 
     static double dot(Tensor a, Tensor b) {
         if (a.elementCount() != b.elementCount()) throw new IllegalArgumentException(a + " vs " + b);
-        double s = 0;
-        for (long i = 0, n = a.elementCount(); i < n; i++) s += (double) a.get(i) * b.get(i);
-        return s;
+        return Reference.dot(a.toArray(), b.toArray());
     }
 
-    private static double[] toDouble(Tensor t, long from, int count) {
+    /** The first {@code count} elements of {@code t}, in float64. */
+    private static double[] toDouble(Tensor t, int count) {
         double[] out = new double[count];
-        for (int i = 0; i < count; i++) out[i] = t.get(from + i);
+        for (int i = 0; i < count; i++) out[i] = t.get(i);
         return out;
-    }
-
-    private static void requireStride1(ConvPlan plan) {
-        if (plan.strideH() != 1 || plan.strideW() != 1) {
-            throw new IllegalArgumentException("the benchmark's direct sums assume stride 1: " + plan);
-        }
     }
 }
