@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the golden case that dev.bandlimit.SelfCheck runs from the jar alone.
 
-The product jar carries no JSON library, so one case of tests/data/golden_bandlimited_conv.json
+The product jar carries no JSON library, so one case of cpp/tests/data/golden_bandlimited_conv.json
 is copied into java/lib/src/main/resources/dev/bandlimit/selfcheck-case.txt in a line format
 SelfCheck reads with the JDK alone: `key value value ...`, one key a line, numbers as Python's
 shortest round-trip decimals (Double.parseDouble gives back the same doubles). SelfCheckTest
@@ -13,7 +13,7 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GOLDEN = os.path.join(ROOT, "tests", "data", "golden_bandlimited_conv.json")
+GOLDEN = os.path.join(ROOT, "cpp", "tests", "data", "golden_bandlimited_conv.json")
 OUT = os.path.join(ROOT, "java", "lib", "src", "main", "resources", "dev", "bandlimit", "selfcheck-case.txt")
 GEOMETRY = ["N", "C", "H", "W", "F", "KH", "KW", "pad", "stride", "rho"]
 CASE = ["fft_lengths", "box", "x", "w", "b", "dy", "y", "dx", "dw", "db"]
@@ -31,7 +31,7 @@ def main(name):
         sys.exit(f"{name} is an energy case; SelfCheck runs a fixed-rho one")
     lines = [
         "# The golden case dev.bandlimit.SelfCheck runs: case " + name + " of",
-        "# tests/data/golden_bandlimited_conv.json, written by scripts/selfcheck_case.py (do not edit).",
+        "# cpp/tests/data/golden_bandlimited_conv.json, written by scripts/selfcheck_case.py (do not edit).",
         "case " + name,
     ]
     lines += [line(k, geometry[k]) for k in GEOMETRY]

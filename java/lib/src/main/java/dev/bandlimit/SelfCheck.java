@@ -17,7 +17,7 @@ import java.util.Map;
  * (FFT lengths and box exactly). Prints "bandlimit self-check OK ..." and exits 0, or prints the
  * failure and exits 1.
  *
- * <p>The case is a copy of one case of tests/data/golden_bandlimited_conv.json bundled as
+ * <p>The case is a copy of one case of cpp/tests/data/golden_bandlimited_conv.json bundled as
  * {@code dev/bandlimit/selfcheck-case.txt} in a line format the JDK alone reads (the jar carries
  * no JSON library); scripts/selfcheck_case.py writes it and SelfCheckTest keeps it equal to the
  * golden file. Using a golden case, not a direct sum of its own, keeps the float64 reference of
