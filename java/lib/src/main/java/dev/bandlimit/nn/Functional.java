@@ -8,6 +8,7 @@ import dev.bandlimit.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The ops, usable without modules. Each computes its output at once in the tape's arena and,
@@ -355,13 +356,13 @@ public final class Functional {
     // ------------------------------------------------------------------------------------
 
     /** {@code y = x w^T + b} with {@code x [N,in]}, {@code w [out,in]}, {@code b [out]} (nullable). */
-    public static Var linear(Tape tape, Var x, Parameter w, Parameter b) {
+    public static Var linear(Tape tape, Var x, Parameter w, @Nullable Parameter b) {
         Objects.requireNonNull(w, "w must not be null");
         return linear(tape, x, tape.param(w), b == null ? null : tape.param(b));
     }
 
     /** {@link #linear(Tape, Var, Parameter, Parameter)} on vars (any of them may need a gradient). */
-    public static Var linear(Tape tape, Var x, Var w, Var b) {
+    public static Var linear(Tape tape, Var x, Var w, @Nullable Var b) {
         tape.checkInput(x, "x");
         tape.checkInput(w, "w");
         if (b != null) tape.checkInput(b, "b");

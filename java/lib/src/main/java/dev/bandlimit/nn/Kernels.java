@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import dev.bandlimit.Tensor;
 import java.lang.foreign.MemorySegment;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The dense loops the ops share, over float32 {@link MemorySegment}s read and written in place
@@ -55,7 +56,7 @@ final class Kernels {
      * over the row of {@code x} (register blocking), and each output still sums over {@code i} in
      * increasing order, so the result equals the plain loop bit for bit.
      */
-    static void linearForward(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y,
+    static void linearForward(MemorySegment x, MemorySegment w, @Nullable MemorySegment b, MemorySegment y,
             long batch, long in, long out) {
         for (long n = 0; n < batch; n++) {
             long xRow = n * in;
@@ -97,8 +98,8 @@ final class Kernels {
      * {@code dx[n][:] += dy[n][o] * w[o][:]}, {@code dw[o][:] += dy[n][o] * x[n][:]},
      * {@code db[o] += dy[n][o]}. Any of {@code dx}, {@code dw}, {@code db} may be null.
      */
-    static void linearBackward(MemorySegment x, MemorySegment w, MemorySegment dy, MemorySegment dx,
-            MemorySegment dw, MemorySegment db, long batch, long in, long out) {
+    static void linearBackward(MemorySegment x, MemorySegment w, MemorySegment dy, @Nullable MemorySegment dx,
+            @Nullable MemorySegment dw, @Nullable MemorySegment db, long batch, long in, long out) {
         for (long n = 0; n < batch; n++) {
             for (long o = 0; o < out; o++) {
                 float g = dy.getAtIndex(JAVA_FLOAT, n * out + o);
