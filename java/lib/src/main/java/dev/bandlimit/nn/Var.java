@@ -89,7 +89,8 @@ public final class Var {
      * yet (the caller must then write every element: {@code dx = f(dy)}); null when gradient has
      * already been accumulated (the caller adds: {@code dx += f(dy)}). Writing instead of adding
      * saves the zero-fill and a read per element, and C2 compiles a loop that reads other segments
-     * and writes this one far better than a read-modify-write of a third: the ReLU backward on 64x16x28x28 took 4 ms adding and 0.4 ms writing.
+     * and writes this one far better than a read-modify-write of a third (much faster on the
+     * ReLU backward; figures in docs/TRAINING.md, "Measurements behind the nn code").
      */
     @Nullable Tensor freshGrad() {
         if (grad != null) return null;
