@@ -5,6 +5,8 @@
  * {@code --enable-native-access=ALL-UNNAMED} (class path).
  */
 module dev.bandlimit {
+    requires static org.jspecify;
+
     exports dev.bandlimit;
     exports dev.bandlimit.nn;
 }

@@ -1,32 +1,14 @@
 package dev.bandlimit.nn;
 
-/** Average pooling over {@code kernel x kernel} windows of {@code [N,C,H,W]}, no padding. */
-public final class AvgPool2d extends Module {
-    private final long kernel, stride;
+/** Average pooling over {@code kernel x kernel} windows of {@code [N,C,H,W]}, no padding. See {@link Pooling}. */
+public final class AvgPool2d extends Pooling {
 
     public AvgPool2d(long kernel, long stride) {
-        if (kernel < 1 || stride < 1) {
-            throw new IllegalArgumentException("kernel and stride must be >= 1, got " + kernel + ", " + stride);
-        }
-        this.kernel = kernel;
-        this.stride = stride;
+        super(kernel, stride);
     }
 
     @Override
     public Var forward(Tape tape, Var x) {
-        return Functional.avgPool2d(tape, x, kernel, stride);
-    }
-
-    public long kernel() {
-        return kernel;
-    }
-
-    public long stride() {
-        return stride;
-    }
-
-    @Override
-    public String toString() {
-        return "AvgPool2d(" + kernel + ", " + stride + ")";
+        return Functional.avgPool2d(tape, x, kernel(), stride());
     }
 }

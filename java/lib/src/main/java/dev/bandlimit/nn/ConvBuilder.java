@@ -3,6 +3,7 @@ package dev.bandlimit.nn;
 import dev.bandlimit.Compression;
 import dev.bandlimit.Padding;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Named settings for {@link Conv2d} and {@link Conv1d}, so that callers (Kotlin and Scala ones
@@ -15,11 +16,12 @@ import java.util.Objects;
  * }</pre>
  *
  * Defaults: 3x3 (2D) or 3 (1D) kernel, no padding, stride 1, with bias, no compression, the
- * evaluation compression equal to the training one, seed 0.
+ * evaluation compression equal to the training one, seed 0, a plan cache of
+ * {@value ConvCore#DEFAULT_CAPACITY} plans ({@link ConvLayer#setPlanCacheCapacity}).
  *
  * @param <L> the layer it builds
  */
-public final class ConvBuilder<L extends Module> {
+public final class ConvBuilder<L extends ConvLayer> {
     private final boolean conv1d;
     private final long inChannels, outChannels;
     private long kernelH, kernelW;
@@ -27,8 +29,9 @@ public final class ConvBuilder<L extends Module> {
     private long stride = 1;
     private boolean bias = true;
     private Compression train = Compression.none();
-    private Compression eval;
+    private @Nullable Compression eval;
     private long seed;
+    private int planCacheCapacity = ConvCore.DEFAULT_CAPACITY;
 
     ConvBuilder(boolean conv1d, long inChannels, long outChannels) {
         this.conv1d = conv1d;
@@ -86,12 +89,21 @@ public final class ConvBuilder<L extends Module> {
         return this;
     }
 
+    /** The most native plans the layer caches (>= 1); see {@link ConvLayer#setPlanCacheCapacity}. */
+    public ConvBuilder<L> planCacheCapacity(int capacity) {
+        if (capacity < 1) throw new IllegalArgumentException("plan cache capacity must be >= 1, got " + capacity);
+        this.planCacheCapacity = capacity;
+        return this;
+    }
+
     @SuppressWarnings("unchecked")
     public L build() {
         Compression evalOrTrain = eval == null ? train : eval;
-        return (L) (conv1d
+        ConvLayer layer = conv1d
                 ? new Conv1d(inChannels, outChannels, kernelW, padding, stride, bias, train, evalOrTrain, seed)
                 : new Conv2d(inChannels, outChannels, kernelH, kernelW, padding, stride, bias, train, evalOrTrain,
-                        seed));
+                        seed);
+        layer.setPlanCacheCapacity(planCacheCapacity);
+        return (L) layer;
     }
 }

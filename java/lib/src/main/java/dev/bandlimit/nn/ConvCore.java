@@ -10,25 +10,46 @@ import dev.bandlimit.SavedSpectra;
 import dev.bandlimit.Tensor;
 import dev.bandlimit.Workspace;
 import java.lang.foreign.Arena;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Objects;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
- * What {@link Conv2d} and {@link Conv1d} share: the cache of native plans and the op that runs
- * one, with its backward.
+ * What {@link Conv2d} and {@link Conv1d} share below {@link ConvLayer}: the cache of native plans
+ * and the op that runs one, with its backward.
  *
  * <p>A plan fixes the input size, the compression and the largest batch, none of which the
  * layer knows when it is built, so plans are made on first use, one per (compression, input
- * size, training or evaluation), each in its own shared arena together with its workspace. A batch larger than the
- * cached plan's gets a new plan sized for it; the old one is retired, not closed, because a
- * tape still open may hold spectra saved by it for its backward. Retired plans are released
- * with the layer.
+ * size, training or evaluation), each in its own shared arena together with its workspace. A
+ * batch larger than the cached plan's gets a new plan sized for it, which replaces the old one.
+ *
+ * <p>The cache is bounded (like PyTorch's cuFFT plan cache): at most {@link #capacity()} plans,
+ * least recently used first out; a plan replaced by a larger batch leaves the same way. Leaving
+ * the cache is not always the end of a plan: a training forward records a backward that runs
+ * the plan later, on the saved spectra (and with the workspace) of that forward, and the tape
+ * may meanwhile run other forwards of this layer that evict the plan (another input size, a
+ * larger batch, in the same step). So every training forward pins its plan until its tape
+ * closes, the last forward's plan is pinned for {@link #lastPlan}, {@link #lastFlops} and
+ * {@link #lastAchievedRate}, and an evicted plan's arena is closed when its last pin goes: at
+ * once when nothing holds it, else when the last tape that used it closes (or when the layer
+ * closes, which ends everything).
+ *
+ * <p>Not thread-safe, like the module: one step at a time.
  */
 final class ConvCore {
+    /**
+     * Plans a layer keeps by default. A layer needs one per input size and mode it sees (a
+     * fixed-size training loop with evaluation: two), so this leaves room for a few input sizes
+     * while bounding the memory a variable-size workload pins (each plan holds its tables and a
+     * workspace sized for its batch).
+     */
+    static final int DEFAULT_CAPACITY = 8;
+
     /**
      * Training and evaluation plans are kept apart even at the same compression: an evaluation
      * batch (often much larger) must not grow the training plan, whose saved-spectra buffer, which
@@ -36,16 +57,40 @@ final class ConvCore {
      */
     private record PlanKey(Compression compression, long height, long width, boolean training) {}
 
-    private record CachedPlan(Arena arena, ConvPlan plan, Workspace workspace) {}
+    /** A plan, its workspace and the arena holding both; closed once evicted and unpinned. */
+    private static final class CachedPlan {
+        final Arena arena;
+        final ConvPlan plan;
+        final Workspace workspace;
+        /** Holders that need the plan open: tapes with a recorded backward, and "last forward". */
+        int pins;
+        boolean evicted;
+        boolean closed;
+
+        CachedPlan(Arena arena, ConvPlan plan, Workspace workspace) {
+            this.arena = arena;
+            this.plan = plan;
+            this.workspace = workspace;
+        }
+
+        void closeNow() {
+            if (closed) return;
+            closed = true;
+            arena.close();
+        }
+    }
 
     private final boolean conv1d;
     private final long inChannels, outChannels, kernelH, kernelW, stride;
     private final Padding padding;
-    private final Map<PlanKey, CachedPlan> plans = new HashMap<>();
-    private final List<CachedPlan> retired = new ArrayList<>();
+    /** Access-ordered: the first entry is the least recently used. */
+    private final LinkedHashMap<PlanKey, CachedPlan> plans = new LinkedHashMap<>(16, 0.75f, true);
+    /** Evicted plans that are still pinned, closed by their last unpin or by {@link #close()}. */
+    private final Set<CachedPlan> draining = Collections.newSetFromMap(new IdentityHashMap<>());
+    private int capacity = DEFAULT_CAPACITY;
 
-    private ConvPlan lastPlan;
-    private Box lastBox;
+    private @Nullable CachedPlan last;
+    private @Nullable Box lastBox;
     private long lastBatch;
     private long lastSavedSpectraBytes;
 
@@ -72,7 +117,7 @@ final class ConvCore {
      * records the backward, which computes dx only if {@code x} needs a gradient. Evaluation
      * tape: {@code infer}, nothing saved.
      */
-    Var forward(Tape tape, Var x, Var w, Var b, Compression compression) {
+    Var forward(Tape tape, Var x, Var w, @Nullable Var b, Compression compression) {
         tape.checkInput(x, "x");
         long[] s = x.value().shape();
         int rank = conv1d ? 3 : 4;
@@ -83,30 +128,33 @@ final class ConvCore {
         long start = System.nanoTime();
         long batch = s[0];
         CachedPlan cached = planFor(compression, conv1d ? 1 : s[2], s[rank - 1], batch, tape.training());
-        ConvPlan plan = cached.plan();
+        ConvPlan plan = cached.plan;
         Tensor y = tape.allocateUninitialized(plan.outputShape(batch)); // the native forward writes all of it
         Tensor bias = b == null ? null : b.value();
         Var out = tape.result(y, x, w, b);
         Box box;
         if (out.requiresGrad()) {
+            // The backward runs the plan: keep it open until the tape is done with it.
+            cached.pins++;
+            tape.onClose(() -> unpin(cached));
             // The forward writes the whole buffer (header, then spectra): no need to zero it.
             SavedSpectra saved = SavedSpectra.wrap(tape.allocateBytesUninitialized(plan.savedSpectraBytes()));
-            box = plan.forward(x.value(), w.value(), bias, y, saved, cached.workspace());
+            box = plan.forward(x.value(), w.value(), bias, y, saved, cached.workspace);
             lastSavedSpectraBytes = saved.byteSize();
             tape.onBackward(out, "conv.backward", () -> {
                 Tensor dx = x.overwriteTarget();
                 Tensor dw = w.overwriteTarget();
                 Tensor db = b == null ? null : b.overwriteTarget();
-                plan.backward(saved, w.value(), out.grad(), dx, dw, db, cached.workspace());
+                plan.backward(saved, w.value(), out.grad(), dx, dw, db, cached.workspace);
                 x.finishOverwrite(dx);
                 w.finishOverwrite(dw);
                 if (b != null) b.finishOverwrite(db);
             });
         } else {
-            box = plan.infer(x.value(), w.value(), bias, y, cached.workspace());
+            box = plan.infer(x.value(), w.value(), bias, y, cached.workspace);
             lastSavedSpectraBytes = 0;
         }
-        lastPlan = plan;
+        setLast(cached);
         lastBox = box;
         lastBatch = batch;
         OpTimers.record("conv.forward", System.nanoTime() - start);
@@ -115,32 +163,85 @@ final class ConvCore {
 
     private CachedPlan planFor(Compression compression, long height, long width, long batch, boolean training) {
         PlanKey key = new PlanKey(compression, height, width, training);
-        CachedPlan cached = plans.get(key);
-        if (cached != null && cached.plan().maxBatch() >= batch) return cached;
-        if (cached != null) retired.add(cached);
+        CachedPlan cached = plans.get(key); // a hit makes it the most recently used
+        if (cached != null && cached.plan.maxBatch() >= batch) return cached;
         Arena arena = Arena.ofShared();
+        CachedPlan fresh;
         try {
             ConvPlan.Builder builder = conv1d
                     ? ConvPlan.conv1d().length(width).kernel(kernelW)
                     : ConvPlan.conv2d().input(height, width).kernel(kernelH, kernelW);
             ConvPlan plan = builder.maxBatch(batch).channels(inChannels).filters(outChannels).padding(padding)
                     .stride(stride).compression(compression).build(arena);
-            CachedPlan fresh = new CachedPlan(arena, plan, plan.allocateWorkspace(arena));
-            plans.put(key, fresh);
-            return fresh;
+            fresh = new CachedPlan(arena, plan, plan.allocateWorkspace(arena));
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
         }
+        CachedPlan replaced = plans.put(key, fresh);
+        if (replaced != null) evict(replaced); // too small a batch bound
+        trimTo(capacity);
+        return fresh;
     }
 
-    Box lastBox() {
+    /** Evicts least recently used plans until at most {@code size} remain. */
+    private void trimTo(int size) {
+        Iterator<CachedPlan> it = plans.values().iterator();
+        while (plans.size() > size && it.hasNext()) {
+            CachedPlan eldest = it.next();
+            it.remove();
+            evict(eldest);
+        }
+    }
+
+    private void evict(CachedPlan c) {
+        c.evicted = true;
+        if (c.pins == 0) {
+            c.closeNow();
+        } else {
+            draining.add(c);
+        }
+    }
+
+    private void unpin(CachedPlan c) {
+        c.pins--;
+        if (c.pins == 0 && c.evicted) {
+            draining.remove(c);
+            c.closeNow();
+        }
+    }
+
+    private void setLast(CachedPlan c) {
+        if (last == c) return;
+        c.pins++;
+        CachedPlan previous = last;
+        last = c;
+        if (previous != null) unpin(previous);
+    }
+
+    /** The most plans kept; see {@link #DEFAULT_CAPACITY}. */
+    int capacity() {
+        return capacity;
+    }
+
+    /** Sets the bound, evicting least recently used plans beyond it (closed once no tape needs them). */
+    void setCapacity(int newCapacity) {
+        if (newCapacity < 1) throw new IllegalArgumentException("plan cache capacity must be >= 1, got " + newCapacity);
+        capacity = newCapacity;
+        trimTo(newCapacity);
+    }
+
+    /** Plans in the cache now (not counting evicted ones that a pending backward still holds). */
+    int size() {
+        return plans.size();
+    }
+
+    @Nullable Box lastBox() {
         return lastBox;
     }
 
     double lastAchievedRate() {
-        if (lastPlan == null) throw new IllegalStateException("no forward has run yet");
-        return lastPlan.rateOf(lastBox);
+        return requireLast().plan.rateOf(lastBox);
     }
 
     long lastSavedSpectraBytes() {
@@ -148,20 +249,25 @@ final class ConvCore {
     }
 
     Flops lastFlops(Pass pass) {
-        if (lastPlan == null) throw new IllegalStateException("no forward has run yet");
-        return lastPlan.flops(pass, lastBatch, lastBox);
+        return requireLast().plan.flops(pass, lastBatch, lastBox);
     }
 
-    /** The plan the last forward used (null before the first). */
+    /** The plan the last forward used. */
     ConvPlan lastPlan() {
-        return lastPlan;
+        return requireLast().plan;
     }
 
+    private CachedPlan requireLast() {
+        if (last == null) throw new IllegalStateException("no forward has run yet (or the layer is closed)");
+        return last;
+    }
+
+    /** Closes every plan, cached or draining; a tape closed later finds nothing left to release. */
     void close() {
-        for (CachedPlan c : plans.values()) c.arena().close();
-        for (CachedPlan c : retired) c.arena().close();
+        for (CachedPlan c : plans.values()) c.closeNow();
+        for (CachedPlan c : draining) c.closeNow();
         plans.clear();
-        retired.clear();
-        lastPlan = null;
+        draining.clear();
+        last = null;
     }
 }

@@ -8,6 +8,7 @@ import dev.bandlimit.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The ops, usable without modules. Each computes its output at once in the tape's arena and,
@@ -159,8 +160,8 @@ public final class Functional {
         MemorySegment winners = record ? tape.allocateBytesUninitialized(outCount * Integer.BYTES) : null;
         // Through heap arrays, a chunk of planes at a time (bulk copies at memcpy speed, each of at
         // least CHUNK_FLOATS so their fixed cost is spread), where the window loops index with
-        // small ints. On the MNIST model's two poolings: 1.5 ms a step in all, of which copies
-        // 0.45 ms; the loops over the segment with long indices and branches took 5.6 ms.
+        // small ints: several times faster than loops over the segment with long indices and
+        // branches, copies included (figures in docs/TRAINING.md, "Measurements behind the nn code").
         int planeSize = Math.toIntExact(h * w), outPlaneSize = Math.toIntExact(ho * wo);
         int chunkPlanes = (int) Math.max(1, Math.min(planes, CHUNK_FLOATS / planeSize));
         float[] in = new float[chunkPlanes * planeSize];
@@ -248,7 +249,8 @@ public final class Functional {
                 // Row winners, then the better row: the top row wins ties, and within a row the
                 // left element, which is the scan order. Written as arithmetic on 0/1 so that C2
                 // emits no jumps: which element wins is a coin toss, and with the if/else version
-                // the mispredictions made the loop 4x slower (4.3 ms against 0.9 ms a step).
+                // the mispredictions made the loop several times slower (figures in
+                // docs/TRAINING.md, "Measurements behind the nn code").
                 int topBest = top + c + (b > a ? 1 : 0);
                 int bottomBest = bottom + c + (e > d ? 1 : 0);
                 float topMax = Math.max(a, b), bottomMax = Math.max(d, e);
@@ -355,13 +357,13 @@ public final class Functional {
     // ------------------------------------------------------------------------------------
 
     /** {@code y = x w^T + b} with {@code x [N,in]}, {@code w [out,in]}, {@code b [out]} (nullable). */
-    public static Var linear(Tape tape, Var x, Parameter w, Parameter b) {
+    public static Var linear(Tape tape, Var x, Parameter w, @Nullable Parameter b) {
         Objects.requireNonNull(w, "w must not be null");
         return linear(tape, x, tape.param(w), b == null ? null : tape.param(b));
     }
 
     /** {@link #linear(Tape, Var, Parameter, Parameter)} on vars (any of them may need a gradient). */
-    public static Var linear(Tape tape, Var x, Var w, Var b) {
+    public static Var linear(Tape tape, Var x, Var w, @Nullable Var b) {
         tape.checkInput(x, "x");
         tape.checkInput(w, "w");
         if (b != null) tape.checkInput(b, "b");

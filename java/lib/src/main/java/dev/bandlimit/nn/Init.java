@@ -1,6 +1,7 @@
 package dev.bandlimit.nn;
 
 import dev.bandlimit.Tensor;
+import org.jspecify.annotations.Nullable;
 
 /** Deterministic initialisation. */
 final class Init {
@@ -11,7 +12,7 @@ final class Init {
      * on the weight, which works out to U(-1/sqrt(fanIn), 1/sqrt(fanIn)), and the same bound for
      * the bias. Weight first, then bias, from one SplitMix64 stream seeded with {@code seed}.
      */
-    static void kaimingUniform(Tensor weight, Tensor bias, long fanIn, long seed) {
+    static void kaimingUniform(Tensor weight, @Nullable Tensor bias, long fanIn, long seed) {
         Rng rng = new Rng(seed);
         double bound = 1.0 / Math.sqrt(fanIn);
         for (long i = 0; i < weight.elementCount(); i++) weight.set(i, rng.uniform(bound));

@@ -4,22 +4,22 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import dev.bandlimit.Tensor;
 import java.lang.foreign.MemorySegment;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The dense loops the ops share, over float32 {@link MemorySegment}s read and written in place
  * with {@code getAtIndex}/{@code setAtIndex}. All are sequential with a fixed summation order,
  * so results are bitwise reproducible.
  *
- * <p>Segments or {@code float[]} copies? Measured on the MNIST shapes (JDK 25, C2): element-wise
- * loops that read segments and write one other segment run at 0.35-0.6 ms per 800k floats (a
- * copy to an array and back would cost as much as the loop), so they stay on segments; the same
- * loop as a read-modify-write of a third segment took 4 ms (0.56 ms on heap arrays, which C2
- * can tell apart; off-heap segments might overlap), which is why
- * gradients are written, not added, on first use ({@link Var#freshGrad}). The register-blocked
- * dot product of {@link #linearForward} runs in 0.34 ms on segments against 0.5-0.9 ms on heap
- * copies and 0.9-1.4 ms for an i-k-j loop over a transposed copy (the output width, 10, is too
- * short to vectorise). Max pooling is the exception: it copies each plane to an array
- * ({@link Functional#maxPool2d}).
+ * <p>Segments or {@code float[]} copies? Measured on the MNIST shapes (JDK 25, C2; the figures
+ * are in docs/TRAINING.md, "Measurements behind the nn code"): element-wise loops that read
+ * segments and write one other segment run about as fast as a copy to an array and back would
+ * take, so they stay on segments; the same loop as a read-modify-write of a third segment is
+ * several times slower (C2 can tell heap arrays apart; off-heap segments might overlap), which
+ * is why gradients are written, not added, on first use ({@link Var#freshGrad}). The
+ * register-blocked dot product of {@link #linearForward} beats both heap copies and an i-k-j
+ * loop over a transposed copy (the output width, 10, is too short to vectorise). Max pooling is
+ * the exception: it copies each plane to an array ({@link Functional#maxPool2d}).
  */
 final class Kernels {
     private Kernels() {}
@@ -55,7 +55,7 @@ final class Kernels {
      * over the row of {@code x} (register blocking), and each output still sums over {@code i} in
      * increasing order, so the result equals the plain loop bit for bit.
      */
-    static void linearForward(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y,
+    static void linearForward(MemorySegment x, MemorySegment w, @Nullable MemorySegment b, MemorySegment y,
             long batch, long in, long out) {
         for (long n = 0; n < batch; n++) {
             long xRow = n * in;
@@ -97,8 +97,8 @@ final class Kernels {
      * {@code dx[n][:] += dy[n][o] * w[o][:]}, {@code dw[o][:] += dy[n][o] * x[n][:]},
      * {@code db[o] += dy[n][o]}. Any of {@code dx}, {@code dw}, {@code db} may be null.
      */
-    static void linearBackward(MemorySegment x, MemorySegment w, MemorySegment dy, MemorySegment dx,
-            MemorySegment dw, MemorySegment db, long batch, long in, long out) {
+    static void linearBackward(MemorySegment x, MemorySegment w, MemorySegment dy, @Nullable MemorySegment dx,
+            @Nullable MemorySegment dw, @Nullable MemorySegment db, long batch, long in, long out) {
         for (long n = 0; n < batch; n++) {
             for (long o = 0; o < out; o++) {
                 float g = dy.getAtIndex(JAVA_FLOAT, n * out + o);
@@ -113,8 +113,9 @@ final class Kernels {
      * Reductions in float64 with interleaved partial sums combined in a fixed order (bitwise
      * reproducible): independent dependency chains instead of one, since a floating-point add has
      * a latency of several cycles but a throughput of one or two a cycle. With this, one pass for
-     * both moments and the element-wise passes below, the MNIST model's two batch-norm forwards
-     * take 1.7-1.9 ms a step (from 2.0-2.5 ms with single sums and two passes).
+     * both moments and the element-wise passes below, the MNIST model's batch-norm forwards got
+     * faster than with single sums and two passes (figures in
+     * docs/TRAINING.md, "Measurements behind the nn code").
      */
 
     /** {@code sum_i s[off + i]} for {@code i < n}. */
@@ -194,7 +195,8 @@ final class Kernels {
     /*
      * Batch norm's element-wise passes, one (sample, channel) run of contiguous positions per
      * call: small methods that C2 compiles once and for all, instead of loops nested in the op
-     * (whose on-stack-replacement compilations varied between runs: one run took 8 ms a step).
+     * (whose on-stack-replacement compilations varied between runs, some several times slower:
+     * docs/TRAINING.md, "Measurements behind the nn code").
      */
 
     /** {@code y = (x - mean) * scale + shift} over {@code [off, off+n)}. */

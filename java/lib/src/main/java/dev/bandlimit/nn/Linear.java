@@ -1,12 +1,15 @@
 package dev.bandlimit.nn;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * {@code y = x w^T + b}: {@code x [N,in]}, {@code w [out,in]} (PyTorch's layout), {@code b [out]}.
  * Kaiming-uniform initialisation as PyTorch's default, from {@code seed}.
  */
 public final class Linear extends Module {
     private final long inFeatures, outFeatures;
-    private final Parameter weight, bias;
+    private final Parameter weight;
+    private final @Nullable Parameter bias;
 
     public Linear(long inFeatures, long outFeatures, boolean bias, long seed) {
         if (inFeatures < 1 || outFeatures < 1) {
@@ -30,7 +33,7 @@ public final class Linear extends Module {
     }
 
     /** The bias, or null when built without one. */
-    public Parameter bias() {
+    public @Nullable Parameter bias() {
         return bias;
     }
 

@@ -1,14 +1,16 @@
 package dev.bandlimit.nn;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * {@code body(x) + shortcut(x)}, the shortcut being the identity when null (a ResNet block
  * without a projection). Children "body" and "shortcut".
  */
 public final class Residual extends Module {
     private final Module body;
-    private final Module shortcut;
+    private final @Nullable Module shortcut;
 
-    public Residual(Module body, Module shortcut) {
+    public Residual(Module body, @Nullable Module shortcut) {
         this.body = addChild("body", body);
         this.shortcut = shortcut == null ? null : addChild("shortcut", shortcut);
     }
@@ -26,7 +28,7 @@ public final class Residual extends Module {
     }
 
     /** The shortcut, or null for the identity. */
-    public Module shortcut() {
+    public @Nullable Module shortcut() {
         return shortcut;
     }
 

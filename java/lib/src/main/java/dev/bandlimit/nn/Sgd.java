@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Stochastic gradient descent with PyTorch's semantics (no dampening, no Nesterov):
@@ -14,7 +15,7 @@ import java.util.List;
 public final class Sgd extends OptimizerBase {
     private final double momentum, weightDecay;
     /** Momentum buffers; null entries without momentum. */
-    private final MemorySegment[] buffers;
+    private final @Nullable MemorySegment[] buffers;
 
     public Sgd(List<Parameter> params, double lr, double momentum, double weightDecay) {
         if (lr < 0 || momentum < 0 || weightDecay < 0) {

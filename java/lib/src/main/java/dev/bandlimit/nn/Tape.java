@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One training or evaluation step of define-by-run autograd: ops called with this tape compute
@@ -34,9 +35,11 @@ public final class Tape implements AutoCloseable {
     private final boolean training;
     private final Arena arena = Arena.ofConfined();
     /** Where allocations come from; null when the pool was busy (then the arena allocates). */
-    private final TapeMemory memory;
+    private final @Nullable TapeMemory memory;
     private final ArrayList<Step> steps = new ArrayList<>();
     private final Map<Parameter, Var> parameterVars = new IdentityHashMap<>();
+    /** Run by {@link #close()} after the arena: releases of what ops pinned for the step (plans). */
+    private final ArrayList<Runnable> closeActions = new ArrayList<>();
     private long allocatedBytes;
     private boolean backwardDone;
     private boolean closed;
@@ -53,7 +56,7 @@ public final class Tape implements AutoCloseable {
      * A tape whose allocations come from {@code memory} (null: straight from its arena, nothing
      * reused). If another tape holds {@code memory}, this one allocates from its arena.
      */
-    public Tape(boolean training, TapeMemory memory) {
+    public Tape(boolean training, @Nullable TapeMemory memory) {
         this.training = training;
         this.memory = memory != null && memory.acquire(this) ? memory : null;
     }
@@ -154,8 +157,13 @@ public final class Tape implements AutoCloseable {
         closed = true;
         steps.clear();
         parameterVars.clear();
-        arena.close();
-        if (memory != null) memory.release(this);
+        try {
+            arena.close();
+            if (memory != null) memory.release(this);
+        } finally {
+            for (Runnable action : closeActions) action.run();
+            closeActions.clear();
+        }
     }
 
     // ------------------------------------------------------------------------------------
@@ -211,6 +219,15 @@ public final class Tape implements AutoCloseable {
     void onBackward(Var output, String timerKey, Runnable body) {
         if (!output.requiresGrad()) return;
         steps.add(new Step(output, timerKey, body));
+    }
+
+    /**
+     * Runs {@code action} when this tape closes, after its memory is released: how an op keeps
+     * something its recorded backward needs (a convolution plan) alive for the step, and no longer.
+     */
+    void onClose(Runnable action) {
+        checkOpen();
+        closeActions.add(Objects.requireNonNull(action, "action must not be null"));
     }
 
     void checkInput(Var v, String name) {

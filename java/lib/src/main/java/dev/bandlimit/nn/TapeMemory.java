@@ -7,10 +7,10 @@ import java.util.List;
 
 /**
  * Memory that successive tapes reuse (a caching allocator, like PyTorch's), so that a training
- * loop does not ask the system for fresh pages every step: writing a freshly allocated 3.2 MB
- * activation took 1.15 ms against 0.45 ms for reused memory (first-touch page faults). On the
- * MNIST step at batch 64 the gain was within the machine's noise (median 39.8 ms pooled, 40.5 ms
- * not); it grows with activation sizes and with allocator pressure.
+ * loop does not ask the system for fresh pages every step: a freshly allocated activation pays
+ * first-touch page faults on its first write, reused memory does not. The gain grows with
+ * activation sizes and with allocator pressure (figures in
+ * docs/TRAINING.md, "Measurements behind the nn code").
  *
  * <p>A tape carves its allocations out of this memory with a bump pointer and gives each one the
  * scope of its own confined arena, so a tensor of a closed tape still cannot be read (it throws

@@ -2,6 +2,7 @@ package dev.bandlimit.nn;
 
 import dev.bandlimit.Tensor;
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A value recorded on a {@link Tape}: its data (a float32 {@link Tensor}) and, after
@@ -13,7 +14,7 @@ public final class Var {
     private final Tape tape;
     private final Tensor data;
     private final boolean requiresGrad;
-    private Tensor grad;
+    private @Nullable Tensor grad;
 
     Var(Tape tape, Tensor data, boolean requiresGrad) {
         this.tape = tape;
@@ -31,7 +32,7 @@ public final class Var {
      * The gradient of the loss with respect to this value, or null when the backward has not
      * reached it (not run yet, or this value does not influence the loss, or needs no grad).
      */
-    public Tensor grad() {
+    public @Nullable Tensor grad() {
         tape.checkOpen();
         return grad;
     }
@@ -88,9 +89,10 @@ public final class Var {
      * yet (the caller must then write every element: {@code dx = f(dy)}); null when gradient has
      * already been accumulated (the caller adds: {@code dx += f(dy)}). Writing instead of adding
      * saves the zero-fill and a read per element, and C2 compiles a loop that reads other segments
-     * and writes this one far better than a read-modify-write of a third: the ReLU backward on 64x16x28x28 took 4 ms adding and 0.4 ms writing.
+     * and writes this one far better than a read-modify-write of a third (much faster on the
+     * ReLU backward; figures in docs/TRAINING.md, "Measurements behind the nn code").
      */
-    Tensor freshGrad() {
+    @Nullable Tensor freshGrad() {
         if (grad != null) return null;
         grad = tape.allocateUninitialized(data.shape());
         return grad;
@@ -101,13 +103,13 @@ public final class Var {
      * value's gradient: the gradient buffer itself when nothing has been accumulated yet, else a
      * fresh scratch tensor that {@link #finishOverwrite} then adds in. Null when no grad is needed.
      */
-    Tensor overwriteTarget() {
+    @Nullable Tensor overwriteTarget() {
         if (!requiresGrad) return null;
         Tensor fresh = freshGrad();
         return fresh != null ? fresh : tape.allocateUninitialized(data.shape());
     }
 
-    void finishOverwrite(Tensor target) {
+    void finishOverwrite(@Nullable Tensor target) {
         if (target != null && target != grad) Kernels.addInto(grad.segment(), target.segment(), grad.elementCount());
     }
 }

@@ -7,10 +7,6 @@ import dev.bandlimit.Box;
 import dev.bandlimit.Compression;
 import dev.bandlimit.Padding;
 import dev.bandlimit.Tensor;
-import java.lang.foreign.Arena;
-import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,25 +16,9 @@ import org.junit.jupiter.api.Test;
  * forward's box) and energy mode, where the box is chosen by the forward and every perturbed
  * forward must choose the same one. See {@link GradCheck} for the tolerance.
  */
-class ConvGradientTest {
-    private Arena arena;
-    private SplittableRandom random;
-
-    @BeforeEach
-    void setUp() {
-        arena = Arena.ofConfined();
-        random = new SplittableRandom(7);
-    }
-
-    @AfterEach
-    void tearDown() {
-        arena.close();
-    }
-
-    private Tensor quantized(long... shape) {
-        Tensor t = Tensor.allocate(arena, shape);
-        GradCheck.fillQuantized(t, 2, random);
-        return t;
+class ConvGradientTest extends GradientTestBase {
+    ConvGradientTest() {
+        super(7);
     }
 
     /**
@@ -63,16 +43,7 @@ class ConvGradientTest {
         return t;
     }
 
-    private double checkConv2d(String what, Conv2d conv, Tensor x, long seed) {
-        GradCheck.quantizeParameters(conv.parameters(), 0.5, random);
-        return GradCheck.check(what, (tape, in, region) -> {
-            Var y = conv.forward(tape, in[0]);
-            region.add(conv.lastBox());
-            return y;
-        }, new Tensor[] {x}, conv.parameters(), seed);
-    }
-
-    private double checkConv1d(String what, Conv1d conv, Tensor x, long seed) {
+    private double checkConv(String what, ConvLayer conv, Tensor x, long seed) {
         GradCheck.quantizeParameters(conv.parameters(), 0.5, random);
         return GradCheck.check(what, (tape, in, region) -> {
             Var y = conv.forward(tape, in[0]);
@@ -84,7 +55,7 @@ class ConvGradientTest {
     @Test
     void conv2dDense() {
         try (Conv2d conv = new Conv2d(3, 4, 3, 3, Padding.symmetric(1), 1, true, Compression.fixed(0), Compression.fixed(0), 1)) {
-            checkConv2d("Conv2d 3->4 3x3 pad 1, rho 0", conv, quantized(2, 3, 8, 8), 1);
+            checkConv("Conv2d 3->4 3x3 pad 1, rho 0", conv, quantized(2, 3, 8, 8), 1);
             assertEquals(0.0, conv.lastAchievedRate());
         }
     }
@@ -92,7 +63,7 @@ class ConvGradientTest {
     @Test
     void conv2dBandLimited() {
         try (Conv2d conv = new Conv2d(3, 4, 3, 3, Padding.symmetric(1), 1, true, Compression.fixed(0.5), Compression.fixed(0.5), 2)) {
-            checkConv2d("Conv2d 3->4 3x3 pad 1, rho 0.5", conv, quantized(2, 3, 8, 8), 2);
+            checkConv("Conv2d 3->4 3x3 pad 1, rho 0.5", conv, quantized(2, 3, 8, 8), 2);
             // 8x8 with pad 1: L = 10, the achievable rates are 0, 0.25, 0.533...: 0.5 gives 0.25.
             assertEquals(0.25, conv.lastAchievedRate(), 1e-12);
         }
@@ -101,7 +72,7 @@ class ConvGradientTest {
     @Test
     void conv2dBandLimitedStrideTwoNoBias() {
         try (Conv2d conv = new Conv2d(2, 3, 3, 3, Padding.symmetric(1), 2, false, Compression.fixed(0.5), Compression.fixed(0.5), 3)) {
-            checkConv2d("Conv2d 2->3 3x3 pad 1 stride 2 no bias, rho 0.5", conv, quantized(2, 2, 9, 7), 3);
+            checkConv("Conv2d 2->3 3x3 pad 1 stride 2 no bias, rho 0.5", conv, quantized(2, 2, 9, 7), 3);
             assertTrue(conv.lastAchievedRate() > 0);
         }
     }
@@ -110,11 +81,11 @@ class ConvGradientTest {
     void conv2dMnistShapedKernel() {
         // The MNIST model's kernel: 5x5, pad 2, on an odd map; and an even kernel with one-sided padding.
         try (Conv2d conv = new Conv2d(2, 3, 5, 5, Padding.symmetric(2), 1, true, Compression.fixed(0.5), Compression.fixed(0.5), 4)) {
-            checkConv2d("Conv2d 2->3 5x5 pad 2 on 7x7, rho 0.5", conv, quantized(2, 2, 7, 7), 4);
+            checkConv("Conv2d 2->3 5x5 pad 2 on 7x7, rho 0.5", conv, quantized(2, 2, 7, 7), 4);
             assertTrue(conv.lastAchievedRate() > 0);
         }
         try (Conv2d conv = new Conv2d(2, 2, 2, 4, Padding.same(2, 4), 1, true, Compression.fixed(0.3), Compression.fixed(0.3), 5)) {
-            checkConv2d("Conv2d 2x4 kernel same padding, rho 0.3", conv, quantized(3, 2, 5, 6), 5);
+            checkConv("Conv2d 2x4 kernel same padding, rho 0.3", conv, quantized(3, 2, 5, 6), 5);
         }
     }
 
@@ -122,7 +93,7 @@ class ConvGradientTest {
     void conv2dEnergy() {
         try (Conv2d conv = new Conv2d(2, 3, 3, 3, Padding.symmetric(1), 1, true, Compression.energy(0.95), Compression.energy(0.95), 6)) {
             Tensor x = smooth(2, 2, 10, 10);
-            checkConv2d("Conv2d energy 0.95 (box fixed by the forward)", conv, x, 6);
+            checkConv("Conv2d energy 0.95 (box fixed by the forward)", conv, x, 6);
             Box box = conv.lastBox();
             assertTrue(conv.lastAchievedRate() > 0, "energy mode should keep less than the full box here, got " + box);
         }
@@ -131,25 +102,25 @@ class ConvGradientTest {
     @Test
     void conv1dDense() {
         try (Conv1d conv = new Conv1d(3, 4, 3, Padding.of1d(1, 1), 1, true, Compression.fixed(0), Compression.fixed(0), 7)) {
-            checkConv1d("Conv1d 3->4 k3 pad 1, rho 0", conv, quantized(2, 3, 12), 7);
+            checkConv("Conv1d 3->4 k3 pad 1, rho 0", conv, quantized(2, 3, 12), 7);
         }
     }
 
     @Test
     void conv1dBandLimited() {
         try (Conv1d conv = new Conv1d(3, 4, 3, Padding.of1d(1, 1), 1, true, Compression.fixed(0.5), Compression.fixed(0.5), 8)) {
-            checkConv1d("Conv1d 3->4 k3 pad 1, rho 0.5", conv, quantized(2, 3, 12), 8);
+            checkConv("Conv1d 3->4 k3 pad 1, rho 0.5", conv, quantized(2, 3, 12), 8);
             assertTrue(conv.lastAchievedRate() > 0.3);
         }
         try (Conv1d conv = new Conv1d(2, 3, 4, Padding.of1d(2, 1), 2, false, Compression.fixed(0.5), Compression.fixed(0.5), 9)) {
-            checkConv1d("Conv1d 2->3 k4 pad (2,1) stride 2 no bias, rho 0.5", conv, quantized(2, 2, 13), 9);
+            checkConv("Conv1d 2->3 k4 pad (2,1) stride 2 no bias, rho 0.5", conv, quantized(2, 2, 13), 9);
         }
     }
 
     @Test
     void conv1dEnergy() {
         try (Conv1d conv = new Conv1d(2, 3, 3, Padding.of1d(1, 1), 1, true, Compression.energy(0.95), Compression.energy(0.95), 10)) {
-            checkConv1d("Conv1d energy 0.95 (box fixed by the forward)", conv, smooth(2, 2, 20), 10);
+            checkConv("Conv1d energy 0.95 (box fixed by the forward)", conv, smooth(2, 2, 20), 10);
             assertTrue(conv.lastAchievedRate() > 0, "energy mode should keep less than the full box, got " + conv.lastBox());
         }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +17,8 @@ import dev.bandlimit.Padding;
 import dev.bandlimit.Pass;
 import dev.bandlimit.Tensor;
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -104,9 +107,10 @@ class ConvLayerTest {
         try (Arena arena = Arena.ofConfined();
                 Conv2d conv = new Conv2d(1, 2, 3, 3, Padding.symmetric(1), 1, true, Compression.fixed(0.5),
                         Compression.fixed(0.5), 1)) {
+            ConvPlan first;
             try (Tape tape = new Tape(true)) {
                 Var small = conv.forward(tape, tape.input(random(arena, 1, 4, 1, 8, 8)));
-                ConvPlan first = conv.lastPlan();
+                first = conv.lastPlan();
                 assertEquals(4, first.maxBatch());
                 conv.forward(tape, tape.input(random(arena, 2, 2, 1, 8, 8)));
                 assertSame(first, conv.lastPlan(), "a smaller batch reuses the plan");
@@ -122,6 +126,8 @@ class ConvLayerTest {
                 conv.forward(tape, tape.input(random(arena, 4, 1, 1, 5, 7)));
                 assertArrayEquals(new long[] {1, 1, 5, 7}, conv.lastPlan().inputShape(1));
             }
+            assertTrue(first.isClosed(), "replaced, and the tape that needed it is closed");
+            assertEquals(2, conv.planCacheSize(), "the 8x8 plan for batch 9 and the 5x7 one");
         }
     }
 
@@ -131,6 +137,7 @@ class ConvLayerTest {
                 Conv2d conv = new Conv2d(2, 4, 5, 5, Padding.symmetric(2), 1, true, Compression.fixed(0.5),
                         Compression.fixed(0.5), 1)) {
             assertThrows(IllegalStateException.class, conv::lastAchievedRate);
+            assertThrows(IllegalStateException.class, conv::lastPlan);
             try (Tape tape = new Tape(true)) {
                 conv.forward(tape, tape.input(random(arena, 1, 3, 2, 12, 12)));
             }
@@ -205,6 +212,115 @@ class ConvLayerTest {
             run(conv, train, true);
             assertEquals(8, conv.lastPlan().maxBatch());
             assertEquals(trainingBytes, conv.lastSavedSpectraBytes());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // The plan cache: bounded, least recently used out, never closing a plan a backward needs
+    // ------------------------------------------------------------------------------------
+
+    private static Conv2d smallConv(int planCacheCapacity) {
+        return Conv2d.builder(1, 2).kernel(3).padding(Padding.symmetric(1)).compression(Compression.fixed(0.5))
+                .seed(1).planCacheCapacity(planCacheCapacity).build();
+    }
+
+    @Test
+    void planCacheKeepsAtMostItsCapacityLeastRecentlyUsedOut() {
+        try (Arena arena = Arena.ofConfined(); Conv2d conv = smallConv(2)) {
+            assertEquals(2, conv.planCacheCapacity());
+            Tensor x6 = random(arena, 1, 2, 1, 6, 6), x7 = random(arena, 2, 2, 1, 7, 7), x8 = random(arena, 3, 2, 1, 8, 8);
+            run(conv, x6, false);
+            ConvPlan p6 = conv.lastPlan();
+            run(conv, x7, false);
+            ConvPlan p7 = conv.lastPlan();
+            assertEquals(2, conv.planCacheSize());
+            run(conv, x6, false); // a hit: 6x6 is now the most recently used, 7x7 the least
+            assertSame(p6, conv.lastPlan());
+            run(conv, x8, false);
+            assertEquals(2, conv.planCacheSize());
+            assertTrue(p7.isClosed(), "the least recently used plan is evicted and, unused, closed at once");
+            assertTrue(!p6.isClosed());
+            run(conv, x6, false);
+            assertSame(p6, conv.lastPlan(), "still cached");
+            run(conv, x7, false);
+            assertNotSame(p7, conv.lastPlan(), "evicted: built again");
+        }
+        try (Conv2d conv = new Conv2d(1, 1, 1, 1, Padding.none(), 1, false, Compression.none(), Compression.none(), 1)) {
+            assertEquals(8, conv.planCacheCapacity(), "the documented default");
+        }
+    }
+
+    @Test
+    void loweringTheCapacityEvictsAndClosesAtOnce() {
+        try (Arena arena = Arena.ofConfined(); Conv2d conv = smallConv(8)) {
+            List<ConvPlan> plans = new ArrayList<>();
+            for (long size = 5; size <= 8; size++) {
+                run(conv, random(arena, size, 1, 1, size, size), false);
+                plans.add(conv.lastPlan());
+            }
+            assertEquals(4, conv.planCacheSize());
+            conv.setPlanCacheCapacity(1);
+            assertEquals(1, conv.planCacheSize());
+            for (int i = 0; i < 3; i++) assertTrue(plans.get(i).isClosed(), "plan " + i);
+            assertTrue(!plans.get(3).isClosed(), "the most recently used stays");
+            assertSame(plans.get(3), conv.lastPlan());
+            assertTrue(conv.lastFlops(Pass.FORWARD).executed() > 0);
+            assertThrows(IllegalArgumentException.class, () -> conv.setPlanCacheCapacity(0));
+            assertThrows(IllegalArgumentException.class, () -> Conv2d.builder(1, 2).planCacheCapacity(0));
+        }
+    }
+
+    /**
+     * One training step through a layer that keeps a single plan: the second input size evicts
+     * the first size's plan while the step's backward still needs it (its saved spectra were made
+     * by it). The plan must stay open through the backward and close with the tape; the step must
+     * give bit for bit what a layer with room for both plans gives.
+     */
+    @Test
+    void anEvictedPlanStaysOpenUntilThePendingBackwardHasRun() {
+        try (Arena arena = Arena.ofConfined(); Conv2d tight = smallConv(1); Conv2d roomy = smallConv(8)) {
+            Tensor x8 = random(arena, 1, 2, 1, 8, 8), x6 = random(arena, 2, 3, 1, 6, 6);
+            Tensor r8 = random(arena, 3, 2, 2, 8, 8), r6 = random(arena, 4, 3, 2, 6, 6);
+            float[][] results = new float[2][];
+            float[][] weightGrads = new float[2][];
+            for (int pass = 0; pass < 2; pass++) {
+                Conv2d conv = pass == 0 ? tight : roomy;
+                try (Tape tape = new Tape(true)) {
+                    Var in8 = tape.input(x8, true);
+                    Var y8 = conv.forward(tape, in8);
+                    ConvPlan plan8 = conv.lastPlan();
+                    Var y6 = conv.forward(tape, tape.input(x6));
+                    if (conv == tight) {
+                        assertEquals(1, conv.planCacheSize());
+                        assertTrue(!plan8.isClosed(), "evicted, but the pending backward of y8 runs it");
+                    }
+                    tape.backward(Functional.add(tape, Functional.dot(tape, y8, r8), Functional.dot(tape, y6, r6)));
+                    assertTrue(!plan8.isClosed(), "open until the tape closes");
+                    float[] y = y8.data().toArray(), dx = in8.grad().toArray();
+                    results[pass] = new float[y.length + dx.length];
+                    System.arraycopy(y, 0, results[pass], 0, y.length);
+                    System.arraycopy(dx, 0, results[pass], y.length, dx.length);
+                    tape.close();
+                    assertEquals(conv == tight, plan8.isClosed(), "closed with the tape only when evicted");
+                }
+                weightGrads[pass] = conv.weight().grad().toArray();
+            }
+            assertArrayEquals(results[1], results[0]);
+            assertArrayEquals(weightGrads[1], weightGrads[0]);
+        }
+    }
+
+    @Test
+    void closingTheLayerReleasesPlansAPendingTapeHolds() {
+        try (Arena arena = Arena.ofConfined(); Tape tape = new Tape(true)) {
+            Conv2d conv = smallConv(1);
+            conv.forward(tape, tape.input(random(arena, 1, 2, 1, 8, 8)));
+            ConvPlan evicted = conv.lastPlan();
+            conv.forward(tape, tape.input(random(arena, 2, 2, 1, 6, 6)));
+            ConvPlan cached = conv.lastPlan();
+            conv.close();
+            assertTrue(evicted.isClosed() && cached.isClosed());
+            tape.close(); // releases its pins on plans already closed: harmless
         }
     }
 }

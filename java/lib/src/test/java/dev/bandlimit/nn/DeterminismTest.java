@@ -35,13 +35,13 @@ class DeterminismTest {
     private static List<int[]> train(boolean adam, long seed) {
         try (Arena arena = Arena.ofConfined(); Sequential m = model(seed)) {
             Tensor a = Tensor.allocate(arena, 8, 1, 12, 12), b = Tensor.allocate(arena, 8, 1, 12, 12);
-            Models.fillImages(a, 1);
-            Models.fillImages(b, 2);
-            int[] la = Models.labels(8, 5, 3), lb = Models.labels(8, 5, 4);
+            TrainingFixtures.fillImages(a, 1);
+            TrainingFixtures.fillImages(b, 2);
+            int[] la = TrainingFixtures.labels(8, 5, 3), lb = TrainingFixtures.labels(8, 5, 4);
             try (Optimizer opt = adam ? new Adam(m.parameters(), 0.01, 0.9, 0.999, 1e-8, 1e-4)
                     : new Sgd(m.parameters(), 0.05, 0.9, 1e-4)) {
                 for (int step = 0; step < 4; step++) {
-                    Models.trainStep(m, opt, step % 2 == 0 ? a : b, step % 2 == 0 ? la : lb);
+                    TrainingFixtures.trainStep(m, opt, step % 2 == 0 ? a : b, step % 2 == 0 ? la : lb);
                 }
             }
             List<int[]> state = new ArrayList<>();
@@ -76,10 +76,10 @@ class DeterminismTest {
         try (Arena arena = Arena.ofConfined(); Sequential m = model(5);
                 Sgd sgd = new Sgd(m.parameters(), 0.05, 0.9, 0)) {
             Tensor x = Tensor.allocate(arena, 8, 1, 12, 12);
-            Models.fillImages(x, 9);
-            int[] labels = Models.labels(8, 5, 10);
-            float first = Models.trainStep(m, sgd, x, labels), last = first;
-            for (int i = 0; i < 15; i++) last = Models.trainStep(m, sgd, x, labels);
+            TrainingFixtures.fillImages(x, 9);
+            int[] labels = TrainingFixtures.labels(8, 5, 10);
+            float first = TrainingFixtures.trainStep(m, sgd, x, labels), last = first;
+            for (int i = 0; i < 15; i++) last = TrainingFixtures.trainStep(m, sgd, x, labels);
             assertTrue(last < 0.5 * first, "loss " + first + " -> " + last);
         }
     }

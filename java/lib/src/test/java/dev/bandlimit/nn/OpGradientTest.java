@@ -1,11 +1,7 @@
 package dev.bandlimit.nn;
 
 import dev.bandlimit.Tensor;
-import java.lang.foreign.Arena;
 import java.util.List;
-import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,31 +9,9 @@ import org.junit.jupiter.api.Test;
  * {@link ConvGradientTest}), on small, awkward shapes; see {@link GradCheck} for the method and
  * the tolerance.
  */
-class OpGradientTest {
-    private Arena arena;
-    private SplittableRandom random;
-
-    @BeforeEach
-    void setUp() {
-        arena = Arena.ofConfined();
-        random = new SplittableRandom(20261125);
-    }
-
-    @AfterEach
-    void tearDown() {
-        arena.close();
-    }
-
-    private Tensor quantized(long... shape) {
-        Tensor t = Tensor.allocate(arena, shape);
-        GradCheck.fillQuantized(t, 2, random);
-        return t;
-    }
-
-    private Tensor distinct(long... shape) {
-        Tensor t = Tensor.allocate(arena, shape);
-        GradCheck.fillDistinct(t, 0.125, random);
-        return t;
+class OpGradientTest extends GradientTestBase {
+    OpGradientTest() {
+        super(20261125);
     }
 
     @Test
