@@ -294,8 +294,8 @@ typedef struct bl_flops {
     double dense_equivalent;
 } bl_flops;
 
-/* FLOPs of a pass for batch n and box (box NULL = the plan's box). */
-BL_API bl_status bl_plan_flops(bl_plan plan, bl_pass pass, int64_t n, const bl_box* box,
+/* FLOPs of a pass (a bl_pass) for batch n and box (box NULL = the plan's box). */
+BL_API bl_status bl_plan_flops(bl_plan plan, int32_t pass, int64_t n, const bl_box* box,
                                bl_flops* out_flops);
 
 /* ---------------------------------------------------------------------------------------- */

@@ -337,12 +337,15 @@ bl_status bl_plan_workspace_bytes(bl_plan plan, int64_t* out_bytes) {
     return BL_OK;
 }
 
-bl_status bl_plan_flops(bl_plan plan, bl_pass pass, int64_t n, const bl_box* box, bl_flops* out) {
+bl_status bl_plan_flops(bl_plan plan, int32_t pass_value, int64_t n, const bl_box* box, bl_flops* out) {
     if (bl_status s = check_plan(plan); s != BL_OK) return s;
     if (!out) return fail_null("out_flops");
     const Plan& p = as_plan(plan);
-    if (pass != BL_PASS_FORWARD && pass != BL_PASS_BACKWARD_DATA && pass != BL_PASS_BACKWARD_WEIGHTS)
-        return fail(BL_ERR_INVALID_ARGUMENT, "pass", "pass must be a bl_pass, got " + std::to_string(int(pass)));
+    // An int32_t, not a bl_pass, across the ABI: an out-of-range value is a caller's error to
+    // report, not undefined behaviour to load.
+    if (pass_value != BL_PASS_FORWARD && pass_value != BL_PASS_BACKWARD_DATA && pass_value != BL_PASS_BACKWARD_WEIGHTS)
+        return fail(BL_ERR_INVALID_ARGUMENT, "pass", "pass must be a bl_pass, got " + std::to_string(pass_value));
+    const bl_pass pass = static_cast<bl_pass>(pass_value);
     if (bl_status s = check_batch(p, n); s != BL_OK) return s;
     Box b = p.box;
     if (box) {
