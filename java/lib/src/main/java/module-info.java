@@ -1,11 +1,16 @@
 /**
  * bandlimit: band-limited FFT convolution for CNNs, calling a native core zero-copy through
- * the FFM API. Only the facade package is exported; the generated bindings and the checked
+ * the FFM API. Only the facade packages are exported; the generated bindings and the checked
  * layer stay internal. Run with {@code --enable-native-access=dev.bandlimit} (module path) or
  * {@code --enable-native-access=ALL-UNNAMED} (class path).
+ *
+ * <p>The exported packages are {@code @NullMarked} (JSpecify): nothing is null unless marked
+ * {@code @Nullable}. {@code org.jspecify} is required {@code static} (the jar runs alone, without
+ * the annotations) and {@code transitive} (modules that read this one read the annotations too,
+ * so their compilers see the nullness of this API).
  */
 module dev.bandlimit {
-    requires static org.jspecify;
+    requires static transitive org.jspecify;
 
     exports dev.bandlimit;
     exports dev.bandlimit.nn;

@@ -1,6 +1,13 @@
 package dev.bandlimit;
 
-/** Zero padding per side, in elements. 1D layers use {@link #left} and {@link #right} only. */
+/**
+ * Zero padding per side, in elements. 1D layers use {@link #left} and {@link #right} only.
+ *
+ * @param top rows of zeros above the input ({@code >= 0})
+ * @param bottom rows of zeros below the input ({@code >= 0})
+ * @param left columns of zeros before the input ({@code >= 0})
+ * @param right columns of zeros after the input ({@code >= 0})
+ */
 public record Padding(long top, long bottom, long left, long right) {
     public Padding {
         check("top", top);

@@ -5,6 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A float32 tensor: a {@link MemorySegment} with a shape, row-major (C-contiguous). The segment
@@ -100,14 +102,121 @@ public final class Tensor {
         return elementCount * Float.BYTES;
     }
 
-    /** Element at flat (row-major) index {@code i}. */
+    /**
+     * Element at flat (row-major) index {@code i}, whatever the rank; for a rank-1 tensor this is
+     * also the element at index {@code i} of its one axis.
+     *
+     * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, elementCount())}
+     */
     public float get(long i) {
-        return segment.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+        return segment.getAtIndex(ValueLayout.JAVA_FLOAT, flatIndex(i));
     }
 
-    /** Sets the element at flat (row-major) index {@code i}. */
+    /**
+     * Sets the element at flat (row-major) index {@code i}, whatever the rank (rank 1: index
+     * {@code i} of the one axis).
+     *
+     * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, elementCount())}
+     */
     public void set(long i, float value) {
-        segment.setAtIndex(ValueLayout.JAVA_FLOAT, i, value);
+        segment.setAtIndex(ValueLayout.JAVA_FLOAT, flatIndex(i), value);
+    }
+
+    // Multi-index access. Element (i, j, k, l) of a shape [d0, d1, d2, d3] is at the flat index
+    // ((i * d1 + j) * d2 + k) * d3 + l (row-major). The fixed-rank overloads allocate nothing.
+
+    /**
+     * Element at {@code index}, one component per axis (row-major: the last axis varies fastest).
+     *
+     * @throws IllegalArgumentException if {@code index} does not have {@link #rank()} components
+     * @throws IndexOutOfBoundsException if a component is outside {@code [0, dim(axis))}; the
+     *     message names the axis
+     */
+    public float get(long... index) {
+        return segment.getAtIndex(ValueLayout.JAVA_FLOAT, flatIndex(index));
+    }
+
+    /** Element {@code (i, j)} of a rank-2 tensor; see {@link #get(long...)}. */
+    public float get(long i, long j) {
+        requireRank(2);
+        return segment.getAtIndex(ValueLayout.JAVA_FLOAT, axis(0, i) * shape[1] + axis(1, j));
+    }
+
+    /** Element {@code (i, j, k)} of a rank-3 tensor; see {@link #get(long...)}. */
+    public float get(long i, long j, long k) {
+        requireRank(3);
+        return segment.getAtIndex(ValueLayout.JAVA_FLOAT, (axis(0, i) * shape[1] + axis(1, j)) * shape[2] + axis(2, k));
+    }
+
+    /** Element {@code (i, j, k, l)} of a rank-4 tensor (e.g. {@code x[n][c][h][w]}); see {@link #get(long...)}. */
+    public float get(long i, long j, long k, long l) {
+        requireRank(4);
+        return segment.getAtIndex(ValueLayout.JAVA_FLOAT,
+                ((axis(0, i) * shape[1] + axis(1, j)) * shape[2] + axis(2, k)) * shape[3] + axis(3, l));
+    }
+
+    /**
+     * Sets the element at {@code index}, one component per axis. The value comes first (a
+     * varargs index must be last); for a rank-1 tensor {@link #set(long, float)} is the
+     * allocation-free form.
+     *
+     * @throws IllegalArgumentException if {@code index} does not have {@link #rank()} components
+     * @throws IndexOutOfBoundsException if a component is outside {@code [0, dim(axis))}; the
+     *     message names the axis
+     */
+    public void set(float value, long... index) {
+        segment.setAtIndex(ValueLayout.JAVA_FLOAT, flatIndex(index), value);
+    }
+
+    /** Sets element {@code (i, j)} of a rank-2 tensor; see {@link #set(float, long...)}. */
+    public void set(float value, long i, long j) {
+        requireRank(2);
+        segment.setAtIndex(ValueLayout.JAVA_FLOAT, axis(0, i) * shape[1] + axis(1, j), value);
+    }
+
+    /** Sets element {@code (i, j, k)} of a rank-3 tensor; see {@link #set(float, long...)}. */
+    public void set(float value, long i, long j, long k) {
+        requireRank(3);
+        segment.setAtIndex(ValueLayout.JAVA_FLOAT, (axis(0, i) * shape[1] + axis(1, j)) * shape[2] + axis(2, k), value);
+    }
+
+    /** Sets element {@code (i, j, k, l)} of a rank-4 tensor; see {@link #set(float, long...)}. */
+    public void set(float value, long i, long j, long k, long l) {
+        requireRank(4);
+        segment.setAtIndex(ValueLayout.JAVA_FLOAT,
+                ((axis(0, i) * shape[1] + axis(1, j)) * shape[2] + axis(2, k)) * shape[3] + axis(3, l), value);
+    }
+
+    private long flatIndex(long i) {
+        if (i < 0 || i >= elementCount) {
+            throw new IndexOutOfBoundsException("flat index " + i + " is outside [0, " + elementCount + ") of the "
+                    + elementCount + " elements of shape " + Arrays.toString(shape));
+        }
+        return i;
+    }
+
+    private long flatIndex(long[] index) {
+        Objects.requireNonNull(index, "index must not be null");
+        requireRank(index.length);
+        long flat = 0;
+        for (int axis = 0; axis < index.length; axis++) flat = flat * shape[axis] + axis(axis, index[axis]);
+        return flat;
+    }
+
+    private void requireRank(int components) {
+        if (components != shape.length) {
+            throw new IllegalArgumentException("the index has " + components + " components, the tensor has rank "
+                    + shape.length + " (shape " + Arrays.toString(shape) + ")");
+        }
+    }
+
+    /** Returns {@code index} if it lies on {@code axis}; throws naming the axis otherwise. */
+    private long axis(int axis, long index) {
+        if (index < 0 || index >= shape[axis]) {
+            throw new IndexOutOfBoundsException("index " + index + " on axis " + axis + " is outside [0, " + shape[axis]
+                    + ") of shape " + Arrays.toString(shape));
+        }
+        return index;
     }
 
     /** Copies the elements into a new array (copies). */
@@ -129,7 +238,7 @@ public final class Tensor {
         return "Tensor" + Arrays.toString(shape) + (segment.isNative() ? "" : " (heap)");
     }
 
-    static long elementCount(long[] shape) {
+    static long elementCount(long @Nullable [] shape) {
         if (shape == null || shape.length == 0) {
             throw new InvalidArgumentException(Status.INVALID_SIZE, "shape", "shape must have at least one dimension");
         }

@@ -20,5 +20,11 @@
  *
  * <p>Everything runs on the calling thread (the native convolution uses its own threads) in a
  * fixed order, so a seeded run is reproducible bit for bit.
+ *
+ * <p>Nullness: this package is {@code @NullMarked} (JSpecify); what may be null is marked
+ * {@code @Nullable}.
  */
+@NullMarked
 package dev.bandlimit.nn;
+
+import org.jspecify.annotations.NullMarked;
