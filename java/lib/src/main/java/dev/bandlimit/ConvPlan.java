@@ -66,7 +66,7 @@ public final class ConvPlan implements AutoCloseable {
         Objects.requireNonNull(arena, "arena must not be null");
         Native.ensureLoaded();
         this.compression = b.compression;
-        this.backend = b.backend;
+        this.backend = b.context != null ? b.context.backend() : b.backend;
         this.spectraMode = b.spectraMode;
         MemorySegment pointer = NativePlan.create(b);
         this.handle = new Handle(pointer);
@@ -191,7 +191,7 @@ public final class ConvPlan implements AutoCloseable {
         return compression;
     }
 
-    /** Where the plan executes. */
+    /** The backend of the context the plan executes in. */
     public Backend backend() {
         return backend;
     }
@@ -423,7 +423,8 @@ public final class ConvPlan implements AutoCloseable {
      * has the native core check the geometry, which reports the field at fault (e.g.
      * {@code kernel_height}) in an {@link InvalidArgumentException}.
      *
-     * <p>Defaults: batch 1, 1x1 kernel, no padding, stride 1, no compression, the CPU backend and
+     * <p>Defaults: batch 1, 1x1 kernel, no padding, stride 1, no compression, the default
+     * context ({@link ExecutionContext#defaultContext()}, CPU) and
      * {@link SpectraMode#INPUT_AND_WEIGHT}; channels, filters, the input size and the kernel
      * width must be set.
      */
@@ -435,6 +436,7 @@ public final class ConvPlan implements AutoCloseable {
         long strideH = 1, strideW = 1;
         Compression compression = Compression.none();
         Backend backend = Backend.CPU;
+        @Nullable ExecutionContext context;
         SpectraMode spectraMode = SpectraMode.INPUT_AND_WEIGHT;
 
         private Builder(boolean conv1d) {
@@ -511,9 +513,26 @@ public final class ConvPlan implements AutoCloseable {
             return this;
         }
 
-        /** Where the plan executes (default {@link Backend#CPU}). */
+        /**
+         * Where the plan executes: a fresh context of this backend with the default settings
+         * (for {@link Backend#CPU}: the default context). Replaces an earlier {@link #context}.
+         * {@link #build} throws {@link UnsupportedFeatureException}, with the registry's reason,
+         * when the backend cannot run here.
+         */
         public Builder backend(Backend b) {
             this.backend = Objects.requireNonNull(b, "backend must not be null");
+            this.context = null;
+            return this;
+        }
+
+        /**
+         * The context the plan is created and executes in (its backend, device, threads and CPU
+         * path). The plan keeps the native context alive: {@code context} may be closed before
+         * the plan. Replaces an earlier {@link #backend}.
+         */
+        public Builder context(ExecutionContext c) {
+            this.context = Objects.requireNonNull(c, "context must not be null");
+            this.backend = c.backend();
             return this;
         }
 

@@ -31,20 +31,27 @@ final class NativePlan {
 
     /** Creates the native plan that {@code b} describes; returns its pointer (the caller owns it). */
     static MemorySegment create(ConvPlan.Builder b) {
+        // A backend named without a context gets a fresh context of its own with the default
+        // settings; the native plan keeps it alive, so this handle is released right away.
+        ExecutionContext own = b.context == null && b.backend != Backend.CPU
+                ? ExecutionContext.builder(b.backend).build() : null;
         try (Arena call = Arena.ofConfined()) {
+            ExecutionContext context = b.context != null ? b.context : own != null ? own
+                    : ExecutionContext.defaultContext();
             MemorySegment compression = compression(call, b.compression);
             MemorySegment options = bl_plan_options.allocate(call);
-            bl_plan_options.backend(options, b.backend.code);
             bl_plan_options.spectra_mode(options, b.spectraMode.code);
             MemorySegment out = call.allocate(ValueLayout.ADDRESS);
             if (b.conv1d) {
-                Native.check(BandlimitH.bl_plan_create_1d(conv1dDesc(call, b), compression, options, out),
-                        "ConvPlan.conv1d");
+                Native.check(BandlimitH.bl_plan_create_1d(context.handle(), conv1dDesc(call, b), compression, options,
+                        out), "ConvPlan.conv1d");
             } else {
-                Native.check(BandlimitH.bl_plan_create_2d(conv2dDesc(call, b), compression, options, out),
-                        "ConvPlan.conv2d");
+                Native.check(BandlimitH.bl_plan_create_2d(context.handle(), conv2dDesc(call, b), compression, options,
+                        out), "ConvPlan.conv2d");
             }
             return out.get(ValueLayout.ADDRESS, 0);
+        } finally {
+            if (own != null) own.close();
         }
     }
 

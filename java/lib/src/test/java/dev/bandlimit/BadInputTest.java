@@ -251,7 +251,7 @@ class BadInputTest {
                 bl_compression.value(comp, c[1]);
                 TestSupport.fillSentinel(out);
                 byte[] before = TestSupport.snapshot(out);
-                int status = BandlimitH.bl_plan_create_2d(desc, comp, options, out);
+                int status = BandlimitH.bl_plan_create_2d(MemorySegment.NULL, desc, comp, options, out);
                 String message = Native.lastErrorMessage();
                 assertEquals(Status.INVALID_COMPRESSION, Status.of(status), "kind " + c[0] + " value " + c[1] + ": " + message);
                 assertTrue(message.startsWith("compression"), message);
@@ -260,23 +260,23 @@ class BadInputTest {
             MemorySegment comp = bl_compression.allocate(a);
             bl_compression.kind(comp, 0);
             bl_compression.value(comp, 0.5);
-            for (int[] o : new int[][] {{5, 0}, {-1, 0}, {0, 2}, {0, -1}}) {
-                bl_plan_options.backend(options, o[0]);
-                bl_plan_options.spectra_mode(options, o[1]);
+            for (int mode : new int[] {2, -1, 77}) {
+                bl_plan_options.spectra_mode(options, mode);
                 TestSupport.fillSentinel(out);
                 byte[] before = TestSupport.snapshot(out);
-                int status = BandlimitH.bl_plan_create_2d(desc, comp, options, out);
+                int status = BandlimitH.bl_plan_create_2d(MemorySegment.NULL, desc, comp, options, out);
                 String message = Native.lastErrorMessage();
                 assertEquals(Status.INVALID_ARGUMENT, Status.of(status), message);
-                assertTrue(message.startsWith("options."), message);
+                assertTrue(message.startsWith("options.spectra_mode"), message);
+                assertEquals("options.spectra_mode", Native.lastErrorArgument());
                 assertArrayEquals(before, TestSupport.snapshot(out), "out_plan was written");
             }
             // NULL plan and NULL pointers: a status, never a crash.
             assertEquals(Status.NULL_POINTER, Status.of(BandlimitH.bl_forward(MemorySegment.NULL, 1, x.segment(),
                     w.segment(), MemorySegment.NULL, y.segment(), MemorySegment.NULL, 0, ws.segment(), ws.byteSize(),
                     MemorySegment.NULL)));
-            assertEquals(Status.NULL_POINTER, Status.of(BandlimitH.bl_plan_create_2d(MemorySegment.NULL, comp,
-                    MemorySegment.NULL, out)));
+            assertEquals(Status.NULL_POINTER, Status.of(BandlimitH.bl_plan_create_2d(MemorySegment.NULL,
+                    MemorySegment.NULL, comp, MemorySegment.NULL, out)));
             assertEquals(Status.OK, Status.of(BandlimitH.bl_plan_destroy(MemorySegment.NULL)));
         }
     }
@@ -324,6 +324,12 @@ class BadInputTest {
                         () -> fixtureBuilder().backend(Backend.CUDA).build(a));
                 assertEquals(Status.UNSUPPORTED, e.status());
                 assertTrue(e.getMessage().contains("backend"), e.getMessage());
+                String reason = Backend.CUDA.unavailableReason();
+                assertFalse(reason.isEmpty(), "an unavailable backend says why");
+                assertTrue(e.getMessage().contains(reason), "the exception carries the registry's reason: " + e.getMessage());
+                UnsupportedFeatureException c = assertThrows(UnsupportedFeatureException.class,
+                        () -> ExecutionContext.builder(Backend.CUDA).build());
+                assertTrue(c.getMessage().contains(reason), c.getMessage());
             }
             assertEquals(before, Bandlimit.allocatedBytes());
         }

@@ -148,7 +148,8 @@ public class JavaOverheadBenchmark {
             bl_compression.kind(compression, BandlimitH.BL_COMPRESSION_FIXED());
             bl_compression.value(compression, 0.0);
             MemorySegment out = call.allocate(ValueLayout.ADDRESS);
-            requireOk(BandlimitH.bl_plan_create_2d(desc, compression, MemorySegment.NULL, out), "bl_plan_create_2d");
+            requireOk(BandlimitH.bl_plan_create_2d(MemorySegment.NULL, desc, compression, MemorySegment.NULL, out),
+                    "bl_plan_create_2d");
             return out.get(ValueLayout.ADDRESS, 0);
         }
     }

@@ -1851,7 +1851,7 @@ public class BandlimitH extends BandlimitH$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * bl_status bl_plan_flops(bl_plan plan, bl_pass pass, int64_t n, const bl_box *box, bl_flops *out_flops)
+     * bl_status bl_plan_flops(bl_plan plan, int32_t pass, int64_t n, const bl_box *box, bl_flops *out_flops)
      * }
      */
     public static FunctionDescriptor bl_plan_flops$descriptor() {
@@ -1861,7 +1861,7 @@ public class BandlimitH extends BandlimitH$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * bl_status bl_plan_flops(bl_plan plan, bl_pass pass, int64_t n, const bl_box *box, bl_flops *out_flops)
+     * bl_status bl_plan_flops(bl_plan plan, int32_t pass, int64_t n, const bl_box *box, bl_flops *out_flops)
      * }
      */
     public static MethodHandle bl_plan_flops$handle() {
@@ -1871,7 +1871,7 @@ public class BandlimitH extends BandlimitH$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * bl_status bl_plan_flops(bl_plan plan, bl_pass pass, int64_t n, const bl_box *box, bl_flops *out_flops)
+     * bl_status bl_plan_flops(bl_plan plan, int32_t pass, int64_t n, const bl_box *box, bl_flops *out_flops)
      * }
      */
     public static MemorySegment bl_plan_flops$address() {
@@ -1880,7 +1880,7 @@ public class BandlimitH extends BandlimitH$shared {
 
     /**
      * {@snippet lang=c :
-     * bl_status bl_plan_flops(bl_plan plan, bl_pass pass, int64_t n, const bl_box *box, bl_flops *out_flops)
+     * bl_status bl_plan_flops(bl_plan plan, int32_t pass, int64_t n, const bl_box *box, bl_flops *out_flops)
      * }
      */
     public static int bl_plan_flops(MemorySegment plan, int pass, long n, MemorySegment box, MemorySegment out_flops) {
