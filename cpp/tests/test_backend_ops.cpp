@@ -16,14 +16,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "bandlimit.h"
 #include "abi_fixtures.h"
 #include "check.h"
-#include "json_mini.h"
 #include "reference.h"
 
 #ifndef BL_TEST_DATA_DIR
@@ -427,23 +429,31 @@ const GeoCase kBandCases[] = {
     {"1d L200 k8 same C4 F4",         4, 3,  4,  1,200,  4,  1,  8,  0, 0, 4, 3, 1, 1, 1},
 };
 
+// The golden file, read with nlohmann/json (Debian's nlohmann-json3-dev), keys in file order.
+using Json = nlohmann::ordered_json;
+Json read_json(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot open " + path);
+    return Json::parse(in);
+}
+
 std::string golden_path() { return std::string(BL_TEST_DATA_DIR) + "/golden_bandlimited_conv.json"; }
 
-Geom golden_geom(const json_mini::Value& ge) {
+Geom golden_geom(const Json& ge) {
     Geom g;
-    g.N = ge["N"].as_int();
-    g.C = ge["C"].as_int();
-    g.H = ge["H"].as_int();
-    g.W = ge["W"].as_int();
-    g.F = ge["F"].as_int();
-    g.KH = ge["KH"].as_int();
-    g.KW = ge["KW"].as_int();
-    g.pt = ge["pad"][0].as_int();
-    g.pb = ge["pad"][1].as_int();
-    g.pl = ge["pad"][2].as_int();
-    g.pr = ge["pad"][3].as_int();
-    g.sh = ge["stride"][0].as_int();
-    g.sw = ge["stride"][1].as_int();
+    g.N = ge.at("N").get<int64_t>();
+    g.C = ge.at("C").get<int64_t>();
+    g.H = ge.at("H").get<int64_t>();
+    g.W = ge.at("W").get<int64_t>();
+    g.F = ge.at("F").get<int64_t>();
+    g.KH = ge.at("KH").get<int64_t>();
+    g.KW = ge.at("KW").get<int64_t>();
+    g.pt = ge.at("pad").at(0).get<int64_t>();
+    g.pb = ge.at("pad").at(1).get<int64_t>();
+    g.pl = ge.at("pad").at(2).get<int64_t>();
+    g.pr = ge.at("pad").at(3).get<int64_t>();
+    g.sh = ge.at("stride").at(0).get<int64_t>();
+    g.sw = ge.at("stride").at(1).get<int64_t>();
     return g;
 }
 
@@ -454,26 +464,26 @@ Geom golden_geom(const json_mini::Value& ge) {
 // ==========================================================================================
 
 BL_TEST("reference: naive-DFT float64 reference reproduces the golden file (rel err < 1e-9)") {
-    const json_mini::Value root = json_mini::parse_file(golden_path());
-    const json_mini::Value& cases = root["cases"];
+    const Json root = read_json(golden_path());
+    const Json& cases = root.at("cases");
     CHECK(cases.size() == 12);
     double worst = 0;
-    for (const auto& kv : cases.obj) {
-        const std::string& name = kv.first;
-        const json_mini::Value& c = kv.second;
-        const Geom g = golden_geom(c["geometry"]);
+    for (const auto& kv : cases.items()) {
+        const std::string& name = kv.key();
+        const Json& c = kv.value();
+        const Geom g = golden_geom(c.at("geometry"));
         const int64_t LH = blref::next_7smooth(g.Hp()), LW = blref::next_7smooth(g.Wp());
-        CHECK_MSG(LH == c["fft_lengths"][0].as_int() && LW == c["fft_lengths"][1].as_int(), name);
-        const std::vector<double> x = c["x"].as_doubles(), w = c["w"].as_doubles(),
-                                  b = c["b"].as_doubles(), dy = c["dy"].as_doubles();
+        CHECK_MSG(LH == c.at("fft_lengths").at(0).get<int64_t>() && LW == c.at("fft_lengths").at(1).get<int64_t>(), name);
+        const std::vector<double> x = c.at("x").get<std::vector<double>>(), w = c.at("w").get<std::vector<double>>(),
+                                  b = c.at("b").get<std::vector<double>>(), dy = c.at("dy").get<std::vector<double>>();
         Box box;
-        if (c["geometry"].has("E"))
-            box = blref::energy_box(g, g.N, x.data(), LH, LW, c["geometry"]["E"].num());
+        if (c.at("geometry").contains("E"))
+            box = blref::energy_box(g, g.N, x.data(), LH, LW, c.at("geometry").at("E").get<double>());
         else
-            box = blref::fixed_box(LH, LW, c["geometry"]["rho"].num());
-        CHECK_MSG(box.kh == c["box"][0].as_int() && box.kw == c["box"][1].as_int(), name);
-        CHECK_MSG(std::fabs(blref::box_rate(LH, LW, box) - c["achieved_rate"].num()) <= 1e-15, name);
-        CHECK_MSG(c["y_shape"][2].as_int() == g.Ho() && c["y_shape"][3].as_int() == g.Wo(), name);
+            box = blref::fixed_box(LH, LW, c.at("geometry").at("rho").get<double>());
+        CHECK_MSG(box.kh == c.at("box").at(0).get<int64_t>() && box.kw == c.at("box").at(1).get<int64_t>(), name);
+        CHECK_MSG(std::fabs(blref::box_rate(LH, LW, box) - c.at("achieved_rate").get<double>()) <= 1e-15, name);
+        CHECK_MSG(c.at("y_shape").at(2).get<int64_t>() == g.Ho() && c.at("y_shape").at(3).get<int64_t>() == g.Wo(), name);
 
         double max_imag = 1;
         const std::vector<double> y = blref::bl_forward(g, g.N, x.data(), w.data(), b.data(), LH, LW, box, &max_imag);
@@ -481,10 +491,10 @@ BL_TEST("reference: naive-DFT float64 reference reproduces the golden file (rel 
         blref::bl_backward(g, g.N, x.data(), w.data(), dy.data(), LH, LW, box, dx, dw, db);
         // The full-plane masked spectrum must be that of a real array (section 3).
         CHECK_MSG(max_imag < 1e-12, name + fmt(": imaginary part %.2e", max_imag));
-        const double e[4] = {blref::rel_l2_error(y, c["y"].as_doubles()),
-                             blref::rel_l2_error(dx, c["dx"].as_doubles()),
-                             blref::rel_l2_error(dw, c["dw"].as_doubles()),
-                             blref::rel_l2_error(db, c["db"].as_doubles())};
+        const double e[4] = {blref::rel_l2_error(y, c.at("y").get<std::vector<double>>()),
+                             blref::rel_l2_error(dx, c.at("dx").get<std::vector<double>>()),
+                             blref::rel_l2_error(dw, c.at("dw").get<std::vector<double>>()),
+                             blref::rel_l2_error(db, c.at("db").get<std::vector<double>>())};
         for (double v : e) {
             CHECK_MSG(v < 1e-9, name + fmt(": reference vs golden %.3e", v));
             worst = std::max(worst, v);
@@ -494,10 +504,10 @@ BL_TEST("reference: naive-DFT float64 reference reproduces the golden file (rel 
             const std::vector<double> yd = blref::dense_forward(g, g.N, x.data(), w.data(), b.data());
             std::vector<double> dxd, dwd, dbd;
             blref::dense_backward(g, g.N, x.data(), w.data(), dy.data(), dxd, dwd, dbd);
-            CHECK_MSG(blref::rel_l2_error(yd, c["y"].as_doubles()) < 1e-9, name + " dense y");
-            CHECK_MSG(blref::rel_l2_error(dxd, c["dx"].as_doubles()) < 1e-9, name + " dense dx");
-            CHECK_MSG(blref::rel_l2_error(dwd, c["dw"].as_doubles()) < 1e-9, name + " dense dw");
-            CHECK_MSG(blref::rel_l2_error(dbd, c["db"].as_doubles()) < 1e-9, name + " dense db");
+            CHECK_MSG(blref::rel_l2_error(yd, c.at("y").get<std::vector<double>>()) < 1e-9, name + " dense y");
+            CHECK_MSG(blref::rel_l2_error(dxd, c.at("dx").get<std::vector<double>>()) < 1e-9, name + " dense dx");
+            CHECK_MSG(blref::rel_l2_error(dwd, c.at("dw").get<std::vector<double>>()) < 1e-9, name + " dense dw");
+            CHECK_MSG(blref::rel_l2_error(dbd, c.at("db").get<std::vector<double>>()) < 1e-9, name + " dense db");
         }
     }
     std::printf("    worst reference-vs-golden rel err %.3e\n", worst);
@@ -535,30 +545,30 @@ BL_TEST("reference: chain enumeration and box rules on the ALGORITHM.md examples
 static void path_body_1();
 BL_TEST("golden: the 12 golden cases (2D plans, and 1D plans for H = KH = 1) [every backend and CPU path]") { for_each_target(path_body_1); }
 static void path_body_1() {
-    const json_mini::Value root = json_mini::parse_file(golden_path());
-    const json_mini::Value& cases = root["cases"];
+    const Json root = read_json(golden_path());
+    const Json& cases = root.at("cases");
     REQUIRE(cases.size() == 12);
     Worst worst;
     int runs = 0;
-    for (const auto& kv : cases.obj) {
-        const std::string& name = kv.first;
-        const json_mini::Value& c = kv.second;
-        const json_mini::Value& ge = c["geometry"];
+    for (const auto& kv : cases.items()) {
+        const std::string& name = kv.key();
+        const Json& c = kv.value();
+        const Json& ge = c.at("geometry");
         const Geom g = golden_geom(ge);
-        const bool is_energy = ge.has("E");
-        const bl_compression comp = is_energy ? energy(ge["E"].num()) : fixed(ge["rho"].num());
-        const Box gbox{c["box"][0].as_int(), c["box"][1].as_int()};
-        const double grate = c["achieved_rate"].num();
-        const std::vector<float> x = c["x"].as_floats(), w = c["w"].as_floats(),
-                                 b = c["b"].as_floats(), dy = c["dy"].as_floats();
+        const bool is_energy = ge.contains("E");
+        const bl_compression comp = is_energy ? energy(ge.at("E").get<double>()) : fixed(ge.at("rho").get<double>());
+        const Box gbox{c.at("box").at(0).get<int64_t>(), c.at("box").at(1).get<int64_t>()};
+        const double grate = c.at("achieved_rate").get<double>();
+        const std::vector<float> x = c.at("x").get<std::vector<float>>(), w = c.at("w").get<std::vector<float>>(),
+                                 b = c.at("b").get<std::vector<float>>(), dy = c.at("dy").get<std::vector<float>>();
         std::vector<bool> ways{false};
         if (g.H == 1 && g.KH == 1) ways.push_back(true);
         for (bool one_d : ways) {
             const std::string ctx = name + (one_d ? " [1d plan]" : " [2d plan]");
             Layer L(g, one_d, comp);
-            CHECK_MSG(L.LH == c["fft_lengths"][0].as_int() && L.LW == c["fft_lengths"][1].as_int(),
+            CHECK_MSG(L.LH == c.at("fft_lengths").at(0).get<int64_t>() && L.LW == c.at("fft_lengths").at(1).get<int64_t>(),
                       ctx + fmt(": fft lengths %d,%d", (int)L.LH, (int)L.LW));
-            CHECK_MSG(L.Ho == c["y_shape"][2].as_int() && L.Wo == c["y_shape"][3].as_int(),
+            CHECK_MSG(L.Ho == c.at("y_shape").at(2).get<int64_t>() && L.Wo == c.at("y_shape").at(3).get<int64_t>(),
                       ctx + ": output size");
             bl_box pbox{-1, -1};
             double prate = -1;
@@ -577,8 +587,8 @@ static void path_body_1() {
             double orate = -1;
             CHECK_OK(bl_plan_box_rate(L.plan, o.box, &orate));
             CHECK_MSG(std::fabs(orate - grate) <= 1e-12, ctx + fmt(": forward box rate %.17g", orate));
-            check_all(L, g.N, o, c["y"].as_doubles(), c["dx"].as_doubles(), c["dw"].as_doubles(),
-                      c["db"].as_doubles(), ctx, &worst);
+            check_all(L, g.N, o, c.at("y").get<std::vector<double>>(), c.at("dx").get<std::vector<double>>(), c.at("dw").get<std::vector<double>>(),
+                      c.at("db").get<std::vector<double>>(), ctx, &worst);
             ++runs;
         }
     }

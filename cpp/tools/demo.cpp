@@ -83,15 +83,7 @@ int main(int argc, char** argv) {
     for (float& v : dy) v = normal(rng);
 
     // Dense reference in float64: the tests' direct sum (cpp/tests/reference.h).
-    blref::Geom g;
-    g.N = N;
-    g.C = C;
-    g.H = H;
-    g.W = W;
-    g.F = F;
-    g.KH = KH;
-    g.KW = KW;
-    g.pt = g.pb = g.pl = g.pr = 1;
+    const blref::Geom g{N, C, H, W, F, KH, KW, /*pads*/ 1, 1, 1, 1, /*strides*/ 1, 1};
     const std::vector<double> xd(x.begin(), x.end()), wd(w.begin(), w.end());
     const std::vector<double> ref = blref::dense_forward(g, N, xd.data(), wd.data(), nullptr);
     double ref_norm = 0;
