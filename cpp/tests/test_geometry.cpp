@@ -1,6 +1,7 @@
-// test_geometry.cpp -- the pure geometry module (cpp/geometry.h) and the plan's counters:
+// test_geometry.cpp -- the pure geometry module (cpp/core/geometry.h) and a CPU plan's counters:
 // FFT lengths, the box chain, fixed and energy boxes, mirror closure of the kept set, and
-// FLOP / byte counts against hand-worked values. Exact comparisons: all of this is integer
+// FLOP / byte counts against hand-worked values (nominal and dense from the geometry, executed
+// from the CPU backend's cost model, cpp/cpu/cost_model.h). Exact comparisons: all of this is integer
 // arithmetic or a fixed formula.
 #include <cmath>
 #include <cstdint>
