@@ -13,7 +13,7 @@ bool add_overflows(int64_t a, int64_t b, int64_t* out) { return __builtin_add_ov
 namespace {
 
 // Every message starts with the argument it names; the argument is also returned on its own.
-bl_status fail(GeometryError* error, bl_status status, const std::string& argument, const std::string& text) {
+bl_status reject(GeometryError* error, bl_status status, const std::string& argument, const std::string& text) {
     if (error) *error = GeometryError{argument, text};
     return status;
 }
@@ -84,20 +84,20 @@ bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, Geom
     };
     for (const Field& f : positive)
         if (f.value < 1)
-            return fail(error, BL_ERR_INVALID_SIZE, f.name,
+            return reject(error, BL_ERR_INVALID_SIZE, f.name,
                         std::string(f.name) + " must be >= 1, got " + std::to_string(f.value));
     if (!is_1d) {
         const Field more[] = {{"width", d.width}, {"kernel_width", d.kernel_width}, {"stride_w", d.stride_w}};
         for (const Field& f : more)
             if (f.value < 1)
-                return fail(error, BL_ERR_INVALID_SIZE, f.name,
+                return reject(error, BL_ERR_INVALID_SIZE, f.name,
                             std::string(f.name) + " must be >= 1, got " + std::to_string(f.value));
     }
     const Field pads[] = {{"pad_top", d.pad_top}, {"pad_bottom", d.pad_bottom},
                           {"pad_left", d.pad_left}, {"pad_right", d.pad_right}};
     for (const Field& f : pads)
         if (f.value < 0)
-            return fail(error, BL_ERR_INVALID_SIZE, f.name,
+            return reject(error, BL_ERR_INVALID_SIZE, f.name,
                         std::string(f.name) + " must be >= 0, got " + std::to_string(f.value));
 
     Geometry g;
@@ -118,15 +118,15 @@ bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, Geom
 
     if (add_overflows(g.H, g.pad_top, &g.Hp) || add_overflows(g.Hp, g.pad_bottom, &g.Hp) ||
         add_overflows(g.W, g.pad_left, &g.Wp) || add_overflows(g.Wp, g.pad_right, &g.Wp))
-        return fail(error, BL_ERR_SIZE_OVERFLOW, "desc",
+        return reject(error, BL_ERR_SIZE_OVERFLOW, "desc",
                     std::string("desc: the padded size (") + (is_1d ? "length" : "height or width") +
                         " plus its padding) overflows 64 bits");
     if (g.KH > g.Hp)
-        return fail(error, BL_ERR_INVALID_SIZE, is_1d ? "kernel" : "kernel_height",
+        return reject(error, BL_ERR_INVALID_SIZE, is_1d ? "kernel" : "kernel_height",
                     std::string(is_1d ? "kernel" : "kernel_height") + " (" + std::to_string(g.KH) +
                         ") is larger than the padded input (" + std::to_string(g.Hp) + ")");
     if (g.KW > g.Wp)
-        return fail(error, BL_ERR_INVALID_SIZE, is_1d ? "kernel" : "kernel_width",
+        return reject(error, BL_ERR_INVALID_SIZE, is_1d ? "kernel" : "kernel_width",
                     std::string(is_1d ? "kernel" : "kernel_width") + " (" + std::to_string(g.KW) +
                         ") is larger than the padded input (" + std::to_string(g.Wp) + ")");
     g.Ho1 = g.Hp - g.KH + 1;
@@ -136,7 +136,7 @@ bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, Geom
     g.LH = next_7smooth(g.Hp);
     g.LW = next_7smooth(g.Wp);
     if (g.LH < 0 || g.LW < 0)
-        return fail(error, BL_ERR_SIZE_OVERFLOW, "desc", "desc: the FFT length of the padded size overflows 64 bits");
+        return reject(error, BL_ERR_SIZE_OVERFLOW, "desc", "desc: the FFT length of the padded size overflows 64 bits");
     g.half_w = g.LW / 2 + 1;
     g.nyq_h = g.LH / 2;
     g.nyq_w = g.LW / 2;
@@ -147,13 +147,13 @@ bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, Geom
     int64_t t;
     if (product_overflows({g.N, g.C, g.H, g.W, 16}, &t) || product_overflows({g.F, g.C, g.KH, g.KW, 16}, &t) ||
         product_overflows({g.N, g.F, g.Ho1, g.Wo1, 16}, &t))
-        return fail(error, BL_ERR_SIZE_OVERFLOW, "desc",
+        return reject(error, BL_ERR_SIZE_OVERFLOW, "desc",
                     "desc: the bytes of x, w or y (products of max_batch, channels, filters and the spatial sizes) "
                     "overflow 64 bits");
     int64_t nc_fc_nf;
     if (product_overflows({g.N + g.F, g.C + g.F, 2}, &nc_fc_nf) ||
         product_overflows({g.LH, g.LW, nc_fc_nf, 64}, &t))
-        return fail(error, BL_ERR_SIZE_OVERFLOW, "desc",
+        return reject(error, BL_ERR_SIZE_OVERFLOW, "desc",
                     "desc: the bytes of the spectra (FFT size times max_batch, channels and filters) overflow 64 bits");
     *out = g;
     return BL_OK;
