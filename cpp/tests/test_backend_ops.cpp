@@ -334,20 +334,7 @@ struct GeoCase {
     int64_t N, n, C, H, W, F, KH, KW, pt, pb, pl, pr, sh, sw;
     int one_d;
     Geom geom() const {
-        Geom g;
-        g.N = N;
-        g.C = C;
-        g.H = H;
-        g.W = W;
-        g.F = F;
-        g.KH = KH;
-        g.KW = KW;
-        g.pt = pt;
-        g.pb = pb;
-        g.pl = pl;
-        g.pr = pr;
-        g.sh = sh;
-        g.sw = sw;
+        Geom g{N, C, H, W, F, KH, KW, pt, pb, pl, pr, sh, sw};  // N C H W F KH KW, pads t b l r, strides
         return g;
     }
 };
@@ -440,20 +427,11 @@ Json read_json(const std::string& path) {
 std::string golden_path() { return std::string(BL_TEST_DATA_DIR) + "/golden_bandlimited_conv.json"; }
 
 Geom golden_geom(const Json& ge) {
-    Geom g;
-    g.N = ge.at("N").get<int64_t>();
-    g.C = ge.at("C").get<int64_t>();
-    g.H = ge.at("H").get<int64_t>();
-    g.W = ge.at("W").get<int64_t>();
-    g.F = ge.at("F").get<int64_t>();
-    g.KH = ge.at("KH").get<int64_t>();
-    g.KW = ge.at("KW").get<int64_t>();
-    g.pt = ge.at("pad").at(0).get<int64_t>();
-    g.pb = ge.at("pad").at(1).get<int64_t>();
-    g.pl = ge.at("pad").at(2).get<int64_t>();
-    g.pr = ge.at("pad").at(3).get<int64_t>();
-    g.sh = ge.at("stride").at(0).get<int64_t>();
-    g.sw = ge.at("stride").at(1).get<int64_t>();
+    auto at = [&ge](const char* key, int i = -1) {
+        return i < 0 ? ge.at(key).get<int64_t>() : ge.at(key).at(size_t(i)).get<int64_t>();
+    };
+    Geom g{at("N"), at("C"), at("H"), at("W"), at("F"), at("KH"), at("KW"),
+           at("pad", 0), at("pad", 1), at("pad", 2), at("pad", 3), at("stride", 0), at("stride", 1)};
     return g;
 }
 
@@ -612,12 +590,7 @@ BL_TEST("geometry: FFT lengths are the smallest 7-smooth >= padded size (1D L=1.
                   fmt("1d L=%d Lp=%d: got %d", (int)L, (int)g.Wp(), (int)P.LW));
     }
     for (int64_t H = 1; H <= 40; H += 3) {
-        Geom g;
-        g.H = H;
-        g.W = 41 - H;
-        g.KH = g.KW = 1;
-        g.pt = 1;
-        g.pb = H % 2;
+        Geom g{1, 1, H, 41 - H, 1, 1, 1, 1, H % 2, 0, 0, 1, 1};  // N C H W F KH KW, pads t b l r, strides
         Layer P(g, false, fixed(0));
         CHECK_MSG(P.LH == blref::next_7smooth(g.Hp()) && P.LW == blref::next_7smooth(g.Wp()),
                   fmt("2d Hp=%d Wp=%d: got %d,%d", (int)g.Hp(), (int)g.Wp(), (int)P.LH, (int)P.LW));
@@ -808,14 +781,7 @@ static void body_energy_batch();
 BL_TEST("band-limited: energy mode chooses the box from the batch of the call (n < max_batch, n varies) [every backend and CPU path]") { for_each_target(body_energy_batch); }
 static void body_energy_batch() {
     // The same plan, called with n = 1 and n = 3, must choose the box of exactly those samples.
-    Geom g;
-    g.N = 4;
-    g.C = 2;
-    g.H = 10;
-    g.W = 9;
-    g.F = 2;
-    g.KH = g.KW = 3;
-    g.pt = g.pb = g.pl = g.pr = 1;
+    Geom g{4, 2, 10, 9, 2, 3, 3, 1, 1, 1, 1, 1, 1};  // N C H W F KH KW, pads t b l r, strides
     const int64_t LH = blref::next_7smooth(g.Hp()), LW = blref::next_7smooth(g.Wp());
     Data d(g, 3, 77, true);
     // Sample 0 white (undo smoothing for it): its own box is larger than the 3-sample box.
@@ -1180,22 +1146,8 @@ static void path_body_5() {
     int32_t old_threads = 0;
     REQUIRE_OK(bl_context_get_num_threads(g_context, &old_threads));
     REQUIRE(old_threads >= 1);
-    Geom g;
-    g.N = 4;
-    g.C = 6;
-    g.H = 14;
-    g.W = 13;
-    g.F = 5;
-    g.KH = g.KW = 3;
-    g.pt = g.pb = g.pl = g.pr = 1;
-    Geom g1;
-    g1.N = 3;
-    g1.C = 4;
-    g1.W = 60;
-    g1.F = 3;
-    g1.KW = 8;
-    g1.pl = 4;
-    g1.pr = 3;
+    Geom g{4, 6, 14, 13, 5, 3, 3, 1, 1, 1, 1, 1, 1};  // N C H W F KH KW, pads t b l r, strides
+    Geom g1{3, 4, 1, 60, 3, 1, 8, 0, 0, 4, 3, 1, 1};  // N C H W F KH KW, pads t b l r, strides
     struct {
         const Geom* g;
         bool one_d;
@@ -1233,15 +1185,7 @@ BL_TEST("plan queries: 1D plan desc, output size, dense-equivalent FLOPs, alloca
     int64_t before = -1, during = -1, after = -1;
     REQUIRE_OK(bl_allocated_bytes(&before));
     {
-        Geom g;
-        g.N = 3;
-        g.C = 2;
-        g.W = 40;
-        g.F = 5;
-        g.KW = 8;
-        g.pl = 4;
-        g.pr = 3;
-        g.sw = 2;
+        Geom g{3, 2, 1, 40, 5, 1, 8, 0, 0, 4, 3, 1, 2};  // N C H W F KH KW, pads t b l r, strides
         Layer L(g, true, fixed(0.5));
         bl_conv2d_desc d;
         std::memset(&d, 0x7f, sizeof d);
