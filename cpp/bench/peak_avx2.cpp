@@ -25,15 +25,5 @@ double run_avx2(long iters) {
 
 double peak_gflops_avx2(int threads) {
     if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return 0.0;
-    const long iters = 20000000;
-    double best = 0;
-    for (int rep = 0; rep < 3; ++rep) {  // best of 3: the first wakes the cores up
-        double flops = 0;
-        const double t0 = omp_get_wtime();
-#pragma omp parallel num_threads(threads) reduction(+ : flops)
-        flops += run_avx2(iters);
-        const double t = omp_get_wtime() - t0;
-        if (flops / t > best) best = flops / t;
-    }
-    return best * 1e-9;
+    return best_gflops(threads, 20000000, run_avx2);
 }

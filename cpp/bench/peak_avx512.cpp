@@ -27,15 +27,5 @@ double run_avx512(long iters) {
 
 double peak_gflops_avx512(int threads) {
     if (!(__builtin_cpu_supports("avx512f"))) return 0.0;
-    const long iters = 20000000;
-    double best = 0;
-    for (int rep = 0; rep < 3; ++rep) {  // best of 3: the first wakes the cores up
-        double flops = 0;
-        const double t0 = omp_get_wtime();
-#pragma omp parallel num_threads(threads) reduction(+ : flops)
-        flops += run_avx512(iters);
-        const double t = omp_get_wtime() - t0;
-        if (flops / t > best) best = flops / t;
-    }
-    return best * 1e-9;
+    return best_gflops(threads, 20000000, run_avx512);
 }
