@@ -1,13 +1,12 @@
 // context.cpp -- see context.h.
 #include "context.h"
 
-#include <omp.h>
-
 #include <algorithm>
 
 #include "backend.h"
 #include "cpu_path.h"
 #include "registry.h"
+#include "thread_pool.h"
 
 namespace bl {
 
@@ -18,7 +17,7 @@ bl_backend Context::backend_kind() const { return backend_->kind(); }
 
 int Context::num_threads() const {
     const int t = num_threads_.load();
-    return t > 0 ? t : std::max(1, omp_get_num_procs());
+    return t > 0 ? t : available_cpus();
 }
 
 const std::shared_ptr<Context>& default_context() {

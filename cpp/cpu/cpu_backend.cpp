@@ -24,9 +24,8 @@
 //
 // Threads: every parallel loop gives each output element to exactly one thread and reduces
 // in a fixed order, so results are bitwise identical for any thread count.
-#include <omp.h>
-
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -42,6 +41,7 @@
 #include "fft.h"
 #include "plan.h"
 #include "stage_timers.h"
+#include "thread_pool.h"
 
 namespace bl {
 
@@ -58,14 +58,14 @@ namespace {
 // Adds the wall time of its scope to one stage accumulator.
 class StageScope {
 public:
-    explicit StageScope(double* acc) : acc_(acc), t0_(omp_get_wtime()) {}
-    ~StageScope() { *acc_ += omp_get_wtime() - t0_; }
+    explicit StageScope(double* acc) : acc_(acc), t0_(std::chrono::steady_clock::now()) {}
+    ~StageScope() { *acc_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count(); }
     StageScope(const StageScope&) = delete;
     StageScope& operator=(const StageScope&) = delete;
 
 private:
     double* acc_;
-    double t0_;
+    std::chrono::steady_clock::time_point t0_;
 };
 #define BL_STAGE(field) StageScope stage_scope_(&stage_times().field)
 #else
@@ -108,6 +108,7 @@ public:
           row_fft_(plan.geometry.LW),
           col_fft_(plan.geometry.LH),
           slots_(std::max(1, context_->num_threads())) {
+        ThreadPool::shared().reserve(slots_);  // execute calls never start a thread
         const Geometry& g = g_;
         const int64_t K = kept_count(g, cap_box_);
         const int64_t kc = cap_box_.kw + 1;
@@ -331,10 +332,10 @@ void CpuPlan::transform_all(const float* src, int64_t planes, const Placement& a
                                Spectrum out, float* ws, int64_t tr) const {
     if (cpu::use_forward_dft(g_, at.rows, at.cols, b)) return transform_all_dft(src, planes, at, b, out, ws, tr);
     const int64_t plane = at.rows * at.cols;
-#pragma omp parallel for schedule(static) num_threads(threads())
-    for (int64_t j = 0; j < planes; ++j)
+    parallel_for(planes, threads(), [&](int64_t j, int tid) {
         transform_plane(src + j * plane, at, b, out, item_of(j, planes, tr),
-                        thread_scratch(ws, omp_get_thread_num()));
+                        thread_scratch(ws, tid));
+    });
 }
 
 void CpuPlan::inverse_all(Spectrum in, int64_t planes, const Box& b, const Placement& at,
@@ -347,10 +348,10 @@ void CpuPlan::inverse_all(Spectrum in, int64_t planes, const Box& b, const Place
                                float(1.0 / (double(g_.LH) * double(g_.LW))));
     const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
     const int64_t plane = at.rows * at.cols;
-#pragma omp parallel for schedule(static) num_threads(threads())
-    for (int64_t j = 0; j < planes; ++j)
+    parallel_for(planes, threads(), [&](int64_t j, int tid) {
         inverse_plane(in, item_of(j, planes, tr), b, at, scale, bias ? bias[j % bias_period] : 0.0f, dst + j * plane,
-                      thread_scratch(ws, omp_get_thread_num()));
+                      thread_scratch(ws, tid));
+    });
 }
 
 // Plane of item `item` (the inverse of item_of).
@@ -387,9 +388,8 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
     fill_row_basis(hb, at, U);
     const DftKernels kern = dft_kernels_for_path(context_->cpu_path());
     const int64_t blocks = (planes + L - 1) / L;
-#pragma omp parallel for schedule(static) num_threads(threads())
-    for (int64_t blk = 0; blk < blocks; ++blk) {
-        float* S = thread_scratch(ws, omp_get_thread_num());
+    parallel_for(blocks, threads(), [&](int64_t blk, int tid) {
+        float* S = thread_scratch(ws, tid);
         float* T = S + align_up(plane * L);
         float* PQ = T + align_up(rows * kc * 2 * L);
         const int64_t item0 = blk * L, valid = std::min(L, planes - item0);
@@ -425,7 +425,7 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
                 }
             }
         }
-    }
+    });
 }
 
 void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const Placement& at,
@@ -451,9 +451,8 @@ void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const P
     }
     const DftKernels kern = dft_kernels_for_path(context_->cpu_path());
     const int64_t blocks = (planes + L - 1) / L;
-#pragma omp parallel for schedule(static) num_threads(threads())
-    for (int64_t blk = 0; blk < blocks; ++blk) {
-        float* SD = thread_scratch(ws, omp_get_thread_num());
+    parallel_for(blocks, threads(), [&](int64_t blk, int tid) {
+        float* SD = thread_scratch(ws, tid);
         float* G = SD + align_up(U * kc * 4 * L);
         float* Y = G + align_up(rows * kc * 2 * L);
         const int64_t item0 = blk * L, valid = std::min(L, planes - item0);
@@ -492,7 +491,7 @@ void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const P
             float* d = dst + j * plane;
             for (int64_t e = 0; e < plane; ++e) d[e] = Y[e * L + p] + bj;
         }
-    }
+    });
 }
 
 void CpuPlan::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
@@ -502,16 +501,15 @@ void CpuPlan::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand
     // do not depend on the thread count. The CPU path is read once per call.
     BL_STAGE(product);
     const CgemmFn gemm = cgemm_for_path(context_->cpu_path());
-#pragma omp parallel for schedule(static) num_threads(threads())
-    for (int64_t k = 0; k < kept; ++k) {
+    parallel_for(kept, threads(), [&](int64_t k, int tid) {
         Operand ak = a, bk = b;
         ak.re += k * a_block;
         ak.im += k * a_block;
         bk.re += k * b_block;
         bk.im += k * b_block;
-        float* scratch = thread_scratch(ws, omp_get_thread_num()) + t_gemm_;
+        float* scratch = thread_scratch(ws, tid) + t_gemm_;
         gemm(m, n, p, ak, bk, out.re + k * out.items, out.im + k * out.items, scratch);
-    }
+    });
 }
 
 void CpuPlan::forward(const ForwardArgs& a) const {
@@ -541,8 +539,7 @@ void CpuPlan::forward(const ForwardArgs& a) const {
         double* energy = reinterpret_cast<double*>(ws + off_energy_);
         double* prefix = reinterpret_cast<double*>(ws + off_prefix_);
         const bool even_w = g.LW % 2 == 0;
-#pragma omp parallel for schedule(static) num_threads(threads())
-        for (int64_t i = 0; i < rows; ++i)
+        parallel_for(rows, threads(), [&](int64_t i, int) {
             for (int64_t c = 0; c < kc; ++c) {
                 const int64_t k = i * kc + c;
                 double e = 0;
@@ -553,6 +550,7 @@ void CpuPlan::forward(const ForwardArgs& a) const {
                 const bool once = c == 0 || (even_w && c == g.LW / 2);
                 energy[kept_row(g.LH, full, i) * g.half_w + c] = once ? e : 2 * e;
             }
+        });
         b = energy_box(g, chain_, energy_fraction_, energy, prefix);
         const int64_t kb = kept_count(g, b);
         X = spectrum_at(saved_floats ? saved_floats : ws + off_out_, kb, items);
