@@ -42,6 +42,16 @@ bl_status check_data(const void* ptr, const char* name, bool required) {
     return BL_OK;
 }
 
+// The saved-spectra buffer of a forward (required = false: may be NULL, inference) or of a
+// backward: aligned, and as large as the plan asks.
+bl_status check_saved(const Plan& p, const void* saved, int64_t saved_bytes, bool required) {
+    if (bl_status s = check_data(saved, "saved", required); s != BL_OK || !saved) return s;
+    if (saved_bytes < p.saved_bytes)
+        return fail(BL_ERR_BUFFER_TOO_SMALL, "saved_bytes", "saved_bytes is " + std::to_string(saved_bytes) +
+                                                 ", the plan needs " + std::to_string(p.saved_bytes));
+    return BL_OK;
+}
+
 bl_status check_workspace(const Plan& p, const void* workspace, int64_t workspace_bytes) {
     if (!workspace) return fail_null("workspace");
     const int64_t need = p.backend->workspace_bytes();
@@ -139,11 +149,7 @@ Plan& as_plan(bl_plan p) { return p->plan; }
 
 // Reads and validates the saved header against the plan and the batch.
 bl_status read_saved(const Plan& p, int64_t n, const void* saved, int64_t saved_bytes, Box* box) {
-    if (!saved) return fail_null("saved");
-    if (misaligned(saved)) return fail(BL_ERR_INVALID_ARGUMENT, "saved", "saved is not aligned to 4 bytes");
-    if (saved_bytes < p.saved_bytes)
-        return fail(BL_ERR_BUFFER_TOO_SMALL, "saved_bytes", "saved_bytes is " + std::to_string(saved_bytes) +
-                                                 ", the plan needs " + std::to_string(p.saved_bytes));
+    if (bl_status s = check_saved(p, saved, saved_bytes, true); s != BL_OK) return s;
     SavedHeader h{};
     p.backend->read_saved_header(saved, &h);  // may throw (a device copy): callers are guarded
     if (h.magic != kSavedMagic || h.check != saved_header_check(h))
@@ -371,10 +377,7 @@ bl_status bl_forward(bl_plan plan, int64_t n, const float* x, const float* w, co
     if (bl_status s = check_data(w, "w", true); s != BL_OK) return s;
     if (bl_status s = check_data(bias, "bias", false); s != BL_OK) return s;
     if (bl_status s = check_data(y, "y", true); s != BL_OK) return s;
-    if (bl_status s = check_data(saved, "saved", false); s != BL_OK) return s;
-    if (saved && saved_bytes < p.saved_bytes)
-        return fail(BL_ERR_BUFFER_TOO_SMALL, "saved_bytes", "saved_bytes is " + std::to_string(saved_bytes) +
-                                                 ", the plan needs " + std::to_string(p.saved_bytes));
+    if (bl_status s = check_saved(p, saved, saved_bytes, false); s != BL_OK) return s;
     if (bl_status s = check_workspace(p, workspace, workspace_bytes); s != BL_OK) return s;
     return guarded([&] {
         Box used;

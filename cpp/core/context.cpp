@@ -1,8 +1,6 @@
 // context.cpp -- see context.h.
 #include "context.h"
 
-#include <algorithm>
-
 #include "backend.h"
 #include "cpu_path.h"
 #include "registry.h"

@@ -28,7 +28,6 @@ public:
 
     // Threads of execute calls: the setting, or the number of CPUs when it is 0.
     int num_threads() const;
-    int num_threads_setting() const { return num_threads_.load(); }
     void set_num_threads(int n) { num_threads_.store(n); }  // n >= 0, validated by the caller
 
     // The resolved CPU path (a bl_cpu_path other than AUTO).

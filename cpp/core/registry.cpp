@@ -17,14 +17,18 @@
 namespace bl {
 namespace {
 
-[[noreturn]] void throw_plugin_error(bl_status status, const bl_plugin_error& e) {
-    throw StatusError(status, std::string(e.argument, strnlen(e.argument, sizeof e.argument)),
-                      std::string(e.text, strnlen(e.text, sizeof e.text)));
+// A plugin's error as the core's: where a status can be returned it is recorded, elsewhere
+// (inside a pass) it is thrown for guarded() to record.
+StatusError plugin_error(bl_status status, const bl_plugin_error& e) {
+    return StatusError(status, std::string(e.argument, strnlen(e.argument, sizeof e.argument)),
+                       std::string(e.text, strnlen(e.text, sizeof e.text)));
 }
 
+[[noreturn]] void throw_plugin_error(bl_status status, const bl_plugin_error& e) { throw plugin_error(status, e); }
+
 bl_status record_plugin_error(bl_status status, const bl_plugin_error& e) {
-    return fail(status, std::string(e.argument, strnlen(e.argument, sizeof e.argument)).c_str(),
-                std::string(e.text, strnlen(e.text, sizeof e.text)));
+    const StatusError err = plugin_error(status, e);
+    return fail(err.status(), err.argument().c_str(), err.what());
 }
 
 class PluginPlan final : public BackendPlan {

@@ -55,8 +55,7 @@ struct ThreadPool::Impl {
 
     std::mutex grow;  // serialises reserve()
     std::mutex busy;  // held by the caller of a parallel run
-    std::vector<std::unique_ptr<Worker>> workers;
-    std::atomic<int> started{0};
+    std::vector<std::unique_ptr<Worker>> workers;  // grows under both locks, never shrinks
     Job job;
     std::atomic<int> remaining{0};
     std::mutex done_m;
@@ -105,10 +104,12 @@ void ThreadPool::reserve(int threads) {
         w->thread.detach();
         p.workers.push_back(std::move(w));
     }
-    p.started.store(int(p.workers.size()));
 }
 
-int ThreadPool::workers() const { return impl_->started.load(); }
+int ThreadPool::workers() const {
+    std::lock_guard<std::mutex> grow(impl_->grow);
+    return int(impl_->workers.size());
+}
 
 void ThreadPool::run(int64_t n, int threads, LoopBody body, void* context) {
     Impl& p = *impl_;

@@ -66,7 +66,7 @@ public final class ConvPlan implements AutoCloseable {
         Objects.requireNonNull(arena, "arena must not be null");
         Native.ensureLoaded();
         this.compression = b.compression;
-        this.backend = b.context != null ? b.context.backend() : b.backend;
+        this.backend = b.backend;  // context() sets it to the context's
         this.spectraMode = b.spectraMode;
         MemorySegment pointer = NativePlan.create(b);
         this.handle = new Handle(pointer);
