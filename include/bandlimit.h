@@ -48,7 +48,7 @@ extern "C" {
 #endif
 
 #define BL_VERSION_MAJOR 0
-#define BL_VERSION_MINOR 2
+#define BL_VERSION_MINOR 3
 #define BL_VERSION_PATCH 0
 
 /* ---------------------------------------------------------------------------------------- */
@@ -326,6 +326,140 @@ BL_API bl_status bl_backward_data(bl_plan plan, int64_t n, const void* saved,
 BL_API bl_status bl_backward_weights(bl_plan plan, int64_t n, const void* saved,
                                      int64_t saved_bytes, const float* dy, float* dw,
                                      float* db, void* workspace, int64_t workspace_bytes);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Layer kernels: the dense ops around the convolutions of a CNN                             */
+/* ---------------------------------------------------------------------------------------- */
+/*
+ * Batch norm, ReLU, max pooling, a linear layer, an element-wise add and the optimizers'
+ * updates, for callers (the Java nn package) whose training step would otherwise run these
+ * loops outside the native core. The conventions above hold: caller-owned float32 buffers in
+ * the context's buffer memory (host memory; no backend but the CPU has these kernels yet:
+ * other contexts get BL_ERR_UNSUPPORTED), validated descriptions, a status. They run on the
+ * context's threads (NULL = the default context) and every output element is computed in a
+ * fixed order, so results are bitwise independent of the thread count. Reductions (batch-norm
+ * statistics and gradient sums) are summed in float64.
+ *
+ * "accumulate" arguments choose between writing an output (0) and adding into it (1). Where
+ * a gradient output may be NULL, NULL means "not wanted".
+ */
+
+/* Batch normalisation over x[batch][channels][spatial] (spatial = H W, L, or 1), per channel.
+   training = 1: normalise with the batch mean and biased variance, and update
+   running_mean / running_var in place as PyTorch (r = (1 - momentum) r + momentum s, with the
+   unbiased variance); batch * spatial must be >= 2. training = 0: use the running
+   statistics. relu = 1 fuses a ReLU: y = max(batch_norm(x), 0). */
+typedef struct bl_batchnorm_desc {
+    int64_t batch;
+    int64_t channels;
+    int64_t spatial;
+    int32_t training;
+    int32_t relu;
+    double momentum;  /* in [0, 1] */
+    double eps;       /* > 0 */
+} bl_batchnorm_desc;
+
+/* y = gamma (x - mean) / sqrt(var + eps) + beta (then ReLU when desc.relu). Writes the mean and
+   1 / sqrt(var + eps) used, per channel, to out_mean and out_inv_std (float64, for the
+   backward; either may be NULL). running_mean / running_var are read (evaluation) or updated
+   (training). */
+BL_API bl_status bl_batchnorm_forward(bl_context context, const bl_batchnorm_desc* desc,
+                                      const float* x, const float* gamma, const float* beta,
+                                      float* running_mean, float* running_var, float* y,
+                                      double* out_mean, double* out_inv_std);
+
+/* Backward of a training forward with the same desc: mean / inv_std are what it wrote, y its
+   output (read only when desc.relu, for the ReLU's mask; may be NULL otherwise). dx (written, or
+   added into when dx_accumulate) may be NULL; dgamma and dbeta are added into and may be NULL. */
+BL_API bl_status bl_batchnorm_backward(bl_context context, const bl_batchnorm_desc* desc,
+                                       const float* x, const float* y, const float* dy,
+                                       const float* gamma, const double* mean,
+                                       const double* inv_std, float* dx, int32_t dx_accumulate,
+                                       float* dgamma, float* dbeta);
+
+/* y = max(x, 0) over count elements (y may be x). */
+BL_API bl_status bl_relu_forward(bl_context context, int64_t count, const float* x, float* y);
+
+/* dx (=, or += when accumulate) dy where x > 0, else 0 (the gradient at 0 is 0). */
+BL_API bl_status bl_relu_backward(bl_context context, int64_t count, const float* x,
+                                  const float* dy, float* dx, int32_t accumulate);
+
+/* Max pooling of `planes` planes of height x width over kernel windows every stride, no
+   padding: out_height = (height - kernel_h) / stride_h + 1, likewise the width. */
+typedef struct bl_pool2d_desc {
+    int64_t planes;
+    int64_t height;
+    int64_t width;
+    int64_t kernel_h;
+    int64_t kernel_w;
+    int64_t stride_h;
+    int64_t stride_w;
+} bl_pool2d_desc;
+
+/* y[p][i][j] = the window's maximum; winners (may be NULL) receives, per output, the index
+   within its input plane of the first maximum in scan order (as PyTorch). A NaN in a window
+   is not propagated (comparisons with NaN are false). */
+BL_API bl_status bl_maxpool2d_forward(bl_context context, const bl_pool2d_desc* desc,
+                                      const float* x, float* y, int32_t* winners);
+
+/* dx[p][winner] += dy[p][k] for every output k; with accumulate = 0 dx is zeroed first. */
+BL_API bl_status bl_maxpool2d_backward(bl_context context, const bl_pool2d_desc* desc,
+                                       const int32_t* winners, const float* dy, float* dx,
+                                       int32_t accumulate);
+
+/* y[n][o] = b[o] + sum_i x[n][i] w[o][i]: x[batch][in], w[out][in] (as PyTorch), b[out] (may be
+   NULL), y[batch][out]. */
+BL_API bl_status bl_linear_forward(bl_context context, int64_t batch, int64_t in, int64_t out,
+                                   const float* x, const float* w, const float* b, float* y);
+
+/* Adds the gradients of bl_linear_forward into dx[batch][in], dw[out][in] and db[out] (each
+   may be NULL): dx += dy w, dw += dy^T x, db += sum_n dy. */
+BL_API bl_status bl_linear_backward(bl_context context, int64_t batch, int64_t in, int64_t out,
+                                    const float* x, const float* w, const float* dy, float* dx,
+                                    float* dw, float* db);
+
+/* dst[i] += src[i] for count elements. */
+BL_API bl_status bl_add_into(bl_context context, int64_t count, float* dst, const float* src);
+
+/* One parameter tensor of an optimizer step: data is updated in place from grad; state0 and
+   state1 are the optimizer's per-element state (Adam: first and second moments; SGD: the
+   momentum buffer in state0, state1 unused and may be NULL; both may be NULL for SGD
+   without momentum). */
+typedef struct bl_param_slot {
+    float* data;
+    const float* grad;
+    float* state0;
+    float* state1;
+    int64_t count;
+} bl_param_slot;
+
+/* Adam (torch.optim.Adam without amsgrad) at step `step` (1 for the first): with
+   g = grad + weight_decay data, m = beta1 m + (1 - beta1) g, v = beta2 v + (1 - beta2) g^2,
+   data -= (lr / (1 - beta1^step)) m / (sqrt(v) / sqrt(1 - beta2^step) + eps), in float32
+   with the bias corrections in float64. All parameters in one call. */
+typedef struct bl_adam_desc {
+    double lr;
+    double beta1;
+    double beta2;
+    double eps;
+    double weight_decay;
+    int64_t step;
+} bl_adam_desc;
+
+BL_API bl_status bl_adam_step(bl_context context, const bl_adam_desc* desc,
+                              const bl_param_slot* params, int64_t param_count);
+
+/* SGD (torch.optim.SGD, no dampening, no Nesterov): d = grad + weight_decay data; with
+   momentum, buf = momentum buf + d and d = buf; data -= lr d, in float32. The caller zeroes
+   buf (state0) before the first step, which is torch's buf = d on the first step. */
+typedef struct bl_sgd_desc {
+    double lr;
+    double momentum;
+    double weight_decay;
+} bl_sgd_desc;
+
+BL_API bl_status bl_sgd_step(bl_context context, const bl_sgd_desc* desc,
+                             const bl_param_slot* params, int64_t param_count);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Library-wide settings and counters                                                        */

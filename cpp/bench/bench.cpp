@@ -155,6 +155,9 @@ std::vector<LayerSpec> suite() {
     for (auto& r : res)
         s.push_back({"ResNet-18/CIFAR (N=32, 3x3, pad 1)", "C=F=" + std::to_string(r[0]) + " " + std::to_string(r[1]) + "x" + std::to_string(r[1]),
                      false, 32, r[0], r[1], r[1], r[0], 3, 3, 1, 1, 1, 1});
+    // The CLI's MNIST model at its training batch (docs/TRAINING.md): small maps, few channels.
+    s.push_back({"MNIST demo CNN (N=64, 5x5, pad 2)", "conv1 1->16 28x28", false, 64, 1, 28, 28, 16, 5, 5, 2, 2, 2, 2});
+    s.push_back({"MNIST demo CNN (N=64, 5x5, pad 2)", "conv2 16->32 14x14", false, 64, 16, 14, 14, 32, 5, 5, 2, 2, 2, 2});
     for (int64_t k : {7, 15, 31})
         s.push_back({"Large kernels (N=8, C=F=32, 64x64, same)", "k=" + std::to_string(k), false, 8, 32, 64, 64, 32, k, k,
                      k / 2, k / 2, k / 2, k / 2});

@@ -78,9 +78,6 @@ bl_status check_compression(bl_compression c) {
     return BL_OK;
 }
 
-// The context behind a handle; NULL is the default context.
-const std::shared_ptr<Context>& context_of(bl_context c) { return c ? c->context : default_context(); }
-
 bl_status check_cpu_path(int32_t path, const char* argument) {
     switch (path) {
     case BL_CPU_PATH_AUTO: return BL_OK;

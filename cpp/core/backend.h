@@ -15,6 +15,7 @@
 namespace bl {
 
 class Context;
+class LayerOps;
 struct Plan;
 
 // Everything a pass needs besides the plan; pointers are the caller's, already validated, in
@@ -96,6 +97,8 @@ public:
     // status other than BL_OK the error is recorded and *out is untouched.
     virtual bl_status create_plan(const Plan& plan, const std::shared_ptr<const Context>& context,
                                   std::unique_ptr<BackendPlan>* out) const = 0;
+    // The layer kernels (layer_ops.h), or null when this backend has none.
+    virtual const LayerOps* layer_ops() const { return nullptr; }
 };
 
 }  // namespace bl

@@ -56,3 +56,10 @@ const std::shared_ptr<Context>& default_context();
 struct bl_context_s {
     std::shared_ptr<bl::Context> context;
 };
+
+namespace bl {
+
+// The context behind a handle; NULL is the default context.
+inline const std::shared_ptr<Context>& context_of(bl_context c) { return c ? c->context : default_context(); }
+
+}  // namespace bl

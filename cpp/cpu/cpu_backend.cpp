@@ -39,6 +39,7 @@
 #include "dft.h"
 #include "errors.h"
 #include "fft.h"
+#include "layers.h"
 #include "plan.h"
 #include "stage_timers.h"
 #include "thread_pool.h"
@@ -666,6 +667,7 @@ public:
         *out = std::make_unique<CpuPlan>(plan, context);
         return BL_OK;
     }
+    const LayerOps* layer_ops() const override { return &cpu_layer_ops(); }
 };
 
 }  // namespace

@@ -1,8 +1,8 @@
 package dev.bandlimit.nn;
 
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-
+import dev.bandlimit.internal.LayerKernels;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -40,28 +40,14 @@ public final class Adam extends OptimizerBase {
         checkOpen();
         long start = System.nanoTime();
         steps++;
-        double correction1 = 1 - Math.pow(beta1, steps);
-        double correction2 = 1 - Math.pow(beta2, steps);
-        float stepSize = (float) (learningRate() / correction1);
-        float invSqrtCorrection2 = (float) (1 / Math.sqrt(correction2));
-        float b1 = (float) beta1, b2 = (float) beta2, oneMinusB1 = (float) (1 - beta1), oneMinusB2 = (float) (1 - beta2);
-        float epsF = (float) eps, wd = (float) weightDecay;
-        for (int k = 0; k < firstMoments.length; k++) {
+        List<LayerKernels.ParamSlot> slots = new ArrayList<>(params.size());
+        for (int k = 0; k < params.size(); k++) {
             Parameter p = params.get(k);
-            MemorySegment data = p.data().segment(), grad = p.grad().segment();
-            MemorySegment m = firstMoments[k], v = secondMoments[k];
-            long count = p.elementCount();
-            for (long i = 0; i < count; i++) {
-                float w = data.getAtIndex(JAVA_FLOAT, i);
-                float g = grad.getAtIndex(JAVA_FLOAT, i) + wd * w;
-                float mi = b1 * m.getAtIndex(JAVA_FLOAT, i) + oneMinusB1 * g;
-                float vi = b2 * v.getAtIndex(JAVA_FLOAT, i) + oneMinusB2 * g * g;
-                m.setAtIndex(JAVA_FLOAT, i, mi);
-                v.setAtIndex(JAVA_FLOAT, i, vi);
-                float denom = (float) Math.sqrt(vi) * invSqrtCorrection2 + epsF;
-                data.setAtIndex(JAVA_FLOAT, i, w - stepSize * mi / denom);
-            }
+            slots.add(new LayerKernels.ParamSlot(p.data().segment(), p.grad().segment(), firstMoments[k],
+                    secondMoments[k], p.elementCount()));
         }
+        // All parameters in one native call (bl_adam_step), on the library's threads.
+        LayerKernels.adamStep(learningRate(), beta1, beta2, eps, weightDecay, steps, slots);
         OpTimers.record("optimizer.step", System.nanoTime() - start);
     }
 

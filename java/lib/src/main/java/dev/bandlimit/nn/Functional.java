@@ -2,9 +2,9 @@ package dev.bandlimit.nn;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import dev.bandlimit.Tensor;
+import dev.bandlimit.internal.LayerKernels;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
@@ -33,28 +33,11 @@ public final class Functional {
         MemorySegment xs = x.value().segment();
         long count = x.value().elementCount();
         Tensor y = tape.allocateUninitialized(x.shape());
-        MemorySegment ys = y.segment();
-        for (long i = 0; i < count; i++) {
-            float v = xs.getAtIndex(JAVA_FLOAT, i);
-            ys.setAtIndex(JAVA_FLOAT, i, v > 0f ? v : 0f);
-        }
+        LayerKernels.reluForward(count, xs, y.segment());
         Var out = tape.result(y, x);
         tape.onBackward(out, "relu.backward", () -> {
-            MemorySegment dy = out.grad().segment();
             Tensor fresh = x.freshGrad();
-            if (fresh != null) {
-                MemorySegment dx = fresh.segment();
-                for (long i = 0; i < count; i++) {
-                    float g = dy.getAtIndex(JAVA_FLOAT, i);
-                    dx.setAtIndex(JAVA_FLOAT, i, xs.getAtIndex(JAVA_FLOAT, i) > 0f ? g : 0f);
-                }
-            } else {
-                MemorySegment dx = x.grad().segment();
-                for (long i = 0; i < count; i++) {
-                    float g = dy.getAtIndex(JAVA_FLOAT, i);
-                    dx.setAtIndex(JAVA_FLOAT, i, dx.getAtIndex(JAVA_FLOAT, i) + (xs.getAtIndex(JAVA_FLOAT, i) > 0f ? g : 0f));
-                }
-            }
+            LayerKernels.reluBackward(count, xs, out.grad().segment(), x.grad().segment(), fresh == null);
         });
         OpTimers.record("relu.forward", System.nanoTime() - start);
         return out;
@@ -150,115 +133,18 @@ public final class Functional {
     private static Var maxPool(Tape tape, Var x, long planes, long h, long w, long kh, long kw, long sh, long sw,
             long[] outShape) {
         long start = System.nanoTime();
-        long ho = outShape.length == 4 ? outShape[2] : 1;
-        long wo = outShape[outShape.length - 1];
-        MemorySegment xs = x.value().segment();
+        LayerKernels.PoolShape shape = new LayerKernels.PoolShape(planes, h, w, kh, kw, sh, sw);
         Tensor y = tape.allocateUninitialized(outShape);
-        MemorySegment ys = y.segment();
         boolean record = tape.training() && x.requiresGrad();
-        long outCount = y.elementCount();
-        MemorySegment winners = record ? tape.allocateBytesUninitialized(outCount * Integer.BYTES) : null;
-        // Through heap arrays, a chunk of planes at a time (bulk copies at memcpy speed, each of at
-        // least CHUNK_FLOATS so their fixed cost is spread), where the window loops index with
-        // small ints: several times faster than loops over the segment with long indices and
-        // branches, copies included (figures in docs/TRAINING.md, "Measurements behind the nn code").
-        int planeSize = Math.toIntExact(h * w), outPlaneSize = Math.toIntExact(ho * wo);
-        int chunkPlanes = (int) Math.max(1, Math.min(planes, CHUNK_FLOATS / planeSize));
-        float[] in = new float[chunkPlanes * planeSize];
-        float[] outValues = new float[chunkPlanes * outPlaneSize];
-        int[] outWinners = new int[chunkPlanes * outPlaneSize];
-        MemorySegment inArray = MemorySegment.ofArray(in);
-        MemorySegment outArray = MemorySegment.ofArray(outValues);
-        MemorySegment winnersArray = MemorySegment.ofArray(outWinners);
-        int iw = (int) w, ikh = (int) kh, ikw = (int) kw, ish = (int) sh, isw = (int) sw, iho = (int) ho, iwo = (int) wo;
-        boolean twoByTwo = ikh == 2 && ikw == 2 && ish == 2 && isw == 2;
-        for (long first = 0; first < planes; first += chunkPlanes) {
-            int count = (int) Math.min(chunkPlanes, planes - first);
-            MemorySegment.copy(xs, first * planeSize * Float.BYTES, inArray, 0, (long) count * planeSize * Float.BYTES);
-            for (int q = 0; q < count; q++) {
-                if (twoByTwo) {
-                    maxPool2x2(in, q * planeSize, iw, iho, iwo, outValues, outWinners, q * outPlaneSize);
-                } else {
-                    maxPoolPlane(in, q * planeSize, iw, ikh, ikw, ish, isw, iho, iwo, outValues, outWinners,
-                            q * outPlaneSize);
-                }
-            }
-            long outBytes = (long) count * outPlaneSize * Float.BYTES;
-            MemorySegment.copy(outArray, 0, ys, first * outPlaneSize * Float.BYTES, outBytes);
-            if (winners != null) MemorySegment.copy(winnersArray, 0, winners, first * outPlaneSize * Integer.BYTES, outBytes);
-        }
+        MemorySegment winners = record ? tape.allocateBytesUninitialized(y.elementCount() * Integer.BYTES) : null;
+        LayerKernels.maxPoolForward(shape, x.value().segment(), y.segment(), winners);
         Var out = tape.result(y, x);
         tape.onBackward(out, "maxpool.backward", () -> {
-            MemorySegment dy = out.grad().segment();
-            MemorySegment dx = x.gradAccumulator().segment();
-            long perOutPlane = ho * wo, perInPlane = h * w;
-            for (long p = 0; p < planes; p++) {
-                long inPlane = p * perInPlane, outPlane = p * perOutPlane;
-                for (long k = outPlane; k < outPlane + perOutPlane; k++) {
-                    long target = inPlane + winners.getAtIndex(JAVA_INT, k);
-                    dx.setAtIndex(JAVA_FLOAT, target, dx.getAtIndex(JAVA_FLOAT, target) + dy.getAtIndex(JAVA_FLOAT, k));
-                }
-            }
+            Tensor fresh = x.freshGrad(); // the kernel zeroes a fresh gradient before scattering
+            LayerKernels.maxPoolBackward(shape, winners, out.grad().segment(), x.grad().segment(), fresh == null);
         });
         OpTimers.record("maxpool.forward", System.nanoTime() - start);
         return out;
-    }
-
-    /** Floats per bulk copy in max pooling (64 KiB: within L2). */
-    private static final int CHUNK_FLOATS = 16384;
-
-    /**
-     * Max pooling of the plane at {@code in[inOff..]} into {@code outValues[outOff..]}, recording
-     * each window's winner as an index within the plane. Strictly greater: the first maximum in
-     * scan order wins, as PyTorch.
-     */
-    private static void maxPoolPlane(float[] in, int inOff, int w, int kh, int kw, int sh, int sw, int ho, int wo,
-            float[] outValues, int[] outWinners, int outOff) {
-        for (int i = 0; i < ho; i++) {
-            for (int j = 0; j < wo; j++) {
-                int best = i * sh * w + j * sw;
-                float bestValue = in[inOff + best];
-                for (int u = 0; u < kh; u++) {
-                    int row = (i * sh + u) * w + j * sw;
-                    for (int v = 0; v < kw; v++) {
-                        // Arithmetic on 0/1 rather than a jump, as in maxPool2x2.
-                        float value = in[inOff + row + v];
-                        int better = value > bestValue ? 1 : 0;
-                        best += better * (row + v - best);
-                        bestValue = Math.max(bestValue, value);
-                    }
-                }
-                outValues[outOff + i * wo + j] = bestValue;
-                outWinners[outOff + i * wo + j] = best;
-            }
-        }
-    }
-
-    /**
-     * {@link #maxPoolPlane} for 2x2 windows at stride 2 (most CNNs' pooling), unrolled. Same
-     * winners (the first maximum in scan order).
-     */
-    private static void maxPool2x2(float[] in, int inOff, int w, int ho, int wo, float[] outValues, int[] outWinners,
-            int outOff) {
-        for (int i = 0; i < ho; i++) {
-            int top = 2 * i * w, bottom = top + w, o = outOff + i * wo;
-            for (int j = 0; j < wo; j++) {
-                int c = 2 * j;
-                float a = in[inOff + top + c], b = in[inOff + top + c + 1];
-                float d = in[inOff + bottom + c], e = in[inOff + bottom + c + 1];
-                // Row winners, then the better row: the top row wins ties, and within a row the
-                // left element, which is the scan order. Written as arithmetic on 0/1 so that C2
-                // emits no jumps: which element wins is a coin toss, and with the if/else version
-                // the mispredictions made the loop several times slower (figures in
-                // docs/TRAINING.md, "Measurements behind the nn code").
-                int topBest = top + c + (b > a ? 1 : 0);
-                int bottomBest = bottom + c + (e > d ? 1 : 0);
-                float topMax = Math.max(a, b), bottomMax = Math.max(d, e);
-                int lower = bottomMax > topMax ? 1 : 0;
-                outValues[o + j] = Math.max(topMax, bottomMax);
-                outWinners[o + j] = topBest + lower * (bottomBest - topBest);
-            }
-        }
     }
 
     /** Average pooling over {@code kernel x kernel} windows every {@code stride}, no padding. */
@@ -378,15 +264,14 @@ public final class Functional {
         }
         long start = System.nanoTime();
         Tensor y = tape.allocateUninitialized(batch, outF);
-        Kernels.linearForward(x.value().segment(), w.value().segment(), b == null ? null : b.value().segment(),
-                y.segment(), batch, in, outF);
+        LayerKernels.linearForward(batch, in, outF, x.value().segment(), w.value().segment(),
+                b == null ? null : b.value().segment(), y.segment());
         Var out = tape.result(y, x, w, b);
-        tape.onBackward(out, "linear.backward", () -> Kernels.linearBackward(x.value().segment(), w.value().segment(),
-                out.grad().segment(),
+        tape.onBackward(out, "linear.backward", () -> LayerKernels.linearBackward(batch, in, outF,
+                x.value().segment(), w.value().segment(), out.grad().segment(),
                 x.requiresGrad() ? x.gradAccumulator().segment() : null,
                 w.requiresGrad() ? w.gradAccumulator().segment() : null,
-                b != null && b.requiresGrad() ? b.gradAccumulator().segment() : null,
-                batch, in, outF));
+                b != null && b.requiresGrad() ? b.gradAccumulator().segment() : null));
         OpTimers.record("linear.forward", System.nanoTime() - start);
         return out;
     }
@@ -426,72 +311,28 @@ public final class Functional {
                     + Arrays.toString(s));
         }
         long start = System.nanoTime();
-        MemorySegment xs = x.value().segment();
-        MemorySegment gs = gamma.value().segment(), bs = beta.value().segment();
+        LayerKernels.BatchNormShape shape = new LayerKernels.BatchNormShape(batch, channels, spatial, training, false,
+                momentum, eps);
+        MemorySegment xs = x.value().segment(), gs = gamma.value().segment();
         Tensor y = tape.allocateUninitialized(s);
-        MemorySegment ys = y.segment();
-        double[] mean = new double[(int) channels];
-        double[] invStd = new double[(int) channels];
-        for (int c = 0; c < channels; c++) {
-            double m, variance;
-            if (training) {
-                // One pass of shifted float64 moments (shift: the channel's first value).
-                double shift = xs.getAtIndex(JAVA_FLOAT, c * spatial);
-                double[] moments = new double[2];
-                for (long n = 0; n < batch; n++) {
-                    Kernels.shiftedMoments(xs, (n * channels + c) * spatial, spatial, shift, moments);
-                }
-                double meanOffset = moments[0] / perChannelCount;
-                m = shift + meanOffset;
-                double squares = Math.max(0.0, moments[1] - moments[0] * meanOffset);
-                variance = squares / perChannelCount;
-                double unbiased = squares / (perChannelCount - 1);
-                runningMean.set(c, (float) ((1 - momentum) * runningMean.get(c) + momentum * m));
-                runningVar.set(c, (float) ((1 - momentum) * runningVar.get(c) + momentum * unbiased));
-            } else {
-                m = runningMean.get(c);
-                variance = runningVar.get(c);
-            }
-            mean[c] = m;
-            invStd[c] = 1.0 / Math.sqrt(variance + eps);
-            // y = (x - mean) * (gamma / std) + beta; subtracting the mean first keeps full
-            // precision when |mean| is large against std (x * scale + shift would cancel).
-            float meanF = (float) m;
-            float scale = (float) (gs.getAtIndex(JAVA_FLOAT, c) * invStd[c]);
-            float shift = bs.getAtIndex(JAVA_FLOAT, c);
-            for (long n = 0; n < batch; n++) {
-                Kernels.normalize(xs, ys, (n * channels + c) * spatial, spatial, meanF, scale, shift);
-            }
-        }
+        // The statistics the forward used (float64 per channel), for the backward.
+        MemorySegment mean = tape.allocateBytesUninitialized(channels * Double.BYTES);
+        MemorySegment invStd = tape.allocateBytesUninitialized(channels * Double.BYTES);
+        LayerKernels.batchNormForward(shape, xs, gs, beta.value().segment(), runningMean.segment(),
+                runningVar.segment(), y.segment(), mean, invStd);
         Var out = tape.result(y, x, gamma, beta);
+        // Recorded only in training (a training tape's outputs need gradients): the batch
+        // statistics' backward.
         tape.onBackward(out, "batchnorm.backward", () -> {
-            MemorySegment dy = out.grad().segment();
-            Tensor freshDx = x.requiresGrad() ? x.freshGrad() : null;
-            boolean writeDx = freshDx != null;
-            MemorySegment dx = x.requiresGrad() ? x.grad().segment() : null;
-            MemorySegment dGamma = gamma.requiresGrad() ? gamma.gradAccumulator().segment() : null;
-            MemorySegment dBeta = beta.requiresGrad() ? beta.gradAccumulator().segment() : null;
-            for (int c = 0; c < channels; c++) {
-                double m = mean[c], is = invStd[c];
-                double[] moments = new double[2];
-                for (long n = 0; n < batch; n++) {
-                    Kernels.gradientMoments(dy, xs, (n * channels + c) * spatial, spatial, m, moments);
-                }
-                double sumDy = moments[0], sumDyXhat = moments[1] * is;
-                if (dGamma != null) dGamma.setAtIndex(JAVA_FLOAT, c, (float) (dGamma.getAtIndex(JAVA_FLOAT, c) + sumDyXhat));
-                if (dBeta != null) dBeta.setAtIndex(JAVA_FLOAT, c, (float) (dBeta.getAtIndex(JAVA_FLOAT, c) + sumDy));
-                if (dx == null) continue;
-                // Recorded only in training (batch statistics): with xhat = (x - mean) * invStd,
-                // dx = gamma * invStd * (dy - mean(dy) - xhat * mean(dy * xhat)).
-                float a = (float) (gs.getAtIndex(JAVA_FLOAT, c) * is);
-                float meanDy = (float) (sumDy / perChannelCount);
-                float meanDyXhat = (float) (sumDyXhat / perChannelCount);
-                float meanF = (float) m, isF = (float) is;
-                for (long n = 0; n < batch; n++) {
-                    Kernels.batchNormInputGradient(dy, xs, dx, (n * channels + c) * spatial, spatial, writeDx, a, meanDy,
-                            meanF, isF, meanDyXhat);
-                }
+            MemorySegment dx = null;
+            boolean accumulate = false;
+            if (x.requiresGrad()) {
+                accumulate = x.freshGrad() == null;
+                dx = x.grad().segment();
             }
+            LayerKernels.batchNormBackward(shape, xs, null, out.grad().segment(), gs, mean, invStd, dx, accumulate,
+                    gamma.requiresGrad() ? gamma.gradAccumulator().segment() : null,
+                    beta.requiresGrad() ? beta.gradAccumulator().segment() : null);
         });
         OpTimers.record("batchnorm.forward", System.nanoTime() - start);
         return out;

@@ -1,8 +1,8 @@
 package dev.bandlimit.nn;
 
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-
+import dev.bandlimit.internal.LayerKernels;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -31,21 +31,14 @@ public final class Sgd extends OptimizerBase {
     public void step() {
         checkOpen();
         long start = System.nanoTime();
-        float lrF = (float) learningRate(), mom = (float) momentum, wd = (float) weightDecay;
-        for (int k = 0; k < buffers.length; k++) {
+        List<LayerKernels.ParamSlot> slots = new ArrayList<>(params.size());
+        for (int k = 0; k < params.size(); k++) {
             Parameter p = params.get(k);
-            MemorySegment data = p.data().segment(), grad = p.grad().segment(), buf = buffers[k];
-            long count = p.elementCount();
-            for (long i = 0; i < count; i++) {
-                float w = data.getAtIndex(JAVA_FLOAT, i);
-                float d = grad.getAtIndex(JAVA_FLOAT, i) + wd * w;
-                if (buf != null) {
-                    d = mom * buf.getAtIndex(JAVA_FLOAT, i) + d;
-                    buf.setAtIndex(JAVA_FLOAT, i, d);
-                }
-                data.setAtIndex(JAVA_FLOAT, i, w - lrF * d);
-            }
+            slots.add(new LayerKernels.ParamSlot(p.data().segment(), p.grad().segment(), buffers[k], null,
+                    p.elementCount()));
         }
+        // All parameters in one native call (bl_sgd_step); the buffers start zeroed.
+        LayerKernels.sgdStep(learningRate(), momentum, weightDecay, slots);
         OpTimers.record("optimizer.step", System.nanoTime() - start);
     }
 }

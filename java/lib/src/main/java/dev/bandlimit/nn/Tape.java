@@ -72,18 +72,29 @@ public final class Tape implements AutoCloseable {
         return arena;
     }
 
-    /** A leaf that needs no gradient (data, labels' inputs): {@code t} is used in place, not copied. */
+    /**
+     * A leaf that needs no gradient (data, labels' inputs): an off-heap {@code t} is used in
+     * place, not copied; a heap-backed one is copied into the tape's memory (the native kernels
+     * read off-heap memory only).
+     */
     public Var input(Tensor t) {
         return input(t, false);
     }
 
     /**
      * A leaf whose gradient the backward computes when {@code requiresGrad} (and this is a
-     * training tape), readable afterwards from {@link Var#grad()}. {@code t} is used in place.
+     * training tape), readable afterwards from {@link Var#grad()}. {@code t} is used in place
+     * when off-heap, copied into the tape's memory when heap-backed.
      */
     public Var input(Tensor t, boolean requiresGrad) {
         checkOpen();
         Objects.requireNonNull(t, "t must not be null");
+        if (!t.segment().isNative()) {
+            // The native kernels read off-heap memory only: a heap tensor is copied in.
+            Tensor copy = allocateUninitialized(t.shape());
+            MemorySegment.copy(t.segment(), 0, copy.segment(), 0, copy.byteSize());
+            t = copy;
+        }
         return new Var(this, t, training && requiresGrad);
     }
 

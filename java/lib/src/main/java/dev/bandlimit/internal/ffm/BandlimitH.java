@@ -32,10 +32,10 @@ public class BandlimitH extends BandlimitH$shared {
     public static int BL_VERSION_MAJOR() {
         return BL_VERSION_MAJOR;
     }
-    private static final int BL_VERSION_MINOR = (int)2L;
+    private static final int BL_VERSION_MINOR = (int)3L;
     /**
      * {@snippet lang=c :
-     * #define BL_VERSION_MINOR 2
+     * #define BL_VERSION_MINOR 3
      * }
      */
     public static int BL_VERSION_MINOR() {
@@ -2166,6 +2166,728 @@ public class BandlimitH extends BandlimitH$shared {
                 traceDowncall("bl_backward_weights", plan, n, saved, saved_bytes, dy, dw, db, workspace, workspace_bytes);
             }
             return (int)mh$.invokeExact(plan, n, saved, saved_bytes, dy, dw, db, workspace, workspace_bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_batchnorm_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_batchnorm_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_batchnorm_forward(bl_context context, const bl_batchnorm_desc *desc, const float *x, const float *gamma, const float *beta, float *running_mean, float *running_var, float *y, double *out_mean, double *out_inv_std)
+     * }
+     */
+    public static FunctionDescriptor bl_batchnorm_forward$descriptor() {
+        return bl_batchnorm_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_batchnorm_forward(bl_context context, const bl_batchnorm_desc *desc, const float *x, const float *gamma, const float *beta, float *running_mean, float *running_var, float *y, double *out_mean, double *out_inv_std)
+     * }
+     */
+    public static MethodHandle bl_batchnorm_forward$handle() {
+        return bl_batchnorm_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_batchnorm_forward(bl_context context, const bl_batchnorm_desc *desc, const float *x, const float *gamma, const float *beta, float *running_mean, float *running_var, float *y, double *out_mean, double *out_inv_std)
+     * }
+     */
+    public static MemorySegment bl_batchnorm_forward$address() {
+        return bl_batchnorm_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_batchnorm_forward(bl_context context, const bl_batchnorm_desc *desc, const float *x, const float *gamma, const float *beta, float *running_mean, float *running_var, float *y, double *out_mean, double *out_inv_std)
+     * }
+     */
+    public static int bl_batchnorm_forward(MemorySegment context, MemorySegment desc, MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment running_mean, MemorySegment running_var, MemorySegment y, MemorySegment out_mean, MemorySegment out_inv_std) {
+        var mh$ = bl_batchnorm_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_batchnorm_forward", context, desc, x, gamma, beta, running_mean, running_var, y, out_mean, out_inv_std);
+            }
+            return (int)mh$.invokeExact(context, desc, x, gamma, beta, running_mean, running_var, y, out_mean, out_inv_std);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_batchnorm_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_batchnorm_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_batchnorm_backward(bl_context context, const bl_batchnorm_desc *desc, const float *x, const float *y, const float *dy, const float *gamma, const double *mean, const double *inv_std, float *dx, int32_t dx_accumulate, float *dgamma, float *dbeta)
+     * }
+     */
+    public static FunctionDescriptor bl_batchnorm_backward$descriptor() {
+        return bl_batchnorm_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_batchnorm_backward(bl_context context, const bl_batchnorm_desc *desc, const float *x, const float *y, const float *dy, const float *gamma, const double *mean, const double *inv_std, float *dx, int32_t dx_accumulate, float *dgamma, float *dbeta)
+     * }
+     */
+    public static MethodHandle bl_batchnorm_backward$handle() {
+        return bl_batchnorm_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_batchnorm_backward(bl_context context, const bl_batchnorm_desc *desc, const float *x, const float *y, const float *dy, const float *gamma, const double *mean, const double *inv_std, float *dx, int32_t dx_accumulate, float *dgamma, float *dbeta)
+     * }
+     */
+    public static MemorySegment bl_batchnorm_backward$address() {
+        return bl_batchnorm_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_batchnorm_backward(bl_context context, const bl_batchnorm_desc *desc, const float *x, const float *y, const float *dy, const float *gamma, const double *mean, const double *inv_std, float *dx, int32_t dx_accumulate, float *dgamma, float *dbeta)
+     * }
+     */
+    public static int bl_batchnorm_backward(MemorySegment context, MemorySegment desc, MemorySegment x, MemorySegment y, MemorySegment dy, MemorySegment gamma, MemorySegment mean, MemorySegment inv_std, MemorySegment dx, int dx_accumulate, MemorySegment dgamma, MemorySegment dbeta) {
+        var mh$ = bl_batchnorm_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_batchnorm_backward", context, desc, x, y, dy, gamma, mean, inv_std, dx, dx_accumulate, dgamma, dbeta);
+            }
+            return (int)mh$.invokeExact(context, desc, x, y, dy, gamma, mean, inv_std, dx, dx_accumulate, dgamma, dbeta);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_relu_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_relu_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_relu_forward(bl_context context, int64_t count, const float *x, float *y)
+     * }
+     */
+    public static FunctionDescriptor bl_relu_forward$descriptor() {
+        return bl_relu_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_relu_forward(bl_context context, int64_t count, const float *x, float *y)
+     * }
+     */
+    public static MethodHandle bl_relu_forward$handle() {
+        return bl_relu_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_relu_forward(bl_context context, int64_t count, const float *x, float *y)
+     * }
+     */
+    public static MemorySegment bl_relu_forward$address() {
+        return bl_relu_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_relu_forward(bl_context context, int64_t count, const float *x, float *y)
+     * }
+     */
+    public static int bl_relu_forward(MemorySegment context, long count, MemorySegment x, MemorySegment y) {
+        var mh$ = bl_relu_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_relu_forward", context, count, x, y);
+            }
+            return (int)mh$.invokeExact(context, count, x, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_relu_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_relu_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_relu_backward(bl_context context, int64_t count, const float *x, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static FunctionDescriptor bl_relu_backward$descriptor() {
+        return bl_relu_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_relu_backward(bl_context context, int64_t count, const float *x, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static MethodHandle bl_relu_backward$handle() {
+        return bl_relu_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_relu_backward(bl_context context, int64_t count, const float *x, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static MemorySegment bl_relu_backward$address() {
+        return bl_relu_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_relu_backward(bl_context context, int64_t count, const float *x, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static int bl_relu_backward(MemorySegment context, long count, MemorySegment x, MemorySegment dy, MemorySegment dx, int accumulate) {
+        var mh$ = bl_relu_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_relu_backward", context, count, x, dy, dx, accumulate);
+            }
+            return (int)mh$.invokeExact(context, count, x, dy, dx, accumulate);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_maxpool2d_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_maxpool2d_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_maxpool2d_forward(bl_context context, const bl_pool2d_desc *desc, const float *x, float *y, int32_t *winners)
+     * }
+     */
+    public static FunctionDescriptor bl_maxpool2d_forward$descriptor() {
+        return bl_maxpool2d_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_maxpool2d_forward(bl_context context, const bl_pool2d_desc *desc, const float *x, float *y, int32_t *winners)
+     * }
+     */
+    public static MethodHandle bl_maxpool2d_forward$handle() {
+        return bl_maxpool2d_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_maxpool2d_forward(bl_context context, const bl_pool2d_desc *desc, const float *x, float *y, int32_t *winners)
+     * }
+     */
+    public static MemorySegment bl_maxpool2d_forward$address() {
+        return bl_maxpool2d_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_maxpool2d_forward(bl_context context, const bl_pool2d_desc *desc, const float *x, float *y, int32_t *winners)
+     * }
+     */
+    public static int bl_maxpool2d_forward(MemorySegment context, MemorySegment desc, MemorySegment x, MemorySegment y, MemorySegment winners) {
+        var mh$ = bl_maxpool2d_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_maxpool2d_forward", context, desc, x, y, winners);
+            }
+            return (int)mh$.invokeExact(context, desc, x, y, winners);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_maxpool2d_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_maxpool2d_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_maxpool2d_backward(bl_context context, const bl_pool2d_desc *desc, const int32_t *winners, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static FunctionDescriptor bl_maxpool2d_backward$descriptor() {
+        return bl_maxpool2d_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_maxpool2d_backward(bl_context context, const bl_pool2d_desc *desc, const int32_t *winners, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static MethodHandle bl_maxpool2d_backward$handle() {
+        return bl_maxpool2d_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_maxpool2d_backward(bl_context context, const bl_pool2d_desc *desc, const int32_t *winners, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static MemorySegment bl_maxpool2d_backward$address() {
+        return bl_maxpool2d_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_maxpool2d_backward(bl_context context, const bl_pool2d_desc *desc, const int32_t *winners, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static int bl_maxpool2d_backward(MemorySegment context, MemorySegment desc, MemorySegment winners, MemorySegment dy, MemorySegment dx, int accumulate) {
+        var mh$ = bl_maxpool2d_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_maxpool2d_backward", context, desc, winners, dy, dx, accumulate);
+            }
+            return (int)mh$.invokeExact(context, desc, winners, dy, dx, accumulate);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_linear_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG,
+            BandlimitH.C_LONG,
+            BandlimitH.C_LONG,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_linear_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_linear_forward(bl_context context, int64_t batch, int64_t in, int64_t out, const float *x, const float *w, const float *b, float *y)
+     * }
+     */
+    public static FunctionDescriptor bl_linear_forward$descriptor() {
+        return bl_linear_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_linear_forward(bl_context context, int64_t batch, int64_t in, int64_t out, const float *x, const float *w, const float *b, float *y)
+     * }
+     */
+    public static MethodHandle bl_linear_forward$handle() {
+        return bl_linear_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_linear_forward(bl_context context, int64_t batch, int64_t in, int64_t out, const float *x, const float *w, const float *b, float *y)
+     * }
+     */
+    public static MemorySegment bl_linear_forward$address() {
+        return bl_linear_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_linear_forward(bl_context context, int64_t batch, int64_t in, int64_t out, const float *x, const float *w, const float *b, float *y)
+     * }
+     */
+    public static int bl_linear_forward(MemorySegment context, long batch, long in, long out, MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y) {
+        var mh$ = bl_linear_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_linear_forward", context, batch, in, out, x, w, b, y);
+            }
+            return (int)mh$.invokeExact(context, batch, in, out, x, w, b, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_linear_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG,
+            BandlimitH.C_LONG,
+            BandlimitH.C_LONG,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_linear_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_linear_backward(bl_context context, int64_t batch, int64_t in, int64_t out, const float *x, const float *w, const float *dy, float *dx, float *dw, float *db)
+     * }
+     */
+    public static FunctionDescriptor bl_linear_backward$descriptor() {
+        return bl_linear_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_linear_backward(bl_context context, int64_t batch, int64_t in, int64_t out, const float *x, const float *w, const float *dy, float *dx, float *dw, float *db)
+     * }
+     */
+    public static MethodHandle bl_linear_backward$handle() {
+        return bl_linear_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_linear_backward(bl_context context, int64_t batch, int64_t in, int64_t out, const float *x, const float *w, const float *dy, float *dx, float *dw, float *db)
+     * }
+     */
+    public static MemorySegment bl_linear_backward$address() {
+        return bl_linear_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_linear_backward(bl_context context, int64_t batch, int64_t in, int64_t out, const float *x, const float *w, const float *dy, float *dx, float *dw, float *db)
+     * }
+     */
+    public static int bl_linear_backward(MemorySegment context, long batch, long in, long out, MemorySegment x, MemorySegment w, MemorySegment dy, MemorySegment dx, MemorySegment dw, MemorySegment db) {
+        var mh$ = bl_linear_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_linear_backward", context, batch, in, out, x, w, dy, dx, dw, db);
+            }
+            return (int)mh$.invokeExact(context, batch, in, out, x, w, dy, dx, dw, db);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_add_into {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_add_into");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_add_into(bl_context context, int64_t count, float *dst, const float *src)
+     * }
+     */
+    public static FunctionDescriptor bl_add_into$descriptor() {
+        return bl_add_into.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_add_into(bl_context context, int64_t count, float *dst, const float *src)
+     * }
+     */
+    public static MethodHandle bl_add_into$handle() {
+        return bl_add_into.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_add_into(bl_context context, int64_t count, float *dst, const float *src)
+     * }
+     */
+    public static MemorySegment bl_add_into$address() {
+        return bl_add_into.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_add_into(bl_context context, int64_t count, float *dst, const float *src)
+     * }
+     */
+    public static int bl_add_into(MemorySegment context, long count, MemorySegment dst, MemorySegment src) {
+        var mh$ = bl_add_into.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_add_into", context, count, dst, src);
+            }
+            return (int)mh$.invokeExact(context, count, dst, src);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_adam_step {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_adam_step");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_adam_step(bl_context context, const bl_adam_desc *desc, const bl_param_slot *params, int64_t param_count)
+     * }
+     */
+    public static FunctionDescriptor bl_adam_step$descriptor() {
+        return bl_adam_step.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_adam_step(bl_context context, const bl_adam_desc *desc, const bl_param_slot *params, int64_t param_count)
+     * }
+     */
+    public static MethodHandle bl_adam_step$handle() {
+        return bl_adam_step.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_adam_step(bl_context context, const bl_adam_desc *desc, const bl_param_slot *params, int64_t param_count)
+     * }
+     */
+    public static MemorySegment bl_adam_step$address() {
+        return bl_adam_step.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_adam_step(bl_context context, const bl_adam_desc *desc, const bl_param_slot *params, int64_t param_count)
+     * }
+     */
+    public static int bl_adam_step(MemorySegment context, MemorySegment desc, MemorySegment params, long param_count) {
+        var mh$ = bl_adam_step.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_adam_step", context, desc, params, param_count);
+            }
+            return (int)mh$.invokeExact(context, desc, params, param_count);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_sgd_step {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_sgd_step");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_sgd_step(bl_context context, const bl_sgd_desc *desc, const bl_param_slot *params, int64_t param_count)
+     * }
+     */
+    public static FunctionDescriptor bl_sgd_step$descriptor() {
+        return bl_sgd_step.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_sgd_step(bl_context context, const bl_sgd_desc *desc, const bl_param_slot *params, int64_t param_count)
+     * }
+     */
+    public static MethodHandle bl_sgd_step$handle() {
+        return bl_sgd_step.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_sgd_step(bl_context context, const bl_sgd_desc *desc, const bl_param_slot *params, int64_t param_count)
+     * }
+     */
+    public static MemorySegment bl_sgd_step$address() {
+        return bl_sgd_step.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_sgd_step(bl_context context, const bl_sgd_desc *desc, const bl_param_slot *params, int64_t param_count)
+     * }
+     */
+    public static int bl_sgd_step(MemorySegment context, MemorySegment desc, MemorySegment params, long param_count) {
+        var mh$ = bl_sgd_step.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_sgd_step", context, desc, params, param_count);
+            }
+            return (int)mh$.invokeExact(context, desc, params, param_count);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

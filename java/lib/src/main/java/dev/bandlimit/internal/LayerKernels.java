@@ -1,0 +1,253 @@
+package dev.bandlimit.internal;
+
+import static java.lang.foreign.MemorySegment.NULL;
+
+import dev.bandlimit.internal.ffm.BandlimitH;
+import dev.bandlimit.internal.ffm.bl_adam_desc;
+import dev.bandlimit.internal.ffm.bl_batchnorm_desc;
+import dev.bandlimit.internal.ffm.bl_param_slot;
+import dev.bandlimit.internal.ffm.bl_pool2d_desc;
+import dev.bandlimit.internal.ffm.bl_sgd_desc;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The native layer kernels (bandlimit.h, "Layer kernels") for the {@code nn} ops: batch norm,
+ * ReLU, max pooling, linear, add and the optimizer steps, on the default context's threads.
+ *
+ * <p>The native side validates sizes and flags; what it cannot see is how large the caller's
+ * memory is, so every segment is checked here first: off-heap, and at least the elements the
+ * call reads or writes (an {@link IllegalArgumentException} naming the argument otherwise).
+ * Nullable arguments are passed as {@code NULL}.
+ */
+public final class LayerKernels {
+    static {
+        Native.ensureLoaded();
+    }
+
+    private LayerKernels() {}
+
+    private static final long FLOAT = Float.BYTES, DOUBLE = Double.BYTES, INT = Integer.BYTES;
+
+    /** Per-channel batch-norm shape and settings (bl_batchnorm_desc). */
+    public record BatchNormShape(long batch, long channels, long spatial, boolean training, boolean relu,
+            double momentum, double eps) {
+        long elements() {
+            return batch * channels * spatial;
+        }
+
+        MemorySegment write(Arena arena) {
+            MemorySegment d = bl_batchnorm_desc.allocate(arena);
+            bl_batchnorm_desc.batch(d, batch);
+            bl_batchnorm_desc.channels(d, channels);
+            bl_batchnorm_desc.spatial(d, spatial);
+            bl_batchnorm_desc.training(d, training ? 1 : 0);
+            bl_batchnorm_desc.relu(d, relu ? 1 : 0);
+            bl_batchnorm_desc.momentum(d, momentum);
+            bl_batchnorm_desc.eps(d, eps);
+            return d;
+        }
+    }
+
+    /** Max-pooling geometry (bl_pool2d_desc): planes of height x width, windows, strides. */
+    public record PoolShape(long planes, long height, long width, long kernelH, long kernelW, long strideH,
+            long strideW) {
+        public long outHeight() {
+            return (height - kernelH) / strideH + 1;
+        }
+
+        public long outWidth() {
+            return (width - kernelW) / strideW + 1;
+        }
+
+        MemorySegment write(Arena arena) {
+            MemorySegment d = bl_pool2d_desc.allocate(arena);
+            bl_pool2d_desc.planes(d, planes);
+            bl_pool2d_desc.height(d, height);
+            bl_pool2d_desc.width(d, width);
+            bl_pool2d_desc.kernel_h(d, kernelH);
+            bl_pool2d_desc.kernel_w(d, kernelW);
+            bl_pool2d_desc.stride_h(d, strideH);
+            bl_pool2d_desc.stride_w(d, strideW);
+            return d;
+        }
+    }
+
+    /** One parameter of an optimizer step: its data, gradient and up to two state buffers, of {@code count} floats. */
+    public record ParamSlot(MemorySegment data, MemorySegment grad, @Nullable MemorySegment state0,
+            @Nullable MemorySegment state1, long count) {}
+
+    public static void batchNormForward(BatchNormShape s, MemorySegment x, MemorySegment gamma, MemorySegment beta,
+            MemorySegment runningMean, MemorySegment runningVar, MemorySegment y, MemorySegment mean,
+            MemorySegment invStd) {
+        long n = s.elements(), c = s.channels();
+        require(x, n * FLOAT, "x");
+        require(gamma, c * FLOAT, "gamma");
+        require(beta, c * FLOAT, "beta");
+        require(runningMean, c * FLOAT, "runningMean");
+        require(runningVar, c * FLOAT, "runningVar");
+        require(y, n * FLOAT, "y");
+        require(mean, c * DOUBLE, "mean");
+        require(invStd, c * DOUBLE, "invStd");
+        try (Arena arena = Arena.ofConfined()) {
+            Native.check(BandlimitH.bl_batchnorm_forward(NULL, s.write(arena), x, gamma, beta, runningMean, runningVar,
+                    y, mean, invStd), "bl_batchnorm_forward");
+        }
+    }
+
+    /** {@code y} is read only with a fused ReLU (may be null otherwise); dx, dGamma, dBeta may be null. */
+    public static void batchNormBackward(BatchNormShape s, MemorySegment x, @Nullable MemorySegment y,
+            MemorySegment dy, MemorySegment gamma, MemorySegment mean, MemorySegment invStd,
+            @Nullable MemorySegment dx, boolean dxAccumulate, @Nullable MemorySegment dGamma,
+            @Nullable MemorySegment dBeta) {
+        long n = s.elements(), c = s.channels();
+        require(x, n * FLOAT, "x");
+        if (s.relu()) require(y, n * FLOAT, "y");
+        require(dy, n * FLOAT, "dy");
+        require(gamma, c * FLOAT, "gamma");
+        require(mean, c * DOUBLE, "mean");
+        require(invStd, c * DOUBLE, "invStd");
+        optional(dx, n * FLOAT, "dx");
+        optional(dGamma, c * FLOAT, "dGamma");
+        optional(dBeta, c * FLOAT, "dBeta");
+        try (Arena arena = Arena.ofConfined()) {
+            Native.check(BandlimitH.bl_batchnorm_backward(NULL, s.write(arena), x, orNull(y), dy, gamma, mean, invStd,
+                    orNull(dx), dxAccumulate ? 1 : 0, orNull(dGamma), orNull(dBeta)), "bl_batchnorm_backward");
+        }
+    }
+
+    public static void reluForward(long count, MemorySegment x, MemorySegment y) {
+        require(x, count * FLOAT, "x");
+        require(y, count * FLOAT, "y");
+        Native.check(BandlimitH.bl_relu_forward(NULL, count, x, y), "bl_relu_forward");
+    }
+
+    public static void reluBackward(long count, MemorySegment x, MemorySegment dy, MemorySegment dx,
+            boolean accumulate) {
+        require(x, count * FLOAT, "x");
+        require(dy, count * FLOAT, "dy");
+        require(dx, count * FLOAT, "dx");
+        Native.check(BandlimitH.bl_relu_backward(NULL, count, x, dy, dx, accumulate ? 1 : 0), "bl_relu_backward");
+    }
+
+    /** {@code winners} (int32 per output) may be null. */
+    public static void maxPoolForward(PoolShape s, MemorySegment x, MemorySegment y, @Nullable MemorySegment winners) {
+        long out = s.planes() * s.outHeight() * s.outWidth();
+        require(x, s.planes() * s.height() * s.width() * FLOAT, "x");
+        require(y, out * FLOAT, "y");
+        optional(winners, out * INT, "winners");
+        try (Arena arena = Arena.ofConfined()) {
+            Native.check(BandlimitH.bl_maxpool2d_forward(NULL, s.write(arena), x, y, orNull(winners)),
+                    "bl_maxpool2d_forward");
+        }
+    }
+
+    public static void maxPoolBackward(PoolShape s, MemorySegment winners, MemorySegment dy, MemorySegment dx,
+            boolean accumulate) {
+        long out = s.planes() * s.outHeight() * s.outWidth();
+        require(winners, out * INT, "winners");
+        require(dy, out * FLOAT, "dy");
+        require(dx, s.planes() * s.height() * s.width() * FLOAT, "dx");
+        try (Arena arena = Arena.ofConfined()) {
+            Native.check(BandlimitH.bl_maxpool2d_backward(NULL, s.write(arena), winners, dy, dx, accumulate ? 1 : 0),
+                    "bl_maxpool2d_backward");
+        }
+    }
+
+    /** {@code y = x w^T + b}; {@code b} may be null. */
+    public static void linearForward(long batch, long in, long out, MemorySegment x, MemorySegment w,
+            @Nullable MemorySegment b, MemorySegment y) {
+        require(x, batch * in * FLOAT, "x");
+        require(w, out * in * FLOAT, "w");
+        optional(b, out * FLOAT, "b");
+        require(y, batch * out * FLOAT, "y");
+        Native.check(BandlimitH.bl_linear_forward(NULL, batch, in, out, x, w, orNull(b), y), "bl_linear_forward");
+    }
+
+    /** Adds into each of dx, dw, db that is not null. */
+    public static void linearBackward(long batch, long in, long out, MemorySegment x, MemorySegment w,
+            MemorySegment dy, @Nullable MemorySegment dx, @Nullable MemorySegment dw, @Nullable MemorySegment db) {
+        require(x, batch * in * FLOAT, "x");
+        require(w, out * in * FLOAT, "w");
+        require(dy, batch * out * FLOAT, "dy");
+        optional(dx, batch * in * FLOAT, "dx");
+        optional(dw, out * in * FLOAT, "dw");
+        optional(db, out * FLOAT, "db");
+        Native.check(BandlimitH.bl_linear_backward(NULL, batch, in, out, x, w, dy, orNull(dx), orNull(dw), orNull(db)),
+                "bl_linear_backward");
+    }
+
+    /** {@code dst[i] += src[i]}. */
+    public static void addInto(long count, MemorySegment dst, MemorySegment src) {
+        require(dst, count * FLOAT, "dst");
+        require(src, count * FLOAT, "src");
+        Native.check(BandlimitH.bl_add_into(NULL, count, dst, src), "bl_add_into");
+    }
+
+    /** One Adam step over all {@code params} (state0 = first moments, state1 = second). */
+    public static void adamStep(double lr, double beta1, double beta2, double eps, double weightDecay, long step,
+            List<ParamSlot> params) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment d = bl_adam_desc.allocate(arena);
+            bl_adam_desc.lr(d, lr);
+            bl_adam_desc.beta1(d, beta1);
+            bl_adam_desc.beta2(d, beta2);
+            bl_adam_desc.eps(d, eps);
+            bl_adam_desc.weight_decay(d, weightDecay);
+            bl_adam_desc.step(d, step);
+            MemorySegment slots = slots(params, arena);
+            Native.check(BandlimitH.bl_adam_step(NULL, d, slots, params.size()), "bl_adam_step");
+        }
+    }
+
+    /** One SGD step over all {@code params} (state0 = momentum buffer, null without momentum). */
+    public static void sgdStep(double lr, double momentum, double weightDecay, List<ParamSlot> params) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment d = bl_sgd_desc.allocate(arena);
+            bl_sgd_desc.lr(d, lr);
+            bl_sgd_desc.momentum(d, momentum);
+            bl_sgd_desc.weight_decay(d, weightDecay);
+            MemorySegment slots = slots(params, arena);
+            Native.check(BandlimitH.bl_sgd_step(NULL, d, slots, params.size()), "bl_sgd_step");
+        }
+    }
+
+    private static MemorySegment slots(List<ParamSlot> params, Arena arena) {
+        MemorySegment slots = bl_param_slot.allocateArray(Math.max(1, params.size()), arena);
+        for (int k = 0; k < params.size(); k++) {
+            ParamSlot p = params.get(k);
+            String at = "params[" + k + "]";
+            require(p.data(), p.count() * FLOAT, at + ".data");
+            require(p.grad(), p.count() * FLOAT, at + ".grad");
+            optional(p.state0(), p.count() * FLOAT, at + ".state0");
+            optional(p.state1(), p.count() * FLOAT, at + ".state1");
+            MemorySegment s = bl_param_slot.asSlice(slots, k);
+            bl_param_slot.data(s, p.data());
+            bl_param_slot.grad(s, p.grad());
+            bl_param_slot.state0(s, orNull(p.state0()));
+            bl_param_slot.state1(s, orNull(p.state1()));
+            bl_param_slot.count(s, p.count());
+        }
+        return slots;
+    }
+
+    private static MemorySegment orNull(@Nullable MemorySegment s) {
+        return s == null ? NULL : s;
+    }
+
+    private static void optional(@Nullable MemorySegment s, long bytes, String name) {
+        if (s != null) require(s, bytes, name);
+    }
+
+    private static void require(@Nullable MemorySegment s, long bytes, String name) {
+        if (s == null) throw new NullPointerException(name + " must not be null");
+        if (!s.isNative()) {
+            throw new IllegalArgumentException(name + " is a heap segment; the native kernels need off-heap memory");
+        }
+        if (s.byteSize() < bytes) {
+            throw new IllegalArgumentException(name + " holds " + s.byteSize() + " bytes, the call needs " + bytes);
+        }
+    }
+}
