@@ -36,13 +36,22 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
 
     @Override
     public Var forward(Tape tape, Var x) {
+        return forward(tape, x, false);
+    }
+
+    /** This layer then a ReLU, fused ({@link Functional#batchNormRelu}) when {@code relu}. */
+    Var forward(Tape tape, Var x, boolean relu) {
         checkOpen();
         long[] s = x.shape();
         if (!acceptsRank(s.length) || s[1] != channels) {
             throw new IllegalArgumentException(getClass().getSimpleName() + "(" + channels + ") expects "
                     + expectedShape() + " with C = " + channels + ", got " + Arrays.toString(s));
         }
-        return Functional.batchNorm(tape, x, tape.param(weight), tape.param(bias), runningMean, runningVar, momentum, eps);
+        return relu
+                ? Functional.batchNormRelu(tape, x, tape.param(weight), tape.param(bias), runningMean, runningVar,
+                        momentum, eps)
+                : Functional.batchNorm(tape, x, tape.param(weight), tape.param(bias), runningMean, runningVar, momentum,
+                        eps);
     }
 
     /** gamma. */

@@ -290,6 +290,21 @@ public final class Functional {
      */
     public static Var batchNorm(Tape tape, Var x, Var gamma, Var beta, Tensor runningMean, Tensor runningVar,
             double momentum, double eps) {
+        return batchNorm(tape, x, gamma, beta, runningMean, runningVar, momentum, eps, false);
+    }
+
+    /**
+     * {@code relu(batchNorm(...))} as one op: the same values and gradients as the two ops in
+     * turn, bit for bit, with one pass over the activations fewer each way and no intermediate
+     * tensor ({@link Sequential} uses it for a BatchNorm followed by a ReLU).
+     */
+    public static Var batchNormRelu(Tape tape, Var x, Var gamma, Var beta, Tensor runningMean, Tensor runningVar,
+            double momentum, double eps) {
+        return batchNorm(tape, x, gamma, beta, runningMean, runningVar, momentum, eps, true);
+    }
+
+    private static Var batchNorm(Tape tape, Var x, Var gamma, Var beta, Tensor runningMean, Tensor runningVar,
+            double momentum, double eps, boolean relu) {
         tape.checkInput(x, "x");
         tape.checkInput(gamma, "gamma");
         tape.checkInput(beta, "beta");
@@ -311,8 +326,9 @@ public final class Functional {
                     + Arrays.toString(s));
         }
         long start = System.nanoTime();
-        LayerKernels.BatchNormShape shape = new LayerKernels.BatchNormShape(batch, channels, spatial, training, false,
+        LayerKernels.BatchNormShape shape = new LayerKernels.BatchNormShape(batch, channels, spatial, training, relu,
                 momentum, eps);
+        String op = relu ? "batchnorm_relu" : "batchnorm";
         MemorySegment xs = x.value().segment(), gs = gamma.value().segment();
         Tensor y = tape.allocateUninitialized(s);
         // The statistics the forward used (float64 per channel), for the backward.
@@ -323,18 +339,21 @@ public final class Functional {
         Var out = tape.result(y, x, gamma, beta);
         // Recorded only in training (a training tape's outputs need gradients): the batch
         // statistics' backward.
-        tape.onBackward(out, "batchnorm.backward", () -> {
+        MemorySegment ys = y.segment();
+        tape.onBackward(out, op + ".backward", () -> {
             MemorySegment dx = null;
             boolean accumulate = false;
             if (x.requiresGrad()) {
                 accumulate = x.freshGrad() == null;
                 dx = x.grad().segment();
             }
-            LayerKernels.batchNormBackward(shape, xs, null, out.grad().segment(), gs, mean, invStd, dx, accumulate,
+            // With the ReLU fused, its mask is read from the output (y > 0).
+            LayerKernels.batchNormBackward(shape, xs, relu ? ys : null, out.grad().segment(), gs, mean, invStd, dx,
+                    accumulate,
                     gamma.requiresGrad() ? gamma.gradAccumulator().segment() : null,
                     beta.requiresGrad() ? beta.gradAccumulator().segment() : null);
         });
-        OpTimers.record("batchnorm.forward", System.nanoTime() - start);
+        OpTimers.record(op + ".forward", System.nanoTime() - start);
         return out;
     }
 

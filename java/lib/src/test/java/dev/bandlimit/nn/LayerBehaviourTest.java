@@ -174,4 +174,48 @@ class LayerBehaviourTest {
             assertArrayEquals(new long[] {2, 60}, flat.shape());
         }
     }
+
+    /** Sequential fuses BatchNorm + ReLU: values, input and parameter gradients equal the two ops' bit for bit. */
+    @Test
+    void fusedBatchNormReluEqualsTheTwoOps() {
+        try (Arena arena = Arena.ofConfined(); BatchNorm2d fusedBn = new BatchNorm2d(3); BatchNorm2d plainBn = new BatchNorm2d(3);
+                Sequential fused = new Sequential(fusedBn, new ReLU())) {
+            Tensor x = random(arena, 7, 0.5, 2, 4, 3, 5, 6);
+            Tensor r = random(arena, 8, 0, 1, 4, 3, 5, 6);
+            Tensor gamma = random(arena, 9, 1, 0.5, 3), beta = random(arena, 10, 0, 0.5, 3);
+            for (BatchNorm2d bn : new BatchNorm2d[] {fusedBn, plainBn}) {
+                bn.weight().data().copyFrom(gamma.toArray());
+                bn.bias().data().copyFrom(beta.toArray());
+            }
+            float[][] outputs = new float[2][];
+            float[][] inputGrads = new float[2][];
+            float[][] paramGrads = new float[2][];
+            for (int variant = 0; variant < 2; variant++) {
+                BatchNorm2d bn = variant == 0 ? fusedBn : plainBn;
+                try (Tape tape = new Tape(true)) {
+                    Var in = tape.input(x, true);
+                    Var y = variant == 0 ? fused.forward(tape, in) : Functional.relu(tape, plainBn.forward(tape, in));
+                    tape.backward(Functional.dot(tape, y, r));
+                    outputs[variant] = y.data().toArray();
+                    inputGrads[variant] = in.grad().toArray();
+                    paramGrads[variant] = concat(bn.weight().grad().toArray(), bn.bias().grad().toArray());
+                }
+            }
+            assertArrayEquals(outputs[1], outputs[0]);
+            assertArrayEquals(inputGrads[1], inputGrads[0]);
+            assertArrayEquals(paramGrads[1], paramGrads[0]);
+            assertArrayEquals(plainBn.runningMean().toArray(), fusedBn.runningMean().toArray());
+            assertArrayEquals(plainBn.runningVar().toArray(), fusedBn.runningVar().toArray());
+            boolean someZero = false, someGrad = false;
+            for (float v : outputs[0]) someZero |= v == 0f;
+            for (float v : inputGrads[0]) someGrad |= v != 0f;
+            assertTrue(someZero && someGrad, "the ReLU clips some values and the gradient is not all zero");
+        }
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }
