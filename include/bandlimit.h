@@ -226,8 +226,22 @@ typedef struct bl_conv1d_desc {
     int64_t stride;
 } bl_conv1d_desc;
 
+/* How a backend computes the per-frequency product of the forward and the weight gradient.
+   SPECTRAL: the product of spectra, then inverse transforms of the outputs (ALGORITHM.md).
+   SPATIAL (the CPU backend, stride 1, at most 49 kernel taps; BL_ERR_UNSUPPORTED otherwise):
+   the same operator as direct sums over the band-limited input P(x) (the box applied to x
+   alone, which commutes with the convolution), with no transform of the outputs: cheaper for
+   few input channels and small kernels, such as a CNN's first layer. The data gradient is
+   always spectral. AUTO (0): the backend's cost model picks per pass and batch. */
+typedef enum bl_product {
+    BL_PRODUCT_AUTO = 0,
+    BL_PRODUCT_SPECTRAL = 1,
+    BL_PRODUCT_SPATIAL = 2
+} bl_product;
+
 typedef struct bl_plan_options {
     int32_t spectra_mode;  /* a bl_spectra_mode */
+    int32_t product;       /* a bl_product (0: AUTO) */
 } bl_plan_options;
 
 /* The low-frequency box of ALGORITHM.md section 3: rows 0..kh and LH-kh..LH-1, columns
@@ -240,7 +254,7 @@ typedef struct bl_box {
 typedef struct bl_plan_s* bl_plan;
 
 /* Creates a plan in a context (NULL: the default context). options may be NULL
-   (BL_SPECTRA_INPUT_AND_WEIGHT). The plan keeps its context alive. */
+   (BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_AUTO). The plan keeps its context alive. */
 BL_API bl_status bl_plan_create_2d(bl_context context, const bl_conv2d_desc* desc,
                                    bl_compression compression, const bl_plan_options* options,
                                    bl_plan* out_plan);

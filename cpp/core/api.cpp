@@ -112,11 +112,14 @@ bl_status usable_backend(int32_t kind, const char* argument, const Backend** out
 
 bl_status create_plan(bl_context context, const bl_conv2d_desc& desc, bool is_1d, bl_compression compression,
                       const bl_plan_options* options, bl_plan* out_plan) {
-    bl_plan_options opts{BL_SPECTRA_INPUT_AND_WEIGHT};
+    bl_plan_options opts{BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_AUTO};
     if (options) opts = *options;
     if (opts.spectra_mode != BL_SPECTRA_INPUT_AND_WEIGHT && opts.spectra_mode != BL_SPECTRA_INPUT_ONLY)
         return fail(BL_ERR_INVALID_ARGUMENT, "options.spectra_mode", "options.spectra_mode must be a bl_spectra_mode, got " +
                                                  std::to_string(opts.spectra_mode));
+    if (opts.product != BL_PRODUCT_AUTO && opts.product != BL_PRODUCT_SPECTRAL && opts.product != BL_PRODUCT_SPATIAL)
+        return fail(BL_ERR_INVALID_ARGUMENT, "options.product",
+                    "options.product must be a bl_product, got " + std::to_string(opts.product));
     if (bl_status s = check_compression(compression); s != BL_OK) return s;
     Geometry g;
     GeometryError error;
@@ -128,6 +131,7 @@ bl_status create_plan(bl_context context, const bl_conv2d_desc& desc, bool is_1d
     plan.geometry = g;
     plan.compression = compression;
     plan.spectra_mode = static_cast<bl_spectra_mode>(opts.spectra_mode);
+    plan.product = static_cast<bl_product>(opts.product);
     plan.chain = box_chain(g);
     plan.box = plan.energy_mode() ? plan.full_box() : fixed_box(g, plan.chain, compression.value);
     plan.box_rate = achieved_rate(g, plan.box);

@@ -20,6 +20,7 @@ struct Plan {
     Geometry geometry;
     bl_compression compression{};
     bl_spectra_mode spectra_mode = BL_SPECTRA_INPUT_AND_WEIGHT;
+    bl_product product = BL_PRODUCT_AUTO;
     std::vector<Box> chain;
     Box box;              // fixed box, or the full box in energy mode
     double box_rate = 0;  // achieved rate of box

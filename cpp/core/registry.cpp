@@ -97,6 +97,9 @@ public:
     bl_status create_plan(const Plan& p, const std::shared_ptr<const Context>& context,
                           std::unique_ptr<BackendPlan>* out) const override {
         const Geometry& g = p.geometry;
+        if (p.product == BL_PRODUCT_SPATIAL)
+            return fail(BL_ERR_UNSUPPORTED, "options.product",
+                        std::string("options.product: the ") + name() + " backend has no spatial product");
         bl_plugin_plan_spec spec{};
         spec.desc = bl_conv2d_desc{g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.pad_top, g.pad_bottom,
                                    g.pad_left, g.pad_right, g.stride_h, g.stride_w};

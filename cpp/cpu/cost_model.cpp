@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "spatial.h"
+
 namespace bl {
 namespace cpu {
 
@@ -75,8 +77,8 @@ double executed_gauss_product_flops(int64_t m, int64_t n, int64_t p) {
     return 6.0 * M * Nn * P + M * P + 2.0 * P * Nn + 2.0 * M * Nn;
 }
 
-double executed_pass_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b,
-                           bl_spectra_mode mode) {
+double executed_spectral_pass_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b,
+                                    bl_spectra_mode mode) {
     const double N = double(n), C = double(g.C), F = double(g.F);
     const double K = double(kept_count(g, b));
     const double w_fwd = executed_forward_plane_flops(g, g.KH, g.KW, b);
@@ -99,6 +101,37 @@ double executed_pass_flops(const Geometry& g, bl_pass pass, int64_t n, const Box
                F * C * executed_inverse_plane_flops(g, g.KH, g.KW, b);
     }
     return 0;
+}
+
+bool spatial_allowed(const Geometry& g) {
+    return g.stride_h == 1 && g.stride_w == 1 && g.KH * g.KW <= kSpatialMaxTaps;
+}
+
+double executed_spatial_pass_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b) {
+    const double N = double(n), C = double(g.C), F = double(g.F);
+    const double direct = 2.0 * N * F * C * double(g.Ho) * double(g.Wo) * double(g.KH) * double(g.KW);
+    const double to_xt = N * C * executed_inverse_plane_flops(g, g.Hp, g.Wp, b);
+    switch (pass) {
+    case BL_PASS_FORWARD:
+        return N * C * executed_forward_plane_flops(g, g.H, g.W, b) + F * C * executed_forward_plane_flops(g, g.KH, g.KW, b) +
+               to_xt + direct;
+    case BL_PASS_BACKWARD_WEIGHTS: return to_xt + direct;
+    case BL_PASS_BACKWARD_DATA: break;
+    }
+    return 0;
+}
+
+bool use_spatial(const Geometry& g, bl_pass pass, int64_t n, const Box& b, bl_spectra_mode mode, bl_product product) {
+    if (pass == BL_PASS_BACKWARD_DATA || product == BL_PRODUCT_SPECTRAL || !spatial_allowed(g)) return false;
+    if (product == BL_PRODUCT_SPATIAL) return true;
+    const double ratio = pass == BL_PASS_FORWARD ? kSpatialRatioForward : kSpatialRatioWeights;
+    return executed_spatial_pass_flops(g, pass, n, b) <= ratio * executed_spectral_pass_flops(g, pass, n, b, mode);
+}
+
+double executed_pass_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b, bl_spectra_mode mode,
+                           bl_product product) {
+    return use_spatial(g, pass, n, b, mode, product) ? executed_spatial_pass_flops(g, pass, n, b)
+                                                     : executed_spectral_pass_flops(g, pass, n, b, mode);
 }
 
 }  // namespace cpu

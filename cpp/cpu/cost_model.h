@@ -44,9 +44,28 @@ double executed_inverse_plane_flops(const Geometry& g, int64_t rows, int64_t col
 // 3-mult complex matrix product C (m x n) = A (m x p) B (p x n), pre-sums included.
 double executed_gauss_product_flops(int64_t m, int64_t n, int64_t p);
 
-// Executed FLOPs of one pass of the CPU backend for batch n and box b.
+// The spatial product (spatial.h) for the forward and the weight gradient: what it executes
+// (the N C inverse transforms to xt, the direct sums, and for the forward the transforms of x
+// and w, which it saves as the spectral path does), whether the geometry allows it (stride 1,
+// at most kSpatialMaxTaps taps), and the choice: spatial when its count is at most
+// kSpatialRatio{Forward,Weights} times the spectral pass's. Measured per pass on the MNIST,
+// ResNet-18 and 3->64 layers (docs/BENCHMARKS.md, "Spatial product"): per executed FLOP the
+// spatial forward runs about as fast as the spectral one, the spatial weight gradient slower
+// (its sums are short per output): a 4x ratio picked it for layers it made 3-10x slower.
+constexpr double kSpatialRatioForward = 1.0;
+constexpr double kSpatialRatioWeights = 0.7;
+bool spatial_allowed(const Geometry& g);
+double executed_spatial_pass_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b);
+double executed_spectral_pass_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b,
+                                    bl_spectra_mode mode);
+// product: the plan's option (AUTO: the model; SPECTRAL: never; SPATIAL: where allowed).
+bool use_spatial(const Geometry& g, bl_pass pass, int64_t n, const Box& b, bl_spectra_mode mode,
+                 bl_product product = BL_PRODUCT_AUTO);
+
+// Executed FLOPs of one pass of the CPU backend for batch n and box b (spatial or spectral,
+// as chosen).
 double executed_pass_flops(const Geometry& g, bl_pass pass, int64_t n, const Box& b,
-                           bl_spectra_mode mode);
+                           bl_spectra_mode mode, bl_product product = BL_PRODUCT_AUTO);
 
 }  // namespace cpu
 }  // namespace bl

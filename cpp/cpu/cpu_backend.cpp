@@ -40,6 +40,7 @@
 #include "errors.h"
 #include "fft.h"
 #include "layers.h"
+#include "spatial.h"
 #include "plan.h"
 #include "stage_timers.h"
 #include "thread_pool.h"
@@ -102,6 +103,7 @@ public:
         : context_(std::move(context)),
           g_(plan.geometry),
           mode_(plan.spectra_mode),
+          product_(plan.product),
           energy_mode_(plan.energy_mode()),
           energy_fraction_(plan.compression.value),
           chain_(plan.chain),
@@ -159,8 +161,9 @@ public:
         // only the plan's box in fixed mode, any chain box up to it in energy mode. (Sizing by
         // the largest box instead made a 1D layer's workspace 6x larger for a DFT that only
         // its smallest boxes use.)
-        const int64_t uses[6][3] = {{g.H, g.W, 0}, {g.KH, g.KW, 0}, {g.Ho, g.Wo, 0},
-                                    {g.Ho, g.Wo, 1}, {g.H, g.W, 1}, {g.KH, g.KW, 1}};
+        // (The seventh: the inverse to the padded plane that the spatial product reads.)
+        const int64_t uses[7][3] = {{g.H, g.W, 0},   {g.KH, g.KW, 0}, {g.Ho, g.Wo, 0}, {g.Ho, g.Wo, 1},
+                                    {g.H, g.W, 1},   {g.KH, g.KW, 1}, {g.Hp, g.Wp, 1}};
         std::vector<Box> boxes_used;
         if (energy_mode_) {
             for (const Box& bb : chain_)
@@ -182,6 +185,17 @@ public:
         }
         thread_floats_ = std::max(thread_floats_, align_up(dft_thread));
         off_basis_ = region(basis);
+        // The band-limited input xt of the spatial product (spatial.h), when some pass may use it.
+        bool spatial = false;
+        if (cpu::spatial_allowed(g))
+            for (const Box& bb : boxes_used)
+                for (int64_t batch : {int64_t(1), g.N})
+                    for (bl_pass pass : {BL_PASS_FORWARD, BL_PASS_BACKWARD_WEIGHTS})
+                        spatial = spatial || cpu::use_spatial(g, pass, batch, bb, mode_, product_);
+        if (spatial) {
+            xt_floats_ = g.N * g.C * g.Hp * g.Wp + kSpatialSlack;
+            off_xt_ = region(xt_floats_);
+        }
         off_threads_ = off;
         off += thread_floats_ * slots_;
         workspace_bytes_ = off * int64_t(sizeof(float)) + 64;  // + 64: we align the base
@@ -193,7 +207,7 @@ public:
                int64_t(sizeof(double)) * 2 * (g_.LH + g_.LW);
     }
     double executed_flops(bl_pass pass, int64_t n, const Box& b) const override {
-        return cpu::executed_pass_flops(g_, pass, n, b, mode_);
+        return cpu::executed_pass_flops(g_, pass, n, b, mode_, product_);
     }
 
     void forward(const ForwardArgs& a) const override;
@@ -239,12 +253,20 @@ private:
     void product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
                      Spectrum out, int64_t a_block, int64_t b_block, float* ws) const;
 
+    // Whether this pass runs as the spatial product (its buffer exists and the model picks it).
+    bool spatial(bl_pass pass, int64_t n, const Box& b) const {
+        return xt_floats_ > 0 && cpu::use_spatial(g_, pass, n, b, mode_, product_);
+    }
+    // xt = P(xp) on [0, Hp) x [0, Wp) from the compact X^ (items [n][c]), with the slack zeroed.
+    float* band_limited_input(Spectrum X, int64_t n, const Box& b, float* ws) const;
+
     // Fills the row basis h[a][u] = (cos, sin)(2 pi u r_a / LH) of the DFT path (dft.h).
     void fill_row_basis(float* hb, const Placement& at, int64_t U) const;
 
     std::shared_ptr<const Context> context_;
     Geometry g_;
     bl_spectra_mode mode_;
+    bl_product product_;
     bool energy_mode_;
     double energy_fraction_;
     std::vector<Box> chain_;
@@ -254,6 +276,7 @@ private:
     int slots_;
     int64_t off_x_ = 0, off_w_ = 0, off_y_ = 0, off_out_ = 0, off_energy_ = 0, off_prefix_ = 0;
     int64_t off_threads_ = 0, thread_floats_ = 0, off_basis_ = 0;
+    int64_t off_xt_ = 0, xt_floats_ = 0;  // the spatial product's xt; 0 floats when never used
     std::vector<double> cos_h_, sin_h_, cos_w_, sin_w_;
     int64_t t_grid_ = 0, t_row_ = 0, t_half_ = 0, t_fft_ = 0, t_gemm_ = 0;
     int64_t workspace_bytes_ = 0;
@@ -360,6 +383,14 @@ int64_t plane_of(int64_t item, int64_t planes, int64_t tr) {
     if (tr <= 0) return item;
     const int64_t per = planes / tr;
     return (item % per) * tr + item / per;
+}
+
+float* CpuPlan::band_limited_input(Spectrum X, int64_t n, const Box& b, float* ws) const {
+    const Geometry& g = g_;
+    float* xt = ws + off_xt_;
+    inverse_all(X, n * g.C, b, Placement{g.Hp, g.Wp, 0, 1, 0, 1}, nullptr, 1, xt, ws);
+    std::fill(xt + n * g.C * g.Hp * g.Wp, xt + n * g.C * g.Hp * g.Wp + kSpatialSlack, 0.0f);
+    return xt;
 }
 
 void CpuPlan::fill_row_basis(float* hb, const Placement& at, int64_t U) const {
@@ -580,6 +611,11 @@ void CpuPlan::forward(const ForwardArgs& a) const {
         transform_all(a.w, g.F * g.C, w_at, b, Wk, ws, /*tr=*/g.C);  // W^ stored [c][f]
     }
 
+    if (spatial(BL_PASS_FORWARD, n, b)) {
+        spatial_forward(g, n, band_limited_input(X, n, b, ws), a.w, a.bias, a.y, threads(), context_->cpu_path());
+        *a.box_used = b;
+        return;
+    }
     // Y^[n][f] = sum_c X^[n][c] conj(W^[c][f])
     Spectrum Y = spectrum_at(ws + off_y_, kept, n * g.F);
     product_all(kept, n, g.F, g.C, Operand{X.re, X.im, g.C, 1, false},
@@ -612,6 +648,10 @@ void CpuPlan::backward(const BackwardArgs& a) const {
 
     const float* saved_floats = reinterpret_cast<const float*>(a.saved + kSavedHeaderBytes);
     Spectrum X = spectrum_at(const_cast<float*>(saved_floats), kept, n * g.C);
+    const bool spatial_dw = a.dw && spatial(BL_PASS_BACKWARD_WEIGHTS, n, b);
+    if (spatial_dw)
+        spatial_weights(g, n, band_limited_input(X, n, b, ws), a.dy, a.dw, threads(), context_->cpu_path());
+    if (!a.dx && (!a.dw || spatial_dw)) return;
     // dy is zero-extended from the strided output grid onto LH x LW (stride: scattered every s).
     Spectrum dY = spectrum_at(ws + off_y_, kept, n * g.F);
     {
@@ -636,7 +676,7 @@ void CpuPlan::backward(const BackwardArgs& a) const {
         inverse_all(dX, n * g.C, b, Placement{g.H, g.W, g.pad_top, 1, g.pad_left, 1}, nullptr, 1,
                     a.dx, ws, /*tr=*/g.C);
     }
-    if (a.dw) {
+    if (a.dw && !spatial_dw) {
         // dW^[f][c] = sum_n conj(dY^[f][n]) X^[n][c]
         Spectrum dW = spectrum_at(ws + off_out_, kept, g.F * g.C);
         product_all(kept, g.F, g.C, n, Operand{dY.re, dY.im, n, 1, true},
@@ -664,6 +704,10 @@ public:
     }
     bl_status create_plan(const Plan& plan, const std::shared_ptr<const Context>& context,
                           std::unique_ptr<BackendPlan>* out) const override {
+        if (plan.product == BL_PRODUCT_SPATIAL && !cpu::spatial_allowed(plan.geometry))
+            return fail(BL_ERR_UNSUPPORTED, "options.product",
+                        "options.product: the spatial product needs stride 1 and at most " +
+                            std::to_string(kSpatialMaxTaps) + " kernel taps");
         *out = std::make_unique<CpuPlan>(plan, context);
         return BL_OK;
     }

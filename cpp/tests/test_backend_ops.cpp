@@ -57,6 +57,10 @@ std::string geom_str(const Geom& g, bool one_d) {
 // default context), and its tag for failure messages.
 bl_context g_context = nullptr;
 std::string g_path_tag;
+// The product plans are created with (BL_PRODUCT_SPATIAL only where the geometry allows it:
+// stride 1, at most 49 taps; AUTO elsewhere).
+int32_t g_product = BL_PRODUCT_AUTO;
+int g_spatial_plans = 0;
 
 // A plan and what it reports about itself.
 struct Layer {
@@ -68,8 +72,15 @@ struct Layer {
     Layer(const Geom& geom, bool is_1d, bl_compression comp,
           int32_t spectra_mode = BL_SPECTRA_INPUT_AND_WEIGHT)
         : g(geom), one_d(is_1d) {
-        bl_plan_options opt;
+        bl_plan_options opt{};
         opt.spectra_mode = spectra_mode;
+        opt.product = g_product;
+        if (g_product == BL_PRODUCT_SPATIAL) {
+            if (geom.sh == 1 && geom.sw == 1 && geom.KH * geom.KW <= 49)
+                ++g_spatial_plans;
+            else
+                opt.product = BL_PRODUCT_AUTO;
+        }
         if (one_d) {
             REQUIRE(g.H == 1 && g.KH == 1 && g.pt == 0 && g.pb == 0 && g.sh == 1);
             bl_conv1d_desc d;
@@ -1179,6 +1190,39 @@ static void path_body_5() {
     CHECK_OK(bl_context_get_num_threads(g_context, &restored));
     CHECK(restored == old_threads);
     std::printf("    default thread count %d (restored)\n", old_threads);
+}
+
+static void body_products() {
+    int32_t backend = -1;
+    REQUIRE_OK(bl_context_backend(g_context, &backend));
+    const std::string tag = g_path_tag;
+    for (int32_t product : {BL_PRODUCT_SPECTRAL, BL_PRODUCT_SPATIAL}) {
+        if (product == BL_PRODUCT_SPATIAL && backend != BL_BACKEND_CPU) continue;
+        g_product = product;
+        g_spatial_plans = 0;
+        g_path_tag = tag + (product == BL_PRODUCT_SPATIAL ? "[spatial] " : "[spectral] ");
+        std::printf("    -- product %s\n", product == BL_PRODUCT_SPATIAL ? "spatial" : "spectral");
+        try {
+            path_body_2();
+            path_body_3();
+            path_body_4();
+            path_body_5();
+            body_non_finite();
+        } catch (...) {
+            g_product = BL_PRODUCT_AUTO;
+            g_path_tag = tag;
+            throw;
+        }
+        if (product == BL_PRODUCT_SPATIAL) {
+            std::printf("    %d plans with the spatial product\n", g_spatial_plans);
+            CHECK(g_spatial_plans >= 100);
+        }
+    }
+    g_product = BL_PRODUCT_AUTO;
+    g_path_tag = tag;
+}
+BL_TEST("products: forced spectral and forced spatial pass the dense, band-limited, adjoint, threads and non-finite checks [every backend and CPU path]") {
+    for_each_target(body_products);
 }
 
 BL_TEST("plan queries: 1D plan desc, output size, dense-equivalent FLOPs, allocated bytes return to baseline") {

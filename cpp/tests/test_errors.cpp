@@ -153,7 +153,7 @@ struct Fixture {
 
     explicit Fixture(const bl_conv2d_desc& d, bl_compression comp,
                      int32_t mode = BL_SPECTRA_INPUT_AND_WEIGHT) {
-        bl_plan_options opt;
+        bl_plan_options opt{};
         opt.spectra_mode = mode;
         const bl_status s = bl_plan_create_2d(nullptr, &d, comp, &opt, &plan);
         if (s != BL_OK) {
@@ -474,12 +474,33 @@ BL_TEST("create: unknown spectra_mode -> BL_ERR_INVALID_ARGUMENT naming options.
     const bl_conv2d_desc d = base2d();
     const bl_conv1d_desc d1 = base1d();
     for (int32_t v : {2, -1, 77}) {
-        bl_plan_options o;
+        bl_plan_options o{};
         o.spectra_mode = v;
         create2d_fails(fmt("spectra_mode %d", v), &d, fixed(0), &o, BL_ERR_INVALID_ARGUMENT, {"spectra_mode", "spectra", "mode"});
         create1d_fails(fmt("spectra_mode %d", v), &d1, fixed(0), &o, BL_ERR_INVALID_ARGUMENT, {"spectra_mode", "spectra", "mode"});
         CHECK(std::string(bl_last_error_argument()) == "options.spectra_mode");
     }
+}
+
+BL_TEST("create: unknown product -> INVALID_ARGUMENT; the spatial product where it cannot run -> UNSUPPORTED; both name options.product") {
+    const bl_conv2d_desc d = base2d();
+    for (int32_t v : {3, -1}) {
+        bl_plan_options o{BL_SPECTRA_INPUT_AND_WEIGHT, v};
+        create2d_fails(fmt("product %d", v), &d, fixed(0), &o, BL_ERR_INVALID_ARGUMENT, {"product"});
+        CHECK(std::string(bl_last_error_argument()) == "options.product");
+    }
+    bl_plan_options spatial{BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_SPATIAL};
+    bl_conv2d_desc strided = d;
+    strided.stride_h = 2;
+    create2d_fails("spatial at stride 2", &strided, fixed(0), &spatial, BL_ERR_UNSUPPORTED, {"spatial", "stride"});
+    CHECK(std::string(bl_last_error_argument()) == "options.product");
+    bl_conv2d_desc big = d;
+    big.kernel_height = big.kernel_width = 8;
+    big.height = big.width = 16;
+    create2d_fails("spatial with 64 taps", &big, fixed(0), &spatial, BL_ERR_UNSUPPORTED, {"spatial", "taps"});
+    bl_plan plan = nullptr;
+    CHECK_MSG(bl_plan_create_2d(nullptr, &d, fixed(0.5), &spatial, &plan) == BL_OK, bl_last_error_message());
+    if (plan) bl_plan_destroy(plan);
 }
 
 // Context creation that must fail: status, argument, and out_context left as it was.

@@ -204,7 +204,7 @@ struct PlanQueries {
 
 PlanQueries query(const bl_conv2d_desc& d, bl_compression comp, bl_spectra_mode mode = BL_SPECTRA_INPUT_AND_WEIGHT) {
     bl_plan plan = nullptr;
-    bl_plan_options opts{mode};
+    bl_plan_options opts{mode, BL_PRODUCT_AUTO};
     PlanQueries q;
     if (bl_plan_create_2d(nullptr, &d, comp, &opts, &plan) != BL_OK) throw std::runtime_error(bl_last_error_message());
     bl_plan_saved_spectra_bytes(plan, &q.saved_bytes);
@@ -246,7 +246,19 @@ BL_TEST("counters-hand-worked-8x8-3x3-pad1-dense") {
     CHECK(close(bl::cpu::executed_forward_transform_flops(geometry2d(2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1), 8, 6),
                 8 * row + 6 * col));
     const double exec_fwd = 6 * 3960.0 + 12 * 1200.0 + 60 * 190.0 + 8 * 3936.0;
-    CHECK(close(q.fwd.executed, exec_fwd));
+    const bl::Geometry g = geometry2d(2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1);
+    const bl::Box full{5, 5};
+    CHECK(close(bl::cpu::executed_spectral_pass_flops(g, BL_PASS_FORWARD, 2, full, BL_SPECTRA_INPUT_AND_WEIGHT),
+                exec_fwd));
+    // The spatial product (spatial.h) instead: the x and w transforms, the 6 inverses of X^ to
+    // the padded 10 x 10 plane (4*4*6 + 8*6*6*10 + 4*10*6*10 = 96 + 2880 + 2400 = 5376), and the
+    // direct sums, the dense-equivalent count.
+    const double exec_spatial = 6 * 3960.0 + 12 * 1200.0 + 6 * 5376.0 + 27648.0;
+    CHECK(close(bl::cpu::executed_spatial_pass_flops(g, BL_PASS_FORWARD, 2, full), exec_spatial));
+    // bl_plan_flops reports the one the plan runs.
+    const bool spatial = bl::cpu::use_spatial(g, BL_PASS_FORWARD, 2, full, BL_SPECTRA_INPUT_AND_WEIGHT);
+    CHECK(spatial == (exec_spatial <= bl::cpu::kSpatialRatioForward * exec_fwd));
+    CHECK(close(q.fwd.executed, spatial ? exec_spatial : exec_fwd));
     // saved: 64-byte header + 8 bytes per kept coefficient of x (N C = 6) and w (F C = 12).
     CHECK(q.saved_bytes == 64 + 8 * 60 * (6 + 12));
     CHECK(q.box.kh == 5 && q.box.kw == 5 && q.rate == 0.0);
@@ -280,10 +292,27 @@ BL_TEST("counters-hand-worked-conv1d-k8-same-rho050") {
     //   products (2 x 2)(2 x 3): 6*2*3*2 + 2*2 + 2*2*3 + 2*2*3 = 100 per coefficient;
     //   y planes (6), inverse to 1 x 40 (Wo = 47 - 8 + 1): 0 pairs + 8*1*13*1 + 4*1*13*40 = 2184.
     CHECK(2210.0 <= bl::cpu::kDftFftRatio * fft);
-    CHECK(close(fwd.executed, 4 * 2210.0 + 6 * 546.0 + 13 * 100.0 + 6 * 2184.0));
+    bl::Geometry g;
+    {
+        bl::GeometryError err;
+        REQUIRE(bl::make_geometry(bl_conv2d_desc{2, 2, 1, 40, 3, 1, 8, 0, 0, 4, 3, 1, 1}, true, &g, &err) == BL_OK);
+    }
+    const bl::Box b{0, 12};
+    auto reported = [&](bl_pass pass, double spectral) {  // what bl_plan_flops must say
+        return bl::cpu::use_spatial(g, pass, 2, b, BL_SPECTRA_INPUT_AND_WEIGHT)
+                   ? bl::cpu::executed_spatial_pass_flops(g, pass, 2, b)
+                   : spectral;
+    };
+    const double spectral_fwd = 4 * 2210.0 + 6 * 546.0 + 13 * 100.0 + 6 * 2184.0;
+    CHECK(close(bl::cpu::executed_spectral_pass_flops(g, BL_PASS_FORWARD, 2, b, BL_SPECTRA_INPUT_AND_WEIGHT),
+                spectral_fwd));
+    CHECK(close(fwd.executed, reported(BL_PASS_FORWARD, spectral_fwd)));
     // backward-weights: dy planes (6) as x's, 2210; products (3 x 2)(2 x 2) reduce over N:
     // 6*3*2*2 + 3*2 + 2*2*2 + 2*3*2 = 98; dw planes (6), inverse to 1 x 8: 104 + 4*13*8 = 520.
-    CHECK(close(bwd_w.executed, 6 * 2210.0 + 13 * 98.0 + 6 * 520.0));
+    const double spectral_bww = 6 * 2210.0 + 13 * 98.0 + 6 * 520.0;
+    CHECK(close(bl::cpu::executed_spectral_pass_flops(g, BL_PASS_BACKWARD_WEIGHTS, 2, b, BL_SPECTRA_INPUT_AND_WEIGHT),
+                spectral_bww));
+    CHECK(close(bwd_w.executed, reported(BL_PASS_BACKWARD_WEIGHTS, spectral_bww)));
     CHECK(saved == 64 + 8 * 13 * (4 + 6));
     bl_plan_destroy(plan);
 }

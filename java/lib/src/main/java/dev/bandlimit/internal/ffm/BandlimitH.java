@@ -1180,6 +1180,33 @@ public class BandlimitH extends BandlimitH$shared {
     public static int BL_SPECTRA_INPUT_ONLY() {
         return BL_SPECTRA_INPUT_ONLY;
     }
+    private static final int BL_PRODUCT_AUTO = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_product.BL_PRODUCT_AUTO = 0
+     * }
+     */
+    public static int BL_PRODUCT_AUTO() {
+        return BL_PRODUCT_AUTO;
+    }
+    private static final int BL_PRODUCT_SPECTRAL = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_product.BL_PRODUCT_SPECTRAL = 1
+     * }
+     */
+    public static int BL_PRODUCT_SPECTRAL() {
+        return BL_PRODUCT_SPECTRAL;
+    }
+    private static final int BL_PRODUCT_SPATIAL = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_product.BL_PRODUCT_SPATIAL = 2
+     * }
+     */
+    public static int BL_PRODUCT_SPATIAL() {
+        return BL_PRODUCT_SPATIAL;
+    }
     /**
      * {@snippet lang=c :
      * typedef struct bl_plan_s *bl_plan

@@ -16,6 +16,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * {@snippet lang=c :
  * struct bl_plan_options {
  *     int32_t spectra_mode;
+ *     int32_t product;
  * }
  * }
  */
@@ -26,7 +27,8 @@ public class bl_plan_options {
     }
 
     private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
-        BandlimitH.C_INT.withName("spectra_mode")
+        BandlimitH.C_INT.withName("spectra_mode"),
+        BandlimitH.C_INT.withName("product")
     ).withName("bl_plan_options");
 
     /**
@@ -78,6 +80,50 @@ public class bl_plan_options {
      */
     public static void spectra_mode(MemorySegment struct, int fieldValue) {
         struct.set(spectra_mode$LAYOUT, spectra_mode$OFFSET, fieldValue);
+    }
+
+    private static final OfInt product$LAYOUT = (OfInt)$LAYOUT.select(groupElement("product"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t product
+     * }
+     */
+    public static final OfInt product$layout() {
+        return product$LAYOUT;
+    }
+
+    private static final long product$OFFSET = $LAYOUT.byteOffset(groupElement("product"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t product
+     * }
+     */
+    public static final long product$offset() {
+        return product$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t product
+     * }
+     */
+    public static int product(MemorySegment struct) {
+        return struct.get(product$LAYOUT, product$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t product
+     * }
+     */
+    public static void product(MemorySegment struct, int fieldValue) {
+        struct.set(product$LAYOUT, product$OFFSET, fieldValue);
     }
 
     /**
