@@ -26,7 +26,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.SplittableRandom;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -39,18 +38,21 @@ import me.tongfei.progressbar.ProgressBarStyle;
  */
 public final class Trainer implements AutoCloseable {
 
-    /** What to train. {@code trainLimit <= 0} uses the whole training set. */
+    /**
+     * What to train. {@code trainLimit <= 0} uses the whole training set. {@code profile}: print
+     * each epoch's {@link StepProfile} after its line and add it to the metrics.
+     */
     public record Config(Compression train, Compression eval, int epochs, int batch, double learningRate,
             String optimizer, double momentum, double weightDecay, String schedule, long seed, int trainLimit,
-            boolean progress) {}
+            boolean progress, boolean profile) {}
 
     /** One convolution's box and achieved rate in training (last step) and in evaluation. */
     public record LayerReport(String name, Box trainBox, double trainRate, Box evalBox, double evalRate) {}
 
-    /** One epoch's numbers. */
+    /** One epoch's numbers; {@code profile}: where its steps' time went (always measured, printed on request). */
     public record EpochReport(int epoch, double loss, double trainAccuracy, double testAccuracy, double seconds,
             double imagesPerSecond, long savedSpectraBytes, double gflopsPerStep, double convShare,
-            List<LayerReport> layers) {}
+            List<LayerReport> layers, StepProfile profile) {}
 
     /** An evaluation's accuracy and the boxes the convolutions used. */
     public record Evaluation(double accuracy, List<Box> boxes, List<Double> rates) {}
@@ -125,7 +127,9 @@ public final class Trainer implements AutoCloseable {
             EpochReport r = trainEpoch(epoch, shuffle);
             reports.add(r);
             log.println(formatEpoch(r));
-            if (metrics != null) appendJson(metrics, toJson(r));
+            // Per epoch, since the counters restart with each: the first epoch includes JIT warm-up.
+            if (config.profile()) log.print(r.profile().format(formatProfileTitle(r)));
+            if (metrics != null) appendJson(metrics, toJson(r, config.profile()));
         }
         return reports;
     }
@@ -188,9 +192,8 @@ public final class Trainer implements AutoCloseable {
             }
         }
         double seconds = (System.nanoTime() - t0) * 1e-9;
-        Map<String, Long> timers = OpTimers.snapshotNanos();
-        long convNanos = timers.getOrDefault("conv.forward", 0L) + timers.getOrDefault("conv.backward", 0L);
-        double convShare = stepNanos > 0 ? (double) convNanos / stepNanos : 0;
+        // Before the evaluation, whose forwards would add to the counters.
+        StepProfile profile = StepProfile.of(OpTimers.snapshotNanos(), steps, stepNanos);
         Evaluation test = evaluate();
         List<LayerReport> layers = new ArrayList<>();
         List<Conv2d> convs = model.convolutions();
@@ -199,7 +202,7 @@ public final class Trainer implements AutoCloseable {
                     test.boxes().get(i), test.rates().get(i)));
         }
         return new EpochReport(epoch, lossSum / n, (double) correct / n, test.accuracy(), seconds, n / seconds,
-                savedBytes, gflops, convShare, layers);
+                savedBytes, gflops, profile.share("conv"), layers, profile);
     }
 
     /** Saved-spectra bytes of one training step (all convolutions). */
@@ -275,13 +278,19 @@ public final class Trainer implements AutoCloseable {
                 r.imagesPerSecond(), bytes(r.savedSpectraBytes()), r.gflopsPerStep(), 100 * r.convShare());
     }
 
+    static String formatProfileTitle(EpochReport r) {
+        return String.format(Locale.ROOT, "epoch %d profile: %d steps, %.2f ms/step (OpTimers per op kind)",
+                r.epoch(), r.profile().steps(), r.profile().stepMs());
+    }
+
     static String bytes(long b) {
         if (b >= 1 << 20) return String.format(Locale.ROOT, "%.2f MiB", b / 1048576.0);
         if (b >= 1 << 10) return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
         return b + " B";
     }
 
-    static String toJson(EpochReport r) {
+    /** The metrics line of {@code r}; with {@code withProfile}, its step profile under "profile". */
+    static String toJson(EpochReport r, boolean withProfile) {
         StringBuilder layers = new StringBuilder("[");
         for (LayerReport l : r.layers()) {
             if (layers.length() > 1) layers.append(',');
@@ -294,9 +303,10 @@ public final class Trainer implements AutoCloseable {
         return String.format(Locale.ROOT,
                 "{\"epoch\":%d,\"loss\":%.6f,\"train_accuracy\":%.6f,\"test_accuracy\":%.6f,\"seconds\":%.3f,"
                         + "\"images_per_second\":%.1f,\"saved_spectra_bytes\":%d,\"gflops_per_step\":%.6f,"
-                        + "\"conv_share\":%.4f,\"layers\":%s}",
+                        + "\"conv_share\":%.4f,\"layers\":%s%s}",
                 r.epoch(), r.loss(), r.trainAccuracy(), r.testAccuracy(), r.seconds(), r.imagesPerSecond(),
-                r.savedSpectraBytes(), r.gflopsPerStep(), r.convShare(), layers);
+                r.savedSpectraBytes(), r.gflopsPerStep(), r.convShare(), layers,
+                withProfile ? ",\"profile\":" + r.profile().toJson() : "");
     }
 
     static void appendJson(Path file, String line) {

@@ -56,6 +56,12 @@ public final class TrainingOptions {
             description = "show a progress bar per epoch (default: when the output is a terminal)")
     public Boolean progress;
 
+    // Off by default: the table is ~12 lines per epoch, and the counters run anyway (the epoch
+    // line's conv share comes from them), so asking for it costs no extra time.
+    @Option(names = "--profile", description = "after each epoch, print where a training step's time goes: forward,"
+            + " backward, total ms per step and share per op kind, and the rest (Java glue, data); also in metrics.jsonl")
+    public boolean profile;
+
     /** The progress bar draws with carriage returns: only for terminals unless asked for. */
     public boolean showProgress() {
         return progress != null ? progress : System.console() != null;
@@ -63,7 +69,7 @@ public final class TrainingOptions {
 
     public Trainer.Config config(Compression train, Compression eval) {
         return new Trainer.Config(train, eval, epochs, batch, learningRate, optimizer, momentum, weightDecay, schedule,
-                seed, trainLimit, showProgress());
+                seed, trainLimit, showProgress(), profile);
     }
 
     @ArgGroup(exclusive = true)

@@ -29,7 +29,7 @@ class TrainingTest {
     }
 
     private static Trainer.Config config(Compression c, int epochs, int limit, long seed) {
-        return new Trainer.Config(c, c, epochs, 32, 0.002, "adam", 0.9, 0.0, "cosine", seed, limit, false);
+        return new Trainer.Config(c, c, epochs, 32, 0.002, "adam", 0.9, 0.0, "cosine", seed, limit, false, false);
     }
 
     private static Trainer trainer(Trainer.Config config) {
