@@ -438,6 +438,7 @@ public final class ConvPlan implements AutoCloseable {
         Backend backend = Backend.CPU;
         @Nullable ExecutionContext context;
         SpectraMode spectraMode = SpectraMode.INPUT_AND_WEIGHT;
+        Product product = Product.AUTO;
 
         private Builder(boolean conv1d) {
             this.conv1d = conv1d;
@@ -539,6 +540,16 @@ public final class ConvPlan implements AutoCloseable {
         /** What a training forward saves (default {@link SpectraMode#INPUT_AND_WEIGHT}). */
         public Builder spectraMode(SpectraMode m) {
             this.spectraMode = Objects.requireNonNull(m, "spectraMode must not be null");
+            return this;
+        }
+
+        /**
+         * How the forward and weight gradient compute (default {@link Product#AUTO}); {@link Product#SPATIAL}
+         * where the backend or geometry cannot run it fails at {@link #build} with an
+         * {@link UnsupportedFeatureException}.
+         */
+        public Builder product(Product p) {
+            this.product = Objects.requireNonNull(p, "product must not be null");
             return this;
         }
 

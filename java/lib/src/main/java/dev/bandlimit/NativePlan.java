@@ -41,6 +41,7 @@ final class NativePlan {
             MemorySegment compression = compression(call, b.compression);
             MemorySegment options = bl_plan_options.allocate(call);
             bl_plan_options.spectra_mode(options, b.spectraMode.code);
+            bl_plan_options.product(options, b.product.code);
             MemorySegment out = call.allocate(ValueLayout.ADDRESS);
             if (b.conv1d) {
                 Native.check(BandlimitH.bl_plan_create_1d(context.handle(), conv1dDesc(call, b), compression, options,

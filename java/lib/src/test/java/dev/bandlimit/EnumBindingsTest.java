@@ -32,7 +32,8 @@ class EnumBindingsTest {
                 tie("BL_CPU_PATH_", Bandlimit.CpuPath.class, p -> "BL_CPU_PATH_" + p.name(), Bandlimit.CpuPath::code,
                         Map.of()),
                 tie("BL_PASS_", Pass.class, p -> "BL_PASS_" + p.name(), p -> p.code, Map.of()),
-                tie("BL_SPECTRA_", SpectraMode.class, m -> "BL_SPECTRA_" + m.name(), m -> m.code, Map.of()));
+                tie("BL_SPECTRA_", SpectraMode.class, m -> "BL_SPECTRA_" + m.name(), m -> m.code, Map.of()),
+                tie("BL_PRODUCT_", Product.class, p -> "BL_PRODUCT_" + p.name(), p -> p.code, Map.of()));
     }
 
     private static <E extends Enum<E>> Arguments tie(String prefix, Class<E> type, Function<E, String> cName,
