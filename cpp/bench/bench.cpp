@@ -11,6 +11,7 @@
 // float32 error bound of ALGORITHM.md section 5, so a fast wrong kernel cannot win.
 //
 // Usage: bl_bench [--quick] [--runs N] [--max-seconds S] [--threads T] [--layers SUBSTR]
+//        [--product auto|spectral|spatial]
 //                 [--json FILE]
 //   --quick         rho in {0, 0.5}, 5 runs per measurement
 //   --runs N        timed runs per measurement after 2 warm-up runs (default 20)
@@ -50,6 +51,7 @@ struct Options {
     int threads = 0;
     std::string layers;
     std::string json = "bench_results.json";
+    int32_t product = BL_PRODUCT_AUTO;  // --product: the plans' bl_product
 };
 Options g_opt;
 
@@ -358,12 +360,24 @@ struct Outputs {
 bl_plan make_plan(const LayerSpec& L, double rho) {
     bl_plan plan = nullptr;
     bl_compression comp{BL_COMPRESSION_FIXED, rho};
-    if (L.one_d) {
-        bl_conv1d_desc d{L.N, L.C, L.W, L.F, L.KW, L.pl, L.pr, 1};
-        bl_ok(bl_plan_create_1d(nullptr, &d, comp, nullptr, &plan), "bl_plan_create_1d");
-    } else {
-        bl_conv2d_desc d{L.N, L.C, L.H, L.W, L.F, L.KH, L.KW, L.pt, L.pb, L.pl, L.pr, 1, 1};
-        bl_ok(bl_plan_create_2d(nullptr, &d, comp, nullptr, &plan), "bl_plan_create_2d");
+    bl_plan_options options{BL_SPECTRA_INPUT_AND_WEIGHT, g_opt.product};
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        bl_status s;
+        if (L.one_d) {
+            bl_conv1d_desc d{L.N, L.C, L.W, L.F, L.KW, L.pl, L.pr, 1};
+            s = bl_plan_create_1d(nullptr, &d, comp, &options, &plan);
+        } else {
+            bl_conv2d_desc d{L.N, L.C, L.H, L.W, L.F, L.KH, L.KW, L.pt, L.pb, L.pl, L.pr, 1, 1};
+            s = bl_plan_create_2d(nullptr, &d, comp, &options, &plan);
+        }
+        if (s == BL_ERR_UNSUPPORTED && options.product == BL_PRODUCT_SPATIAL) {
+            // Large kernels: the spatial product is not available, the layer runs as AUTO.
+            std::printf("(--product spatial: %s; this layer runs with AUTO)\n", bl_last_error_message());
+            options.product = BL_PRODUCT_AUTO;
+            continue;
+        }
+        bl_ok(s, L.one_d ? "bl_plan_create_1d" : "bl_plan_create_2d");
+        break;
     }
     return plan;
 }
@@ -539,9 +553,18 @@ int main(int argc, char** argv) {
             g_opt.layers = next();
         } else if (a == "--json") {
             g_opt.json = next();
+        } else if (a == "--product") {
+            const std::string p = next();
+            if (p == "auto") g_opt.product = BL_PRODUCT_AUTO;
+            else if (p == "spectral") g_opt.product = BL_PRODUCT_SPECTRAL;
+            else if (p == "spatial") g_opt.product = BL_PRODUCT_SPATIAL;
+            else {
+                std::fprintf(stderr, "--product takes auto, spectral or spatial, got %s\n", p.c_str());
+                return 1;
+            }
         } else {
             std::fprintf(stderr,
-                         "usage: %s [--quick] [--runs N] [--max-seconds S] [--threads T] [--layers SUBSTR] [--json FILE]\n",
+                         "usage: %s [--quick] [--runs N] [--max-seconds S] [--threads T] [--layers SUBSTR] [--json FILE] [--product auto|spectral|spatial]\n",
                          argv[0]);
             return 1;
         }
