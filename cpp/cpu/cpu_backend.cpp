@@ -118,6 +118,43 @@ struct DftBases {
     int64_t h = -1, w = -1, b = -1;  // offsets in floats into the plan's basis storage
 };
 
+// Fork/join threshold: a parallel loop whose estimated single-thread time is below
+// kMinParallelNs runs on the calling thread alone, since waking and joining a worker costs
+// more than it saves there. Measured on the 2-core bench machine (Xeon, AVX-512 path, 2 threads,
+// load average ~1; medians):
+//   - bl_fork_join, a fork/join of a trivial loop: 0.07 us on 1 thread; 0.2-1.0 us on 2 threads
+//     while the worker still spins from the previous loop ("warm", as inside an execute call),
+//     1.8-2.2 us when it sleeps ("cold", 200 us after the last loop: the notify system call).
+//     Before the caller took over chunks whose worker has not started (thread_pool.cpp) a cold
+//     fork/join cost 6.9-9.0 us, and 40-200 us after a 2 ms pause (an idle core wakes slowly).
+//   - bl_fork_join, 16 scalar multiply-add chains: 2 threads pay from ~2 us of single-thread
+//     work when warm (3.4-4.1 us -> 2.6-2.7 us) and from ~20 us when cold (8.4-9.6 -> 11.3-11.5
+//     us at 4000 steps, 18.4-18.9 -> 16.4-20.2 at 8000, 40-41 -> 24-44 at 16000).
+//   - Layers with the threshold alternated in blocks of 25 calls (first 5 untimed), median us
+//     per forward / backward-data / backward-weights call, back-to-back calls:
+//       threshold             0 (always)        2 us             5 us             10 us          infinite
+//       N=1  C=F=4  4x4 3x3   10.4  9.3  8.7   10.1  9.4  8.6   10.2  9.2  8.4   11.6 11.7 11.4   11.9 11.6 11.5
+//       N=8  C=F=4  4x4 3x3   19.6 15.5 16.4   17.0 13.9 15.6   16.7 13.5 15.5   21.5 16.5 20.1   21.0 16.5 20.1
+//       N=8  C=F=4  4x4 1x1   12.9  9.9  9.1   10.6  8.8  8.6   12.3  9.8 11.3   12.3  9.8 11.3   12.2  9.8 11.5
+//       N=16 C=F=4  8x8 3x3   56.6 33.8 47.6   55.8 32.0 46.5   54.3 31.8 46.8   60.1 38.1 48.9   88.3 43.9 71.6
+//       N=4 C=F=16  8x8 3x3   71.6 82.7 47.5   72.8 84.3 45.8   70.9 86.3 47.2   78.3 90.1 50.9   88.1  137 61.3
+//       N=8 C=F=32 16x16 3x3   621  697  538    608  688  510    629  682  480    667  690  458    960 1318  527
+//     and 200 us apart (the worker asleep at the first loop of each call):
+//       N=1  C=F=4  4x4 3x3   13.4 13.5 12.4   13.4 13.0 12.8   13.2 13.0 13.1   11.9 10.9 11.1   12.1 11.1 11.2
+//       N=16 C=F=4  8x8 3x3   75.6 40.5 56.8   69.6 40.3 59.2   73.3 40.4 56.5   83.7 49.7 61.1   95.0 46.7 81.0
+//     5 us is the best column or close to it in every row (the spread between runs is ~10%).
+constexpr double kMinParallelNs = 5000;
+
+// Estimated single-thread time of the backend's loops (ns): a fixed cost per work item (one
+// 16-plane block of the DFT, one frequency of the product, one plane of the FFT) plus the
+// executed FLOPs of cost_model.h at the loop's own rate, fitted (least squares on the relative
+// error) to ~3000 loops of 1-50 us of 2D and 1D layers on the same machine. Good to a factor of
+// about 2 on small loops (the per-item cost dominates there), which is all a threshold needs.
+constexpr double kDftNsPerBlock = 250, kDftNsPerFlop = 1.0 / 35;              // ~35 GFLOP/s
+constexpr double kProductNsPerFrequency = 250, kProductNsPerFlop = 1.0 / 70;  // ~70 GFLOP/s
+constexpr double kFftNsPerPlane = 100, kFftNsPerFlop = 1.0 / 4;               // scalar, ~4 GFLOP/s
+constexpr double kEnergyNsPerTerm = 1.1;                                      // float64 |z|^2 sums
+
 class CpuPlan final : public BackendPlan {
 public:
     CpuPlan(const Plan& plan, std::shared_ptr<const Context> context)
@@ -239,6 +276,8 @@ private:
     float* thread_scratch(float* ws, int tid) const { return ws + off_threads_ + thread_floats_ * tid; }
     // The context's threads, at most the slots the workspace was sized for.
     int threads() const { return std::min(context_->num_threads(), slots_); }
+    // The threads of a loop estimated to take est_ns on one thread (kMinParallelNs).
+    int threads_for(double est_ns) const { return est_ns < kMinParallelNs ? 1 : threads(); }
 
     void transform_plane(const float* src, const Placement& at, const Box& b, Spectrum out,
                          int64_t item, float* scratch) const;
@@ -363,7 +402,9 @@ void CpuPlan::transform_all(const float* src, int64_t planes, const Placement& a
                                Spectrum out, float* ws, int64_t tr) const {
     if (cpu::use_forward_dft(g_, at.rows, at.cols, b)) return transform_all_dft(src, planes, at, b, out, ws, tr);
     const int64_t plane = at.rows * at.cols;
-    parallel_for(planes, threads(), [&](int64_t j, int tid) {
+    const double flops = double(planes) * cpu::executed_forward_transform_flops(g_, at.rows, b.kw + 1);
+    const int th = threads_for(double(planes) * kFftNsPerPlane + flops * kFftNsPerFlop);
+    parallel_for(planes, th, [&](int64_t j, int tid) {
         transform_plane(src + j * plane, at, b, out, item_of(j, planes, tr),
                         thread_scratch(ws, tid));
     });
@@ -378,7 +419,9 @@ void CpuPlan::inverse_all(Spectrum in, int64_t planes, const Box& b, const Place
         return inverse_all_dft(in, planes, b, at, bias, bias_period, dst, ws, tr);  // scale in its bases
     const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
     const int64_t plane = at.rows * at.cols;
-    parallel_for(planes, threads(), [&](int64_t j, int tid) {
+    const double flops = double(planes) * cpu::executed_inverse_transform_flops(g_, at.rows, b.kw + 1);
+    const int th = threads_for(double(planes) * kFftNsPerPlane + flops * kFftNsPerFlop);
+    parallel_for(planes, th, [&](int64_t j, int tid) {
         inverse_plane(in, item_of(j, planes, tr), b, at, scale, bias ? bias[j % bias_period] : 0.0f, dst + j * plane,
                       thread_scratch(ws, tid));
     });
@@ -483,7 +526,9 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
     const float* hb = basis(bases.h);
     const DftKernels kern = dft_kernels_for_path(context_->cpu_path());
     const int64_t blocks = (planes + L - 1) / L;
-    parallel_for(blocks, threads(), [&](int64_t blk, int tid) {
+    const double flops = double(planes) * cpu::executed_forward_dft_flops(g, rows, cols, b);
+    const int th = threads_for(double(blocks) * kDftNsPerBlock + flops * kDftNsPerFlop);
+    parallel_for(blocks, th, [&](int64_t blk, int tid) {
         float* S = thread_scratch(ws, tid);
         float* T = S + align_up(plane * L);
         float* PQ = T + align_up(rows * kc * 2 * L);
@@ -539,7 +584,9 @@ void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const P
     const float* bb = basis(bases.b);
     const DftKernels kern = dft_kernels_for_path(context_->cpu_path());
     const int64_t blocks = (planes + L - 1) / L;
-    parallel_for(blocks, threads(), [&](int64_t blk, int tid) {
+    const double flops = double(planes) * cpu::executed_inverse_dft_flops(g, rows, cols, b);
+    const int th = threads_for(double(blocks) * kDftNsPerBlock + flops * kDftNsPerFlop);
+    parallel_for(blocks, th, [&](int64_t blk, int tid) {
         float* SD = thread_scratch(ws, tid);
         float* G = SD + align_up(U * kc * 4 * L);
         float* Y = G + align_up(rows * kc * 2 * L);
@@ -589,7 +636,9 @@ void CpuPlan::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand
     // do not depend on the thread count. The CPU path is read once per call.
     BL_STAGE(product);
     const CgemmFn gemm = cgemm_for_path(context_->cpu_path());
-    parallel_for(kept, threads(), [&](int64_t k, int tid) {
+    const double flops = double(kept) * cpu::executed_gauss_product_flops(m, n, p);
+    const int th = threads_for(double(kept) * kProductNsPerFrequency + flops * kProductNsPerFlop);
+    parallel_for(kept, th, [&](int64_t k, int tid) {
         Operand ak = a, bk = b;
         ak.re += k * a_block;
         ak.im += k * a_block;
@@ -627,7 +676,8 @@ void CpuPlan::forward(const ForwardArgs& a) const {
         double* energy = reinterpret_cast<double*>(ws + off_energy_);
         double* prefix = reinterpret_cast<double*>(ws + off_prefix_);
         const bool even_w = g.LW % 2 == 0;
-        parallel_for(rows, threads(), [&](int64_t i, int) {
+        const int th = threads_for(double(rows * kc * items) * kEnergyNsPerTerm);
+        parallel_for(rows, th, [&](int64_t i, int) {
             for (int64_t c = 0; c < kc; ++c) {
                 const int64_t k = i * kc + c;
                 double e = 0;
