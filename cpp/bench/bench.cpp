@@ -160,6 +160,11 @@ std::vector<LayerSpec> suite() {
     // The CLI's MNIST model at its training batch (docs/TRAINING.md): small maps, few channels.
     s.push_back({"MNIST demo CNN (N=64, 5x5, pad 2)", "conv1 1->16 28x28", false, 64, 1, 28, 28, 16, 5, 5, 2, 2, 2, 2});
     s.push_back({"MNIST demo CNN (N=64, 5x5, pad 2)", "conv2 16->32 14x14", false, 64, 16, 14, 14, 32, 5, 5, 2, 2, 2, 2});
+    // Tiny layers: per-call overheads (bases, fork/join) dominate a call of a few microseconds.
+    const std::string tiny = "Tiny layers (C=F=4, 4x4 map)";
+    s.push_back({tiny, "N=1 3x3 pad 1", false, 1, 4, 4, 4, 4, 3, 3, 1, 1, 1, 1});
+    s.push_back({tiny, "N=8 3x3 pad 1", false, 8, 4, 4, 4, 4, 3, 3, 1, 1, 1, 1});
+    s.push_back({tiny, "N=8 1x1", false, 8, 4, 4, 4, 4, 1, 1, 0, 0, 0, 0});
     for (int64_t k : {7, 15, 31})
         s.push_back({"Large kernels (N=8, C=F=32, 64x64, same)", "k=" + std::to_string(k), false, 8, 32, 64, 64, 32, k, k,
                      k / 2, k / 2, k / 2, k / 2});

@@ -27,7 +27,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <vector>
 
 #include "cpu_backend.h"
 
@@ -95,7 +100,61 @@ using Operand = CgemmOperand;
 struct Placement {
     int64_t rows, cols;
     int64_t r0, rs, c0, cs;
+    bool operator==(const Placement& o) const {
+        return rows == o.rows && cols == o.cols && r0 == o.r0 && rs == o.rs && c0 == o.c0 && cs == o.cs;
+    }
 };
+
+// The bases of the batched DFT (dft.h) for one placement, built once at plan creation:
+//   h[a][u] = (cos, sin)(2 pi u r_a / LH),                 a < rows, u < U   (leading dim U),
+//   w[j][s] = (cos, -sin)(2 pi s c_j / LW),                j < cols, s < kcf (leading dim kcf),
+//   b[s][j] = weight_s / (LH LW) (cos, -sin)(2 pi s c_j / LW), s < kci, j < cols,
+// with weight 1 for column 0 and LW/2, 2 otherwise (Hermitian). U, kcf and kci are the largest
+// that any box an execute can use takes by DFT for this placement (forward: w and h; inverse:
+// h and b); a smaller box reads the same table through the leading dimensions (b of fewer
+// columns is a prefix), so one table per placement serves the whole chain of an energy plan.
+struct DftBases {
+    Placement at;
+    int64_t U = 0, kcf = 0, kci = 0;
+    int64_t h = -1, w = -1, b = -1;  // offsets in floats into the plan's basis storage
+};
+
+// Fork/join threshold: a parallel loop whose estimated single-thread time is below
+// kMinParallelNs runs on the calling thread alone, since waking and joining a worker costs
+// more than it saves there. Measured on the 2-core bench machine (Xeon, AVX-512 path, 2 threads,
+// load average ~1; medians):
+//   - bl_fork_join, a fork/join of a trivial loop: 0.07 us on 1 thread; 0.2-1.0 us on 2 threads
+//     while the worker still spins from the previous loop ("warm", as inside an execute call),
+//     1.8-2.2 us when it sleeps ("cold", 200 us after the last loop: the notify system call).
+//     Before the caller took over chunks whose worker has not started (thread_pool.cpp) a cold
+//     fork/join cost 6.9-9.0 us, and 40-200 us after a 2 ms pause (an idle core wakes slowly).
+//   - bl_fork_join, 16 scalar multiply-add chains: 2 threads pay from ~2 us of single-thread
+//     work when warm (3.4-4.1 us -> 2.6-2.7 us) and from ~20 us when cold (8.4-9.6 -> 11.3-11.5
+//     us at 4000 steps, 18.4-18.9 -> 16.4-20.2 at 8000, 40-41 -> 24-44 at 16000).
+//   - Layers with the threshold alternated in blocks of 25 calls (first 5 untimed), median us
+//     per forward / backward-data / backward-weights call, back-to-back calls:
+//       threshold             0 (always)        2 us             5 us             10 us          infinite
+//       N=1  C=F=4  4x4 3x3   10.4  9.3  8.7   10.1  9.4  8.6   10.2  9.2  8.4   11.6 11.7 11.4   11.9 11.6 11.5
+//       N=8  C=F=4  4x4 3x3   19.6 15.5 16.4   17.0 13.9 15.6   16.7 13.5 15.5   21.5 16.5 20.1   21.0 16.5 20.1
+//       N=8  C=F=4  4x4 1x1   12.9  9.9  9.1   10.6  8.8  8.6   12.3  9.8 11.3   12.3  9.8 11.3   12.2  9.8 11.5
+//       N=16 C=F=4  8x8 3x3   56.6 33.8 47.6   55.8 32.0 46.5   54.3 31.8 46.8   60.1 38.1 48.9   88.3 43.9 71.6
+//       N=4 C=F=16  8x8 3x3   71.6 82.7 47.5   72.8 84.3 45.8   70.9 86.3 47.2   78.3 90.1 50.9   88.1  137 61.3
+//       N=8 C=F=32 16x16 3x3   621  697  538    608  688  510    629  682  480    667  690  458    960 1318  527
+//     and 200 us apart (the worker asleep at the first loop of each call):
+//       N=1  C=F=4  4x4 3x3   13.4 13.5 12.4   13.4 13.0 12.8   13.2 13.0 13.1   11.9 10.9 11.1   12.1 11.1 11.2
+//       N=16 C=F=4  8x8 3x3   75.6 40.5 56.8   69.6 40.3 59.2   73.3 40.4 56.5   83.7 49.7 61.1   95.0 46.7 81.0
+//     5 us is the best column or close to it in every row (the spread between runs is ~10%).
+constexpr double kMinParallelNs = 5000;
+
+// Estimated single-thread time of the backend's loops (ns): a fixed cost per work item (one
+// 16-plane block of the DFT, one frequency of the product, one plane of the FFT) plus the
+// executed FLOPs of cost_model.h at the loop's own rate, fitted (least squares on the relative
+// error) to ~3000 loops of 1-50 us of 2D and 1D layers on the same machine. Good to a factor of
+// about 2 on small loops (the per-item cost dominates there), which is all a threshold needs.
+constexpr double kDftNsPerBlock = 250, kDftNsPerFlop = 1.0 / 35;              // ~35 GFLOP/s
+constexpr double kProductNsPerFrequency = 250, kProductNsPerFlop = 1.0 / 70;  // ~70 GFLOP/s
+constexpr double kFftNsPerPlane = 100, kFftNsPerFlop = 1.0 / 4;               // scalar, ~4 GFLOP/s
+constexpr double kEnergyNsPerTerm = 1.1;                                      // float64 |z|^2 sums
 
 class CpuPlan final : public BackendPlan {
 public:
@@ -108,6 +167,10 @@ public:
           energy_fraction_(plan.compression.value),
           chain_(plan.chain),
           cap_box_(plan.box),
+          x_at_{g_.H, g_.W, g_.pad_top, 1, g_.pad_left, 1},
+          w_at_{g_.KH, g_.KW, 0, 1, 0, 1},
+          y_at_{g_.Ho, g_.Wo, 0, g_.stride_h, 0, g_.stride_w},
+          xp_at_{g_.Hp, g_.Wp, 0, 1, 0, 1},
           row_fft_(plan.geometry.LW),
           col_fft_(plan.geometry.LH),
           slots_(std::max(1, context_->num_threads())) {
@@ -138,32 +201,20 @@ public:
         const int64_t dims[3][3] = {{g.N, g.F, g.C}, {g.C, g.N, g.F}, {g.F, g.C, g.N}};
         for (const auto& d : dims) gemm = std::max(gemm, gemm_scratch_floats(d[0], d[1], d[2]));
         thread_floats_ = align_up(t_gemm_ + gemm);
-        // Exact twiddle tables in double: cos, sin(2 pi m / L), exact at quarter turns.
-        auto table = [](int64_t L, std::vector<double>& c, std::vector<double>& sn) {
-            c.resize(size_t(L));
-            sn.resize(size_t(L));
-            for (int64_t m = 0; m < L; ++m) {
-                if ((4 * m) % L == 0) {
-                    const int64_t q = 4 * m / L;
-                    c[size_t(m)] = q == 0 ? 1.0 : q == 2 ? -1.0 : 0.0;
-                    sn[size_t(m)] = q == 1 ? 1.0 : q == 3 ? -1.0 : 0.0;
-                } else {
-                    const double t = 6.283185307179586476925286766559 * double(m) / double(L);
-                    c[size_t(m)] = std::cos(t);
-                    sn[size_t(m)] = std::sin(t);
-                }
-            }
+        // DFT scratch (aliases the FFT / product scratch of a thread) and the bases (dft_bases_),
+        // for each operand and each box an execute can use that transforms it by DFT: only the
+        // plan's box in fixed mode; in energy mode x at the full box (the forward picks the box
+        // from its spectrum) and the others at any chain box. (Sizing by the largest box instead
+        // made a 1D layer's workspace 6x larger for a DFT that only its smallest boxes use.)
+        struct Use {
+            const Placement* at;
+            bool inverse;
+            bool full_box_only;
         };
-        table(g.LH, cos_h_, sin_h_);
-        table(g.LW, cos_w_, sin_w_);
-        // DFT scratch (aliases the FFT / product scratch of a thread) and the shared bases,
-        // sized for each operand and each box an execute can use that transforms it by DFT:
-        // only the plan's box in fixed mode, any chain box up to it in energy mode. (Sizing by
-        // the largest box instead made a 1D layer's workspace 6x larger for a DFT that only
-        // its smallest boxes use.)
-        // (The seventh: the inverse to the padded plane that the spatial product reads.)
-        const int64_t uses[7][3] = {{g.H, g.W, 0},   {g.KH, g.KW, 0}, {g.Ho, g.Wo, 0}, {g.Ho, g.Wo, 1},
-                                    {g.H, g.W, 1},   {g.KH, g.KW, 1}, {g.Hp, g.Wp, 1}};
+        // The seventh: the inverse to the padded plane that the spatial product reads (spatial.h).
+        const Use uses[7] = {{&x_at_, false, true}, {&w_at_, false, false}, {&y_at_, false, false},
+                             {&y_at_, true, false}, {&x_at_, true, false}, {&w_at_, true, false},
+                             {&xp_at_, true, false}};
         std::vector<Box> boxes_used;
         if (energy_mode_) {
             for (const Box& bb : chain_)
@@ -171,20 +222,30 @@ public:
         } else {
             boxes_used.push_back(cap_box_);
         }
-        int64_t dft_thread = 0, basis = 0;
-        for (const auto& d : uses) {
-            const int64_t rows = d[0], cols = d[1];
+        int64_t dft_thread = 0;
+        for (const Use& use : uses) {
+            const int64_t rows = use.at->rows, cols = use.at->cols;
             for (const Box& bb : boxes_used) {
-                if (!(d[2] == 0 ? cpu::use_forward_dft(g, rows, cols, bb) : cpu::use_inverse_dft(g, rows, cols, bb))) continue;
+                if (use.full_box_only && bb != cap_box_) continue;
+                if (!(use.inverse ? cpu::use_inverse_dft(g, rows, cols, bb) : cpu::use_forward_dft(g, rows, cols, bb))) continue;
                 const int64_t kcb = bb.kw + 1, Ub = cpu::dft_row_freqs(g.LH, bb);
                 const int64_t t = align_up(rows * cols * kDftLanes) + align_up(rows * kcb * 2 * kDftLanes) +
                                   align_up(Ub * kcb * 4 * kDftLanes);
                 dft_thread = std::max(dft_thread, t);
-                basis = std::max(basis, align_up(cols * kcb * 2) + align_up(rows * Ub * 2));
+                DftBases* d = nullptr;
+                for (DftBases& e : dft_bases_)
+                    if (e.at == *use.at) d = &e;
+                if (!d) {
+                    dft_bases_.push_back(DftBases{*use.at});
+                    d = &dft_bases_.back();
+                }
+                d->U = std::max(d->U, Ub);
+                int64_t& kcd = use.inverse ? d->kci : d->kcf;
+                kcd = std::max(kcd, kcb);
             }
         }
         thread_floats_ = std::max(thread_floats_, align_up(dft_thread));
-        off_basis_ = region(basis);
+        build_dft_bases();
         // The band-limited input xt of the spatial product (spatial.h), when some pass may use it.
         bool spatial = false;
         if (cpu::spatial_allowed(g))
@@ -203,8 +264,7 @@ public:
 
     int64_t workspace_bytes() const override { return workspace_bytes_; }
     int64_t table_bytes() const override {
-        return row_fft_.table_bytes() + col_fft_.table_bytes() +
-               int64_t(sizeof(double)) * 2 * (g_.LH + g_.LW);
+        return row_fft_.table_bytes() + col_fft_.table_bytes() + int64_t(sizeof(float)) * basis_floats_;
     }
     double executed_flops(bl_pass pass, int64_t n, const Box& b) const override {
         return cpu::executed_pass_flops(g_, pass, n, b, mode_, product_);
@@ -232,6 +292,8 @@ private:
     float* thread_scratch(float* ws, int tid) const { return ws + off_threads_ + thread_floats_ * tid; }
     // The context's threads, at most the slots the workspace was sized for.
     int threads() const { return std::min(context_->num_threads(), slots_); }
+    // The threads of a loop estimated to take est_ns on one thread (kMinParallelNs).
+    int threads_for(double est_ns) const { return est_ns < kMinParallelNs ? 1 : threads(); }
 
     void transform_plane(const float* src, const Placement& at, const Box& b, Spectrum out,
                          int64_t item, float* scratch) const;
@@ -249,7 +311,7 @@ private:
                            Spectrum out, float* ws, int64_t tr) const;
     void inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const Placement& at,
                          const float* bias, int64_t bias_period, float* dst, float* ws,
-                         int64_t tr, float scale) const;
+                         int64_t tr) const;
     void product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
                      Spectrum out, int64_t a_block, int64_t b_block, float* ws) const;
 
@@ -260,8 +322,11 @@ private:
     // xt = P(xp) on [0, Hp) x [0, Wp) from the compact X^ (items [n][c]), with the slack zeroed.
     float* band_limited_input(Spectrum X, int64_t n, const Box& b, float* ws) const;
 
-    // Fills the row basis h[a][u] = (cos, sin)(2 pi u r_a / LH) of the DFT path (dft.h).
-    void fill_row_basis(float* hb, const Placement& at, int64_t U) const;
+    // Allocates and fills the tables of dft_bases_ (their sizes set by the constructor).
+    void build_dft_bases();
+    // The bases of placement `at` for box b (kept columns kc, row frequencies U).
+    const DftBases& dft_bases(const Placement& at, int64_t kc, int64_t U, bool inverse) const;
+    const float* basis(int64_t offset) const { return basis_storage_.get() + offset; }
 
     std::shared_ptr<const Context> context_;
     Geometry g_;
@@ -271,13 +336,20 @@ private:
     double energy_fraction_;
     std::vector<Box> chain_;
     Box cap_box_;  // largest box an execute may use (sizes the workspace)
+    Placement x_at_, w_at_, y_at_;  // x (and dx), w (and dw), y (and dy) on the LH x LW grid
+    Placement xp_at_;               // the padded input, [0, Hp) x [0, Wp): the spatial product's xt
     RealFft row_fft_;
     ComplexFft col_fft_;
     int slots_;
     int64_t off_x_ = 0, off_w_ = 0, off_y_ = 0, off_out_ = 0, off_energy_ = 0, off_prefix_ = 0;
-    int64_t off_threads_ = 0, thread_floats_ = 0, off_basis_ = 0;
+    int64_t off_threads_ = 0, thread_floats_ = 0;
+    std::vector<DftBases> dft_bases_;  // at most one per placement (x, w, y)
+    struct FreeDeleter {
+        void operator()(float* p) const { std::free(p); }
+    };
+    std::unique_ptr<float[], FreeDeleter> basis_storage_;  // 64-byte aligned
+    int64_t basis_floats_ = 0;
     int64_t off_xt_ = 0, xt_floats_ = 0;  // the spatial product's xt; 0 floats when never used
-    std::vector<double> cos_h_, sin_h_, cos_w_, sin_w_;
     int64_t t_grid_ = 0, t_row_ = 0, t_half_ = 0, t_fft_ = 0, t_gemm_ = 0;
     int64_t workspace_bytes_ = 0;
 };
@@ -356,7 +428,9 @@ void CpuPlan::transform_all(const float* src, int64_t planes, const Placement& a
                                Spectrum out, float* ws, int64_t tr) const {
     if (cpu::use_forward_dft(g_, at.rows, at.cols, b)) return transform_all_dft(src, planes, at, b, out, ws, tr);
     const int64_t plane = at.rows * at.cols;
-    parallel_for(planes, threads(), [&](int64_t j, int tid) {
+    const double flops = double(planes) * cpu::executed_forward_transform_flops(g_, at.rows, b.kw + 1);
+    const int th = threads_for(double(planes) * kFftNsPerPlane + flops * kFftNsPerFlop);
+    parallel_for(planes, th, [&](int64_t j, int tid) {
         transform_plane(src + j * plane, at, b, out, item_of(j, planes, tr),
                         thread_scratch(ws, tid));
     });
@@ -368,11 +442,12 @@ void CpuPlan::inverse_all(Spectrum in, int64_t planes, const Box& b, const Place
     // 1 / (LH LW): the transforms are unnormalised.
     BL_STAGE(inverse);
     if (cpu::use_inverse_dft(g_, at.rows, at.cols, b))
-        return inverse_all_dft(in, planes, b, at, bias, bias_period, dst, ws, tr,
-                               float(1.0 / (double(g_.LH) * double(g_.LW))));
+        return inverse_all_dft(in, planes, b, at, bias, bias_period, dst, ws, tr);  // scale in its bases
     const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
     const int64_t plane = at.rows * at.cols;
-    parallel_for(planes, threads(), [&](int64_t j, int tid) {
+    const double flops = double(planes) * cpu::executed_inverse_transform_flops(g_, at.rows, b.kw + 1);
+    const int th = threads_for(double(planes) * kFftNsPerPlane + flops * kFftNsPerFlop);
+    parallel_for(planes, th, [&](int64_t j, int tid) {
         inverse_plane(in, item_of(j, planes, tr), b, at, scale, bias ? bias[j % bias_period] : 0.0f, dst + j * plane,
                       thread_scratch(ws, tid));
     });
@@ -388,18 +463,88 @@ int64_t plane_of(int64_t item, int64_t planes, int64_t tr) {
 float* CpuPlan::band_limited_input(Spectrum X, int64_t n, const Box& b, float* ws) const {
     const Geometry& g = g_;
     float* xt = ws + off_xt_;
-    inverse_all(X, n * g.C, b, Placement{g.Hp, g.Wp, 0, 1, 0, 1}, nullptr, 1, xt, ws);
+    inverse_all(X, n * g.C, b, xp_at_, nullptr, 1, xt, ws);
     std::fill(xt + n * g.C * g.Hp * g.Wp, xt + n * g.C * g.Hp * g.Wp + kSpatialSlack, 0.0f);
     return xt;
 }
 
-void CpuPlan::fill_row_basis(float* hb, const Placement& at, int64_t U) const {
-    for (int64_t a = 0; a < at.rows; ++a)
-        for (int64_t u = 0; u < U; ++u) {
-            const int64_t m = ((at.r0 + a * at.rs) * u) % g_.LH;
-            hb[(a * U + u) * 2] = float(cos_h_[size_t(m)]);
-            hb[(a * U + u) * 2 + 1] = float(sin_h_[size_t(m)]);
+void CpuPlan::build_dft_bases() {
+    const Geometry& g = g_;
+    int64_t total = 0;
+    for (DftBases& d : dft_bases_) {
+        d.h = total;
+        total += align_up(d.at.rows * d.U * 2);
+        if (d.kcf > 0) {
+            d.w = total;
+            total += align_up(d.at.cols * d.kcf * 2);
         }
+        if (d.kci > 0) {
+            d.b = total;
+            total += align_up(d.kci * d.at.cols * 2);
+        }
+    }
+    basis_floats_ = total;
+    if (total == 0) return;
+    basis_storage_.reset(static_cast<float*>(std::aligned_alloc(64, size_t(total) * sizeof(float))));
+    if (!basis_storage_) throw std::bad_alloc();
+    // Exact twiddle tables in double: cos, sin(2 pi m / L), exact at quarter turns.
+    auto table = [](int64_t L, std::vector<double>& c, std::vector<double>& sn) {
+        c.resize(size_t(L));
+        sn.resize(size_t(L));
+        for (int64_t m = 0; m < L; ++m) {
+            if ((4 * m) % L == 0) {
+                const int64_t q = 4 * m / L;
+                c[size_t(m)] = q == 0 ? 1.0 : q == 2 ? -1.0 : 0.0;
+                sn[size_t(m)] = q == 1 ? 1.0 : q == 3 ? -1.0 : 0.0;
+            } else {
+                const double t = 6.283185307179586476925286766559 * double(m) / double(L);
+                c[size_t(m)] = std::cos(t);
+                sn[size_t(m)] = std::sin(t);
+            }
+        }
+    };
+    std::vector<double> cos_h, sin_h, cos_w, sin_w;
+    table(g.LH, cos_h, sin_h);
+    table(g.LW, cos_w, sin_w);
+    // 1 / (LH LW): the transforms are unnormalised (the scale inverse_all applies).
+    const float scale = float(1.0 / (double(g.LH) * double(g.LW)));
+    for (const DftBases& d : dft_bases_) {
+        const Placement& at = d.at;
+        float* hb = basis_storage_.get() + d.h;
+        for (int64_t a = 0; a < at.rows; ++a)
+            for (int64_t u = 0; u < d.U; ++u) {
+                const int64_t m = ((at.r0 + a * at.rs) * u) % g.LH;
+                hb[(a * d.U + u) * 2] = float(cos_h[size_t(m)]);
+                hb[(a * d.U + u) * 2 + 1] = float(sin_h[size_t(m)]);
+            }
+        if (d.w >= 0) {
+            float* wb = basis_storage_.get() + d.w;
+            for (int64_t j = 0; j < at.cols; ++j)
+                for (int64_t s = 0; s < d.kcf; ++s) {
+                    const int64_t m = ((at.c0 + j * at.cs) * s) % g.LW;
+                    wb[(j * d.kcf + s) * 2] = float(cos_w[size_t(m)]);
+                    wb[(j * d.kcf + s) * 2 + 1] = float(-sin_w[size_t(m)]);
+                }
+        }
+        if (d.b >= 0) {
+            float* bb = basis_storage_.get() + d.b;
+            for (int64_t s = 0; s < d.kci; ++s) {
+                const double wgt = (s == 0 || 2 * s == g.LW ? 1.0 : 2.0) * double(scale);
+                for (int64_t j = 0; j < at.cols; ++j) {
+                    const int64_t m = (s * (at.c0 + j * at.cs)) % g.LW;
+                    bb[(s * at.cols + j) * 2] = float(wgt * cos_w[size_t(m)]);
+                    bb[(s * at.cols + j) * 2 + 1] = float(-wgt * sin_w[size_t(m)]);
+                }
+            }
+        }
+    }
+}
+
+const DftBases& CpuPlan::dft_bases(const Placement& at, int64_t kc, int64_t U, bool inverse) const {
+    for (const DftBases& d : dft_bases_)
+        if (d.at == at && U <= d.U && kc <= (inverse ? d.kci : d.kcf)) return d;
+    // The constructor enumerates every (placement, box) an execute can take by DFT.
+    throw std::logic_error("bandlimit: no DFT bases for this placement and box (internal error)");
 }
 
 void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placement& at, const Box& b,
@@ -408,19 +553,16 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
     const Geometry& g = g_;
     const int64_t rows = at.rows, cols = at.cols, plane = rows * cols;
     const int64_t kc = b.kw + 1, U = cpu::dft_row_freqs(g.LH, b), R = kept_rows(g.LH, b);
-    // Bases: w[j][s] = e^{-2 pi i s c_j / LW} as (cos, -sin); h[a][u] = (cos, sin)(2 pi u r_a / LH).
-    float* wb = ws + off_basis_;
-    float* hb = wb + align_up(cols * kc * 2);
-    for (int64_t j = 0; j < cols; ++j)
-        for (int64_t s = 0; s < kc; ++s) {
-            const int64_t m = ((at.c0 + j * at.cs) * s) % g.LW;
-            wb[(j * kc + s) * 2] = float(cos_w_[size_t(m)]);
-            wb[(j * kc + s) * 2 + 1] = float(-sin_w_[size_t(m)]);
-        }
-    fill_row_basis(hb, at, U);
+    // Bases (built at plan creation): w[j][s] = e^{-2 pi i s c_j / LW} as (cos, -sin);
+    // h[a][u] = (cos, sin)(2 pi u r_a / LH).
+    const DftBases& bases = dft_bases(at, kc, U, /*inverse=*/false);
+    const float* wb = basis(bases.w);
+    const float* hb = basis(bases.h);
     const DftKernels kern = dft_kernels_for_path(context_->cpu_path());
     const int64_t blocks = (planes + L - 1) / L;
-    parallel_for(blocks, threads(), [&](int64_t blk, int tid) {
+    const double flops = double(planes) * cpu::executed_forward_dft_flops(g, rows, cols, b);
+    const int th = threads_for(double(blocks) * kDftNsPerBlock + flops * kDftNsPerFlop);
+    parallel_for(blocks, th, [&](int64_t blk, int tid) {
         float* S = thread_scratch(ws, tid);
         float* T = S + align_up(plane * L);
         float* PQ = T + align_up(rows * kc * 2 * L);
@@ -433,7 +575,7 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
                 for (int64_t e = 0; e < plane; ++e) S[e * L + p] = 0.0f;
             }
         }
-        kern.forward(S, rows, cols, kc, U, wb, hb, T, PQ);
+        kern.forward(S, rows, cols, kc, U, wb, bases.kcf, hb, bases.U, T, PQ);
         // Kept row r = u is P - iQ, row LH - u is P + iQ.
         for (int64_t q = 0; q < R; ++q) {
             const int64_t r = kept_row(g.LH, b, q);
@@ -462,28 +604,23 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
 
 void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const Placement& at,
                                  const float* bias, int64_t bias_period, float* dst, float* ws,
-                                 int64_t tr, float scale) const {
+                                 int64_t tr) const {
     constexpr int64_t L = kDftLanes;
     const Geometry& g = g_;
     const int64_t rows = at.rows, cols = at.cols, plane = rows * cols;
     const int64_t kc = b.kw + 1, U = cpu::dft_row_freqs(g.LH, b), R = kept_rows(g.LH, b);
     const bool all_rows = R == g.LH;
-    // Bases: h[a][u] = (cos, sin)(2 pi u r_a / LH); bb[s][c] = weight_s / (LH LW) times
-    // (cos, -sin)(2 pi s c_j / LW), weight 1 for column 0 and LW/2, 2 otherwise (Hermitian).
-    float* hb = ws + off_basis_;
-    float* bb = hb + align_up(rows * U * 2);
-    fill_row_basis(hb, at, U);
-    for (int64_t s = 0; s < kc; ++s) {
-        const double wgt = (s == 0 || 2 * s == g.LW ? 1.0 : 2.0) * double(scale);
-        for (int64_t j = 0; j < cols; ++j) {
-            const int64_t m = (s * (at.c0 + j * at.cs)) % g.LW;
-            bb[(s * cols + j) * 2] = float(wgt * cos_w_[size_t(m)]);
-            bb[(s * cols + j) * 2 + 1] = float(-wgt * sin_w_[size_t(m)]);
-        }
-    }
+    // Bases (built at plan creation): h[a][u] = (cos, sin)(2 pi u r_a / LH); bb[s][c] =
+    // weight_s / (LH LW) times (cos, -sin)(2 pi s c_j / LW), weight 1 for column 0 and LW/2,
+    // 2 otherwise (Hermitian); the scale is inverse_all's.
+    const DftBases& bases = dft_bases(at, kc, U, /*inverse=*/true);
+    const float* hb = basis(bases.h);
+    const float* bb = basis(bases.b);
     const DftKernels kern = dft_kernels_for_path(context_->cpu_path());
     const int64_t blocks = (planes + L - 1) / L;
-    parallel_for(blocks, threads(), [&](int64_t blk, int tid) {
+    const double flops = double(planes) * cpu::executed_inverse_dft_flops(g, rows, cols, b);
+    const int th = threads_for(double(blocks) * kDftNsPerBlock + flops * kDftNsPerFlop);
+    parallel_for(blocks, th, [&](int64_t blk, int tid) {
         float* SD = thread_scratch(ws, tid);
         float* G = SD + align_up(U * kc * 4 * L);
         float* Y = G + align_up(rows * kc * 2 * L);
@@ -516,7 +653,7 @@ void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const P
                 for (int64_t p = valid; p < L; ++p) o[p] = o[L + p] = o[2 * L + p] = o[3 * L + p] = 0.0f;
             }
         }
-        kern.inverse(SD, rows, cols, kc, U, hb, bb, G, Y);
+        kern.inverse(SD, rows, cols, kc, U, hb, bases.U, bb, G, Y);
         for (int64_t p = 0; p < valid; ++p) {
             const int64_t j = plane_of(item0 + p, planes, tr);
             const float bj = bias ? bias[j % bias_period] : 0.0f;
@@ -533,7 +670,9 @@ void CpuPlan::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand
     // do not depend on the thread count. The CPU path is read once per call.
     BL_STAGE(product);
     const CgemmFn gemm = cgemm_for_path(context_->cpu_path());
-    parallel_for(kept, threads(), [&](int64_t k, int tid) {
+    const double flops = double(kept) * cpu::executed_gauss_product_flops(m, n, p);
+    const int th = threads_for(double(kept) * kProductNsPerFrequency + flops * kProductNsPerFlop);
+    parallel_for(kept, th, [&](int64_t k, int tid) {
         Operand ak = a, bk = b;
         ak.re += k * a_block;
         ak.im += k * a_block;
@@ -548,9 +687,9 @@ void CpuPlan::forward(const ForwardArgs& a) const {
     const Geometry& g = g_;
     float* ws = base(a.workspace);
     const int64_t n = a.n;
-    const Placement x_at{g.H, g.W, g.pad_top, 1, g.pad_left, 1};
-    const Placement w_at{g.KH, g.KW, 0, 1, 0, 1};
-    const Placement y_at{g.Ho, g.Wo, 0, g.stride_h, 0, g.stride_w};
+    const Placement& x_at = x_at_;
+    const Placement& w_at = w_at_;
+    const Placement& y_at = y_at_;
 
     float* saved_floats = a.saved ? reinterpret_cast<float*>(a.saved + kSavedHeaderBytes) : nullptr;
     Box b = cap_box_;
@@ -571,7 +710,8 @@ void CpuPlan::forward(const ForwardArgs& a) const {
         double* energy = reinterpret_cast<double*>(ws + off_energy_);
         double* prefix = reinterpret_cast<double*>(ws + off_prefix_);
         const bool even_w = g.LW % 2 == 0;
-        parallel_for(rows, threads(), [&](int64_t i, int) {
+        const int th = threads_for(double(rows * kc * items) * kEnergyNsPerTerm);
+        parallel_for(rows, th, [&](int64_t i, int) {
             for (int64_t c = 0; c < kc; ++c) {
                 const int64_t k = i * kc + c;
                 double e = 0;
@@ -630,7 +770,7 @@ void CpuPlan::backward(const BackwardArgs& a) const {
     const int64_t n = a.n;
     const Box b = a.box;
     const int64_t kept = kept_count(g, b);
-    const Placement dy_at{g.Ho, g.Wo, 0, g.stride_h, 0, g.stride_w};
+    const Placement& dy_at = y_at_;
 
     if (a.db) {
         // grad bias = sum over n, i, j of dy, accumulated in float64 in a fixed order.
@@ -667,21 +807,20 @@ void CpuPlan::backward(const BackwardArgs& a) const {
         } else {
             Wk = spectrum_at(ws + off_w_, kept, g.F * g.C);
             BL_STAGE(transform_w);
-            transform_all(a.w, g.F * g.C, Placement{g.KH, g.KW, 0, 1, 0, 1}, b, Wk, ws, /*tr=*/g.C);
+            transform_all(a.w, g.F * g.C, w_at_, b, Wk, ws, /*tr=*/g.C);
         }
         // dX^T[c][n] = sum_f W^[c][f] dY^[f][n]  (dX^ stored [c][n])
         Spectrum dX = spectrum_at(ws + off_out_, kept, n * g.C);
         product_all(kept, g.C, n, g.F, Operand{Wk.re, Wk.im, g.F, 1, false},
                     Operand{dY.re, dY.im, n, 1, false}, dX, g.F * g.C, n * g.F, ws);
-        inverse_all(dX, n * g.C, b, Placement{g.H, g.W, g.pad_top, 1, g.pad_left, 1}, nullptr, 1,
-                    a.dx, ws, /*tr=*/g.C);
+        inverse_all(dX, n * g.C, b, x_at_, nullptr, 1, a.dx, ws, /*tr=*/g.C);
     }
     if (a.dw && !spatial_dw) {
         // dW^[f][c] = sum_n conj(dY^[f][n]) X^[n][c]
         Spectrum dW = spectrum_at(ws + off_out_, kept, g.F * g.C);
         product_all(kept, g.F, g.C, n, Operand{dY.re, dY.im, n, 1, true},
                     Operand{X.re, X.im, g.C, 1, false}, dW, n * g.F, n * g.C, ws);
-        inverse_all(dW, g.F * g.C, b, Placement{g.KH, g.KW, 0, 1, 0, 1}, nullptr, 1, a.dw, ws);
+        inverse_all(dW, g.F * g.C, b, w_at_, nullptr, 1, a.dw, ws);
     }
 }
 

@@ -11,8 +11,10 @@
 // for an unpaired row), is
 //   stage A (columns): G[a][s] = sum_u (S cos - Di sin) + i (S_im cos + D_re sin),  (cos, sin) = ah[a][u]
 //   stage B (rows):    Y[a][c] = sum_s G_re[a][s] br[s][c] + G_im[a][s] bi[s][c]
-// Bases are interleaved pairs: cw/sw as w[(j * kc + s) * 2 + {0, 1}], ch/sh as h[(a * U + u) * 2
-// + {0, 1}], br/bi as b[(s * cols + c) * 2 + {0, 1}]. Each lane is computed by the same
+// Bases are interleaved pairs: cw/sw as w[(j * ldw + s) * 2 + {0, 1}], ch/sh as h[(a * ldh + u)
+// * 2 + {0, 1}], br/bi as b[(s * cols + c) * 2 + {0, 1}]. The leading dimensions ldw >= kc and
+// ldh >= U let one table built for the largest box serve every smaller one (a basis value
+// depends on its indices only; b of a smaller kc is a prefix). Each lane is computed by the same
 // operation sequence, so a plane's result does not depend on its block or the thread count.
 //
 // Like cgemm, the kernels are compiled three times (portable, AVX2, AVX-512: dft.cpp,
@@ -28,10 +30,10 @@ constexpr int64_t kDftLanes = 16;
 struct DftKernels {
     // S [rows][cols][16]; T scratch [rows][kc][2][16]; PQ out [U][kc][4][16] (P_re, P_im, Q_re, Q_im).
     void (*forward)(const float* S, int64_t rows, int64_t cols, int64_t kc, int64_t U,
-                    const float* w, const float* h, float* T, float* PQ);
+                    const float* w, int64_t ldw, const float* h, int64_t ldh, float* T, float* PQ);
     // SD [U][kc][4][16] (S_re, S_im, D_re, D_im); G scratch [rows][kc][2][16]; Y out [rows][cols][16].
     void (*inverse)(const float* SD, int64_t rows, int64_t cols, int64_t kc, int64_t U,
-                    const float* h, const float* b, float* G, float* Y);
+                    const float* h, int64_t ldh, const float* b, float* G, float* Y);
 };
 
 DftKernels dft_kernels_for_path(int path);

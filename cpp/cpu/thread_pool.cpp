@@ -44,10 +44,13 @@ struct ThreadPool::Impl {
         void* context = nullptr;
     };
 
-    // One worker: it runs chunk `index` of every job whose generation it has not seen.
+    // One worker: it runs chunk `index` of every job whose generation it has not seen, unless
+    // the caller claimed that chunk first. claimed is the last generation whose chunk `index`
+    // someone claimed (generation - 1 while it is up for grabs).
     struct Worker {
         int index = 0;
         std::atomic<uint64_t> generation{0};
+        std::atomic<uint64_t> claimed{0};
         std::mutex m;
         std::condition_variable wake;
         std::thread thread;
@@ -75,6 +78,10 @@ struct ThreadPool::Impl {
                 w->wake.wait(lock, [&] { return w->generation.load(std::memory_order_acquire) != seen; });
             }
             seen = w->generation.load(std::memory_order_acquire);
+            // The job of generation `seen` is still the current one while its chunk is
+            // unclaimed (the caller cannot finish it without this chunk).
+            uint64_t expect = seen - 1;
+            if (!w->claimed.compare_exchange_strong(expect, seen, std::memory_order_acq_rel)) continue;
             run_chunk(job, w->index);
             if (remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
                 std::lock_guard<std::mutex> lock(done_m);  // pairs with the caller's wait
@@ -132,6 +139,18 @@ void ThreadPool::run(int64_t n, int threads, LoopBody body, void* context) {
         w.wake.notify_one();
     }
     Impl::run_chunk(p.job, 0);
+    // Chunks whose worker has not woken up yet run here: a worker that has to be woken from
+    // its condition variable (or waits for a core) takes microseconds to start, longer than
+    // a short chunk.
+    for (int k = 0; k < t - 1; ++k) {
+        Impl::Worker& w = *p.workers[size_t(k)];
+        const uint64_t g = w.generation.load(std::memory_order_relaxed);  // written by this thread
+        uint64_t expect = g - 1;
+        if (w.claimed.compare_exchange_strong(expect, g, std::memory_order_acq_rel)) {
+            Impl::run_chunk(p.job, w.index);
+            p.remaining.fetch_sub(1, std::memory_order_acq_rel);
+        }
+    }
     if (!spin_until([&] { return p.remaining.load(std::memory_order_acquire) == 0; })) {
         std::unique_lock<std::mutex> lock(p.done_m);
         p.done.wait(lock, [&] { return p.remaining.load(std::memory_order_acquire) == 0; });

@@ -12,7 +12,9 @@
 // The partition is OpenMP's schedule(static): with T threads, thread t runs indices
 // [t * ceil(n / T), min(n, (t + 1) * ceil(n / T))). Every loop of the backend writes each output
 // element from exactly one index, so results are bitwise independent of T. The calling thread
-// runs chunk 0. Concurrent callers share the pool: a caller that finds it busy runs its whole
+// runs chunk 0, then every chunk whose worker has not started it yet (a sleeping worker takes
+// microseconds to wake, an idle or shared core far longer): chunk t always gets tid t, whichever
+// thread runs it, so it uses the same scratch either way. Concurrent callers share the pool: a caller that finds it busy runs its whole
 // loop itself (still correct, only less parallel), so execute calls from several Java threads
 // never wait on each other or deadlock.
 #pragma once

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <complex>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -74,7 +75,7 @@ void forward_case(const bl::DftKernels& k, const Case& c, int64_t lanes, std::mt
     std::vector<float> S(size_t(plane * L), 0.0f), T(size_t(c.rows * kc * 2 * L)), PQ(size_t(U * kc * 4 * L));
     for (int64_t p = 0; p < lanes; ++p)
         for (int64_t e = 0; e < plane; ++e) S[size_t(e * L + p)] = dist(rng);
-    k.forward(S.data(), c.rows, c.cols, kc, U, w.data(), h.data(), T.data(), PQ.data());
+    k.forward(S.data(), c.rows, c.cols, kc, U, w.data(), kc, h.data(), U, T.data(), PQ.data());
     const std::vector<int64_t> kr = kept_rows_of(c);
     for (int64_t p = 0; p < lanes; ++p) {
         double err2 = 0, ref2 = 0;
@@ -142,7 +143,7 @@ void inverse_case(const bl::DftKernels& k, const Case& c, int64_t lanes, std::mt
                 o[3 * L + p] = float(dif.imag());
             }
     }
-    k.inverse(SD.data(), c.rows, c.cols, kc, U, h.data(), b.data(), G.data(), Y.data());
+    k.inverse(SD.data(), c.rows, c.cols, kc, U, h.data(), U, b.data(), G.data(), Y.data());
     const std::vector<int64_t> kr = kept_rows_of(c);
     for (int64_t p = 0; p < lanes; ++p) {
         double err2 = 0, ref2 = 0;
@@ -222,7 +223,7 @@ BL_TEST("dft forward then inverse: a plane inside the grid comes back when the b
                 }
             std::vector<float> S(size_t(plane * L)), T(size_t(c.rows * kc * 2 * L)), PQ(size_t(U * kc * 4 * L));
             for (size_t i = 0; i < S.size(); ++i) S[i] = float(std::sin(0.7 * double(i)) + 0.1);
-            k.forward(S.data(), c.rows, c.cols, kc, U, w.data(), h.data(), T.data(), PQ.data());
+            k.forward(S.data(), c.rows, c.cols, kc, U, w.data(), kc, h.data(), U, T.data(), PQ.data());
             // Forward gives P, Q per u; the inverse wants S = Z(u) + Z(LH-u) = 2P, D = -2iQ for
             // pairs, and S = P - iQ, D = 0 otherwise.
             std::vector<float> SD(size_t(U * kc * 4 * L)), G(size_t(c.rows * kc * 2 * L)), Y(size_t(plane * L));
@@ -240,13 +241,67 @@ BL_TEST("dft forward then inverse: a plane inside the grid comes back when the b
                         }
                     }
             }
-            k.inverse(SD.data(), c.rows, c.cols, kc, U, h.data(), b.data(), G.data(), Y.data());
+            k.inverse(SD.data(), c.rows, c.cols, kc, U, h.data(), U, b.data(), G.data(), Y.data());
             double err2 = 0, ref2 = 0;
             for (size_t i = 0; i < S.size(); ++i) {
                 err2 += (double(Y[i]) - double(S[i])) * (double(Y[i]) - double(S[i]));
                 ref2 += double(S[i]) * double(S[i]);
             }
             CHECK(std::sqrt(err2) <= bound(c) * std::sqrt(ref2));
+        }
+    });
+}
+
+BL_TEST("dft leading dimensions: bases built for a larger box give bitwise the same result [every CPU path]") {
+    // The CPU backend builds one table per placement for the largest box an execute can take by
+    // DFT and reads it with ldw >= kc, ldh >= U (b of fewer columns is a prefix): the result of a
+    // smaller box must not depend on the table it is read from.
+    for_each_path([](const bl::DftKernels& k) {
+        std::mt19937 rng(13);
+        std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+        for (const Case& c : cases()) {
+            const int64_t kc = c.box.kw + 1, U = bl::cpu::dft_row_freqs(c.LH, c.box), plane = c.rows * c.cols;
+            const int64_t ldw = kc + 3, ldh = U + 2, kcb = kc + 3;  // the larger table's sizes
+            auto wv = [&](int64_t j, int64_t s, int q) {
+                const double t = kTwoPi * double((c.c0 + j * c.cs) * s % c.LW) / double(c.LW);
+                return q == 0 ? float(std::cos(t)) : float(-std::sin(t));
+            };
+            auto hv = [&](int64_t a, int64_t u, int q) {
+                const double t = kTwoPi * double((c.r0 + a * c.rs) * u % c.LH) / double(c.LH);
+                return q == 0 ? float(std::cos(t)) : float(std::sin(t));
+            };
+            auto bv = [&](int64_t s, int64_t j, int q) {
+                const double wgt = (s == 0 || 2 * s == c.LW ? 1.0 : 2.0) / double(c.LH * c.LW);
+                const double t = kTwoPi * double(s * (c.c0 + j * c.cs) % c.LW) / double(c.LW);
+                return q == 0 ? float(wgt * std::cos(t)) : float(-wgt * std::sin(t));
+            };
+            std::vector<float> w(size_t(c.cols * kc * 2)), w_wide(size_t(c.cols * ldw * 2)), h(size_t(c.rows * U * 2)),
+                h_wide(size_t(c.rows * ldh * 2)), b(size_t(kc * c.cols * 2)), b_wide(size_t(kcb * c.cols * 2));
+            for (int q = 0; q < 2; ++q) {
+                for (int64_t j = 0; j < c.cols; ++j) {
+                    for (int64_t s = 0; s < kc; ++s) w[size_t((j * kc + s) * 2 + q)] = wv(j, s, q);
+                    for (int64_t s = 0; s < ldw; ++s) w_wide[size_t((j * ldw + s) * 2 + q)] = wv(j, s, q);
+                }
+                for (int64_t a = 0; a < c.rows; ++a) {
+                    for (int64_t u = 0; u < U; ++u) h[size_t((a * U + u) * 2 + q)] = hv(a, u, q);
+                    for (int64_t u = 0; u < ldh; ++u) h_wide[size_t((a * ldh + u) * 2 + q)] = hv(a, u, q);
+                }
+                for (int64_t j = 0; j < c.cols; ++j) {
+                    for (int64_t s = 0; s < kc; ++s) b[size_t((s * c.cols + j) * 2 + q)] = bv(s, j, q);
+                    for (int64_t s = 0; s < kcb; ++s) b_wide[size_t((s * c.cols + j) * 2 + q)] = bv(s, j, q);
+                }
+            }
+            std::vector<float> S(size_t(plane * L)), SD(size_t(U * kc * 4 * L));
+            for (float& v : S) v = dist(rng);
+            for (float& v : SD) v = dist(rng);
+            std::vector<float> T(size_t(c.rows * kc * 2 * L)), PQ(size_t(U * kc * 4 * L)), PQ_wide(PQ.size());
+            k.forward(S.data(), c.rows, c.cols, kc, U, w.data(), kc, h.data(), U, T.data(), PQ.data());
+            k.forward(S.data(), c.rows, c.cols, kc, U, w_wide.data(), ldw, h_wide.data(), ldh, T.data(), PQ_wide.data());
+            CHECK(std::memcmp(PQ.data(), PQ_wide.data(), PQ.size() * sizeof(float)) == 0);
+            std::vector<float> G(size_t(c.rows * kc * 2 * L)), Y(size_t(plane * L)), Y_wide(Y.size());
+            k.inverse(SD.data(), c.rows, c.cols, kc, U, h.data(), U, b.data(), G.data(), Y.data());
+            k.inverse(SD.data(), c.rows, c.cols, kc, U, h_wide.data(), ldh, b_wide.data(), G.data(), Y_wide.data());
+            CHECK(std::memcmp(Y.data(), Y_wide.data(), Y.size() * sizeof(float)) == 0);
         }
     });
 }

@@ -5,6 +5,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -53,6 +54,35 @@ BL_TEST("parallel_for: each index once, on the thread of OpenMP's static partiti
     int calls = 0;
     bl::parallel_for(0, 4, [&](int64_t, int) { ++calls; });
     CHECK(calls == 0);
+}
+
+BL_TEST("parallel_for: with sleeping workers (the caller takes over their chunks) each index once, on its chunk's tid") {
+    bl::ThreadPool::shared().reserve(4);
+    const int64_t T = std::min(4, bl::ThreadPool::shared().workers() + 1);
+    for (int rep = 0; rep < 40; ++rep) {
+        // Past the workers' spin bound they block; a short loop is then usually done by the
+        // caller before they wake, a longer one is shared. Either way each index runs once.
+        std::this_thread::sleep_for(std::chrono::microseconds(rep % 2 ? 300 : 20));
+        const int64_t n = 1 + rep % 17;
+        const int work = rep % 3 == 0 ? 20000 : 0;
+        std::vector<std::atomic<int>> runs(static_cast<size_t>(n));
+        std::vector<int> owner(static_cast<size_t>(n), -1);
+        std::vector<double> sink(static_cast<size_t>(n), 0.0);
+        bl::parallel_for(n, 4, [&](int64_t i, int tid) {
+            double x = double(i);
+            for (int k = 0; k < work; ++k) x = x * 0.999 + 1.0;
+            sink[size_t(i)] = x;
+            runs[size_t(i)].fetch_add(1);
+            owner[size_t(i)] = tid;
+        });
+        const int64_t t = std::min<int64_t>(T, n), chunk = (n + t - 1) / t;
+        for (int64_t i = 0; i < n; ++i) {
+            CHECK_MSG(runs[size_t(i)].load() == 1, bltest::fmt("rep %d n %lld: index %lld ran %d times", rep,
+                                                               (long long)n, (long long)i, runs[size_t(i)].load()));
+            CHECK_MSG(owner[size_t(i)] == int(i / chunk), bltest::fmt("rep %d n %lld: index %lld on %d", rep,
+                                                                      (long long)n, (long long)i, owner[size_t(i)]));
+        }
+    }
 }
 
 BL_TEST("parallel_for: callers on several threads at once all complete (a busy pool runs the loop on the caller)") {
