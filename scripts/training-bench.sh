@@ -2,9 +2,9 @@
 # Issue 10's step-time benchmark: one training step of the demo's MNIST CNN from Java (JMH's
 # MnistStep: forward, loss, backward, Adam; band-limited at rho 0, 0.5, 0.75) side by side
 # with PyTorch's CPU build on the same model with dense convolutions (scripts/pytorch_step.py),
-# same batch (64), same threads. PyTorch runs before and after JMH (the median of both is
-# quoted), so that a change of load during the run shows as a spread. Prints one table;
-# docs/TRAINING.md quotes it.
+# same batch (64), same threads. PyTorch runs twice before JMH and once after (the median of the
+# three is quoted, all three are printed), so that a change of load during the run shows. Prints
+# one table; docs/TRAINING.md quotes it.
 #
 # PyTorch is a yardstick, never a dependency: it is installed offline from the machine image's
 # wheel folder (`pip config list` names it; ../shared/docs/BUILD-NOTES.md) into target/torch-venv.
@@ -39,6 +39,8 @@ pytorch() {
 
 : > "$out/pytorch.txt"
 echo "training-bench: load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/load.txt" >&2
+"$root/scripts/jmh.sh" -l > /dev/null  # builds the benchmarks jar now, not between timings
+pytorch
 pytorch
 "$root/scripts/jmh.sh" -f 1 -wi 3 -i 5 -p rho=0,0.5,0.75 -prof dev.bandlimit.jmh.OpTimersProfiler \
   -rf json -rff "$out/jmh.json" MnistStep > "$out/jmh.txt"
