@@ -7,7 +7,8 @@
 // libgomp loads, before this library could set it; on a 2-core machine the spinning workers
 // halved the speed of a Java training step (issue 10). These workers spin only for a short
 // bound (kSpinMicros) after a loop, which bridges the back-to-back loops of one execute call,
-// then block on a condition variable.
+// then block on a condition variable. While spinning they yield the core every few
+// microseconds, so a thread waiting for it (the caller, another process's) runs first.
 //
 // The partition is OpenMP's schedule(static): with T threads, thread t runs indices
 // [t * ceil(n / T), min(n, (t + 1) * ceil(n / T))). Every loop of the backend writes each output
