@@ -15,15 +15,31 @@ namespace {
 
 constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 8;  // bytes of float64 fit
 
-// The context's layer ops, or a recorded UNSUPPORTED.
-bl_status layer_ops_of(bl_context context, const Context** out_context, const LayerOps** out_ops) {
+// Runs run(context, ops) with the context's layer ops, or records UNSUPPORTED when its backend
+// has none; the arguments are validated before.
+template <typename Fn>
+bl_status run_layer_op(bl_context context, Fn&& run) {
     const Context& c = *context_of(context);
     const LayerOps* ops = c.backend().layer_ops();
     if (!ops)
         return fail(BL_ERR_UNSUPPORTED, "context",
                     std::string("context: the ") + c.backend().name() + " backend has no layer kernels yet");
-    *out_context = &c;
-    *out_ops = ops;
+    run(c, *ops);
+    return BL_OK;
+}
+
+// 0 <= v < infinity; false for NaN.
+bl_status check_nonnegative(double v, const char* argument) {
+    if (!(v >= 0.0 && v < std::numeric_limits<double>::infinity()))
+        return fail(BL_ERR_INVALID_ARGUMENT, argument,
+                    std::string(argument) + " must be >= 0 and finite, got " + std::to_string(v));
+    return BL_OK;
+}
+
+// 0 <= v < 1; false for NaN.
+bl_status check_unit(double v, const char* argument) {
+    if (!(v >= 0.0 && v < 1.0))
+        return fail(BL_ERR_INVALID_ARGUMENT, argument, std::string(argument) + " must be in [0, 1), got " + std::to_string(v));
     return BL_OK;
 }
 
@@ -141,12 +157,10 @@ bl_status bl_batchnorm_forward(bl_context context, const bl_batchnorm_desc* desc
         BL_REQUIRE(running_mean, "running_mean");
         BL_REQUIRE(running_var, "running_var");
         BL_REQUIRE(y, "y");
-        const Context* c;
-        const LayerOps* ops;
-        BL_CHECK(layer_ops_of(context, &c, &ops));
-        ops->batchnorm_forward(*c, BatchNormArgs{*desc, x, gamma, beta, running_mean, running_var, y, out_mean,
-                                                 out_inv_std});
-        return BL_OK;
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.batchnorm_forward(c, BatchNormArgs{*desc, x, gamma, beta, running_mean, running_var, y,
+                                                   out_mean, out_inv_std});
+        });
     });
 }
 
@@ -165,12 +179,10 @@ bl_status bl_batchnorm_backward(bl_context context, const bl_batchnorm_desc* des
         BL_REQUIRE(mean, "mean");
         BL_REQUIRE(inv_std, "inv_std");
         BL_CHECK(check_flag(dx_accumulate, "dx_accumulate"));
-        const Context* c;
-        const LayerOps* ops;
-        BL_CHECK(layer_ops_of(context, &c, &ops));
-        ops->batchnorm_backward(*c, BatchNormBackwardArgs{*desc, x, y, dy, gamma, mean, inv_std, dx,
-                                                          dx_accumulate != 0, dgamma, dbeta});
-        return BL_OK;
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.batchnorm_backward(c, BatchNormBackwardArgs{*desc, x, y, dy, gamma, mean, inv_std, dx,
+                                                            dx_accumulate != 0, dgamma, dbeta});
+        });
     });
 }
 
@@ -179,11 +191,9 @@ bl_status bl_relu_forward(bl_context context, int64_t count, const float* x, flo
         BL_CHECK(check_count(count, "count"));
         BL_REQUIRE(x, "x");
         BL_REQUIRE(y, "y");
-        const Context* c;
-        const LayerOps* ops;
-        BL_CHECK(layer_ops_of(context, &c, &ops));
-        ops->relu_forward(*c, count, x, y);
-        return BL_OK;
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.relu_forward(c, count, x, y);
+        });
     });
 }
 
@@ -195,11 +205,9 @@ bl_status bl_relu_backward(bl_context context, int64_t count, const float* x, co
         BL_REQUIRE(dy, "dy");
         BL_REQUIRE(dx, "dx");
         BL_CHECK(check_flag(accumulate, "accumulate"));
-        const Context* c;
-        const LayerOps* ops;
-        BL_CHECK(layer_ops_of(context, &c, &ops));
-        ops->relu_backward(*c, count, x, dy, dx, accumulate != 0);
-        return BL_OK;
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.relu_backward(c, count, x, dy, dx, accumulate != 0);
+        });
     });
 }
 
@@ -209,11 +217,9 @@ bl_status bl_maxpool2d_forward(bl_context context, const bl_pool2d_desc* desc, c
         BL_CHECK(check_pool(desc));
         BL_REQUIRE(x, "x");
         BL_REQUIRE(y, "y");
-        const Context* c;
-        const LayerOps* ops;
-        BL_CHECK(layer_ops_of(context, &c, &ops));
-        ops->maxpool2d_forward(*c, *desc, x, y, winners);
-        return BL_OK;
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.maxpool2d_forward(c, *desc, x, y, winners);
+        });
     });
 }
 
@@ -225,11 +231,9 @@ bl_status bl_maxpool2d_backward(bl_context context, const bl_pool2d_desc* desc, 
         BL_REQUIRE(dy, "dy");
         BL_REQUIRE(dx, "dx");
         BL_CHECK(check_flag(accumulate, "accumulate"));
-        const Context* c;
-        const LayerOps* ops;
-        BL_CHECK(layer_ops_of(context, &c, &ops));
-        ops->maxpool2d_backward(*c, *desc, winners, dy, dx, accumulate != 0);
-        return BL_OK;
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.maxpool2d_backward(c, *desc, winners, dy, dx, accumulate != 0);
+        });
     });
 }
 
@@ -240,11 +244,9 @@ bl_status bl_linear_forward(bl_context context, int64_t batch, int64_t in, int64
         BL_REQUIRE(x, "x");
         BL_REQUIRE(w, "w");
         BL_REQUIRE(y, "y");
-        const Context* c;
-        const LayerOps* ops;
-        BL_CHECK(layer_ops_of(context, &c, &ops));
-        ops->linear_forward(*c, LinearArgs{batch, in, out, x, w, b, y, nullptr, nullptr, nullptr, nullptr});
-        return BL_OK;
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.linear_forward(c, LinearArgs{batch, in, out, x, w, b, y, nullptr, nullptr, nullptr, nullptr});
+        });
     });
 }
 
@@ -255,11 +257,9 @@ bl_status bl_linear_backward(bl_context context, int64_t batch, int64_t in, int6
         BL_REQUIRE(dy, "dy");
         if (dw) BL_REQUIRE(x, "x");
         if (dx) BL_REQUIRE(w, "w");
-        const Context* c;
-        const LayerOps* ops;
-        BL_CHECK(layer_ops_of(context, &c, &ops));
-        ops->linear_backward(*c, LinearArgs{batch, in, out, x, w, nullptr, nullptr, dy, dx, dw, db});
-        return BL_OK;
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.linear_backward(c, LinearArgs{batch, in, out, x, w, nullptr, nullptr, dy, dx, dw, db});
+        });
     });
 }
 
@@ -268,11 +268,9 @@ bl_status bl_add_into(bl_context context, int64_t count, float* dst, const float
         BL_CHECK(check_count(count, "count"));
         BL_REQUIRE(dst, "dst");
         BL_REQUIRE(src, "src");
-        const Context* c;
-        const LayerOps* ops;
-        BL_CHECK(layer_ops_of(context, &c, &ops));
-        ops->add_into(*c, count, dst, src);
-        return BL_OK;
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.add_into(c, count, dst, src);
+        });
     });
 }
 
@@ -280,45 +278,30 @@ bl_status bl_adam_step(bl_context context, const bl_adam_desc* desc, const bl_pa
                        int64_t param_count) {
     return guarded([&] {
         BL_REQUIRE(desc, "desc");
-        if (!(desc->lr >= 0.0 && desc->lr < std::numeric_limits<double>::infinity()))
-            return fail(BL_ERR_INVALID_ARGUMENT, "desc.lr", "desc.lr must be >= 0 and finite, got " + std::to_string(desc->lr));
-        if (!(desc->beta1 >= 0.0 && desc->beta1 < 1.0))
-            return fail(BL_ERR_INVALID_ARGUMENT, "desc.beta1", "desc.beta1 must be in [0, 1), got " + std::to_string(desc->beta1));
-        if (!(desc->beta2 >= 0.0 && desc->beta2 < 1.0))
-            return fail(BL_ERR_INVALID_ARGUMENT, "desc.beta2", "desc.beta2 must be in [0, 1), got " + std::to_string(desc->beta2));
-        if (!(desc->eps >= 0.0 && desc->eps < std::numeric_limits<double>::infinity()))
-            return fail(BL_ERR_INVALID_ARGUMENT, "desc.eps", "desc.eps must be >= 0 and finite, got " + std::to_string(desc->eps));
-        if (!(desc->weight_decay >= 0.0 && desc->weight_decay < std::numeric_limits<double>::infinity()))
-            return fail(BL_ERR_INVALID_ARGUMENT, "desc.weight_decay",
-                        "desc.weight_decay must be >= 0 and finite, got " + std::to_string(desc->weight_decay));
+        BL_CHECK(check_nonnegative(desc->lr, "desc.lr"));
+        BL_CHECK(check_unit(desc->beta1, "desc.beta1"));
+        BL_CHECK(check_unit(desc->beta2, "desc.beta2"));
+        BL_CHECK(check_nonnegative(desc->eps, "desc.eps"));
+        BL_CHECK(check_nonnegative(desc->weight_decay, "desc.weight_decay"));
         if (desc->step < 1)
             return fail(BL_ERR_INVALID_ARGUMENT, "desc.step", "desc.step must be >= 1, got " + std::to_string(desc->step));
         BL_CHECK(check_params(params, param_count, true, true));
-        const Context* c;
-        const LayerOps* ops;
-        BL_CHECK(layer_ops_of(context, &c, &ops));
-        ops->adam_step(*c, *desc, params, param_count);
-        return BL_OK;
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.adam_step(c, *desc, params, param_count);
+        });
     });
 }
 
 bl_status bl_sgd_step(bl_context context, const bl_sgd_desc* desc, const bl_param_slot* params, int64_t param_count) {
     return guarded([&] {
         BL_REQUIRE(desc, "desc");
-        if (!(desc->lr >= 0.0 && desc->lr < std::numeric_limits<double>::infinity()))
-            return fail(BL_ERR_INVALID_ARGUMENT, "desc.lr", "desc.lr must be >= 0 and finite, got " + std::to_string(desc->lr));
-        if (!(desc->momentum >= 0.0 && desc->momentum < std::numeric_limits<double>::infinity()))
-            return fail(BL_ERR_INVALID_ARGUMENT, "desc.momentum",
-                        "desc.momentum must be >= 0 and finite, got " + std::to_string(desc->momentum));
-        if (!(desc->weight_decay >= 0.0 && desc->weight_decay < std::numeric_limits<double>::infinity()))
-            return fail(BL_ERR_INVALID_ARGUMENT, "desc.weight_decay",
-                        "desc.weight_decay must be >= 0 and finite, got " + std::to_string(desc->weight_decay));
+        BL_CHECK(check_nonnegative(desc->lr, "desc.lr"));
+        BL_CHECK(check_nonnegative(desc->momentum, "desc.momentum"));
+        BL_CHECK(check_nonnegative(desc->weight_decay, "desc.weight_decay"));
         BL_CHECK(check_params(params, param_count, false, desc->momentum != 0.0));
-        const Context* c;
-        const LayerOps* ops;
-        BL_CHECK(layer_ops_of(context, &c, &ops));
-        ops->sgd_step(*c, *desc, params, param_count);
-        return BL_OK;
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.sgd_step(c, *desc, params, param_count);
+        });
     });
 }
 

@@ -1,5 +1,6 @@
 package dev.bandlimit;
 
+import dev.bandlimit.internal.MemoryChecks;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
@@ -94,29 +95,11 @@ final class ShapeChecks {
     }
 
     private static void segment(String name, MemorySegment s, boolean output) {
-        if (!s.scope().isAlive()) {
-            throw new IllegalStateException(name + ": the arena that owns its memory is closed");
-        }
-        if (!s.isNative()) {
-            throw new InvalidArgumentException(Status.INVALID_ARGUMENT, name, name
-                    + " is a heap segment; the native core needs off-heap memory (allocate it in an Arena, or use"
-                    + " the float[] overloads, which copy)");
-        }
-        if (s.address() % Float.BYTES != 0) {
-            throw new InvalidArgumentException(Status.INVALID_ARGUMENT, name, name + " is not aligned to 4 bytes");
-        }
-        if (output && s.isReadOnly()) {
-            throw new InvalidArgumentException(Status.INVALID_ARGUMENT, name, name + " is read-only");
-        }
+        MemoryChecks.segment(name, s, output);
     }
 
     private static MemorySegment buffer(String name, MemorySegment s, long need) {
-        segment(name, s, true);
-        if (s.byteSize() < need) {
-            throw new InvalidArgumentException(Status.BUFFER_TOO_SMALL, name,
-                    name + " has " + s.byteSize() + " bytes, the plan needs " + need);
-        }
-        return s;
+        return MemoryChecks.buffer(name, s, need, true);
     }
 
     private static void workspace(@Nullable Workspace workspace, long need) {

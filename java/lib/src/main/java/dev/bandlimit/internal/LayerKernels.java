@@ -17,10 +17,10 @@ import org.jspecify.annotations.Nullable;
  * The native layer kernels (bandlimit.h, "Layer kernels") for the {@code nn} ops: batch norm,
  * ReLU, max pooling, linear, add and the optimizer steps, on the default context's threads.
  *
- * <p>The native side validates sizes and flags; what it cannot see is how large the caller's
- * memory is, so every segment is checked here first: off-heap, and at least the elements the
- * call reads or writes (an {@link IllegalArgumentException} naming the argument otherwise).
- * Nullable arguments are passed as {@code NULL}.
+ * <p>The native side validates sizes and flags; what it cannot see is the caller's memory, so
+ * every segment goes through {@link MemoryChecks} first (alive, off-heap, aligned, writable
+ * outputs, at least the bytes the call reads or writes). Nullable arguments are passed as
+ * {@code NULL}.
  */
 public final class LayerKernels {
     static {
@@ -83,14 +83,14 @@ public final class LayerKernels {
             MemorySegment runningMean, MemorySegment runningVar, MemorySegment y, MemorySegment mean,
             MemorySegment invStd) {
         long n = s.elements(), c = s.channels();
-        require(x, n * FLOAT, "x");
-        require(gamma, c * FLOAT, "gamma");
-        require(beta, c * FLOAT, "beta");
-        require(runningMean, c * FLOAT, "runningMean");
-        require(runningVar, c * FLOAT, "runningVar");
-        require(y, n * FLOAT, "y");
-        require(mean, c * DOUBLE, "mean");
-        require(invStd, c * DOUBLE, "invStd");
+        require(x, n * FLOAT, "x", false);
+        require(gamma, c * FLOAT, "gamma", false);
+        require(beta, c * FLOAT, "beta", false);
+        require(runningMean, c * FLOAT, "runningMean", true);
+        require(runningVar, c * FLOAT, "runningVar", true);
+        require(y, n * FLOAT, "y", true);
+        require(mean, c * DOUBLE, "mean", true);
+        require(invStd, c * DOUBLE, "invStd", true);
         try (Arena arena = Arena.ofConfined()) {
             Native.check(BandlimitH.bl_batchnorm_forward(NULL, s.write(arena), x, gamma, beta, runningMean, runningVar,
                     y, mean, invStd), "bl_batchnorm_forward");
@@ -103,15 +103,15 @@ public final class LayerKernels {
             @Nullable MemorySegment dx, boolean dxAccumulate, @Nullable MemorySegment dGamma,
             @Nullable MemorySegment dBeta) {
         long n = s.elements(), c = s.channels();
-        require(x, n * FLOAT, "x");
-        if (s.relu()) require(y, n * FLOAT, "y");
-        require(dy, n * FLOAT, "dy");
-        require(gamma, c * FLOAT, "gamma");
-        require(mean, c * DOUBLE, "mean");
-        require(invStd, c * DOUBLE, "invStd");
-        optional(dx, n * FLOAT, "dx");
-        optional(dGamma, c * FLOAT, "dGamma");
-        optional(dBeta, c * FLOAT, "dBeta");
+        require(x, n * FLOAT, "x", false);
+        if (s.relu()) require(y, n * FLOAT, "y", false);
+        require(dy, n * FLOAT, "dy", false);
+        require(gamma, c * FLOAT, "gamma", false);
+        require(mean, c * DOUBLE, "mean", false);
+        require(invStd, c * DOUBLE, "invStd", false);
+        optional(dx, n * FLOAT, "dx", true);
+        optional(dGamma, c * FLOAT, "dGamma", true);
+        optional(dBeta, c * FLOAT, "dBeta", true);
         try (Arena arena = Arena.ofConfined()) {
             Native.check(BandlimitH.bl_batchnorm_backward(NULL, s.write(arena), x, orNull(y), dy, gamma, mean, invStd,
                     orNull(dx), dxAccumulate ? 1 : 0, orNull(dGamma), orNull(dBeta)), "bl_batchnorm_backward");
@@ -119,25 +119,25 @@ public final class LayerKernels {
     }
 
     public static void reluForward(long count, MemorySegment x, MemorySegment y) {
-        require(x, count * FLOAT, "x");
-        require(y, count * FLOAT, "y");
+        require(x, count * FLOAT, "x", false);
+        require(y, count * FLOAT, "y", true);
         Native.check(BandlimitH.bl_relu_forward(NULL, count, x, y), "bl_relu_forward");
     }
 
     public static void reluBackward(long count, MemorySegment x, MemorySegment dy, MemorySegment dx,
             boolean accumulate) {
-        require(x, count * FLOAT, "x");
-        require(dy, count * FLOAT, "dy");
-        require(dx, count * FLOAT, "dx");
+        require(x, count * FLOAT, "x", false);
+        require(dy, count * FLOAT, "dy", false);
+        require(dx, count * FLOAT, "dx", true);
         Native.check(BandlimitH.bl_relu_backward(NULL, count, x, dy, dx, accumulate ? 1 : 0), "bl_relu_backward");
     }
 
     /** {@code winners} (int32 per output) may be null. */
     public static void maxPoolForward(PoolShape s, MemorySegment x, MemorySegment y, @Nullable MemorySegment winners) {
         long out = s.planes() * s.outHeight() * s.outWidth();
-        require(x, s.planes() * s.height() * s.width() * FLOAT, "x");
-        require(y, out * FLOAT, "y");
-        optional(winners, out * INT, "winners");
+        require(x, s.planes() * s.height() * s.width() * FLOAT, "x", false);
+        require(y, out * FLOAT, "y", true);
+        optional(winners, out * INT, "winners", true);
         try (Arena arena = Arena.ofConfined()) {
             Native.check(BandlimitH.bl_maxpool2d_forward(NULL, s.write(arena), x, y, orNull(winners)),
                     "bl_maxpool2d_forward");
@@ -147,9 +147,9 @@ public final class LayerKernels {
     public static void maxPoolBackward(PoolShape s, MemorySegment winners, MemorySegment dy, MemorySegment dx,
             boolean accumulate) {
         long out = s.planes() * s.outHeight() * s.outWidth();
-        require(winners, out * INT, "winners");
-        require(dy, out * FLOAT, "dy");
-        require(dx, s.planes() * s.height() * s.width() * FLOAT, "dx");
+        require(winners, out * INT, "winners", false);
+        require(dy, out * FLOAT, "dy", false);
+        require(dx, s.planes() * s.height() * s.width() * FLOAT, "dx", true);
         try (Arena arena = Arena.ofConfined()) {
             Native.check(BandlimitH.bl_maxpool2d_backward(NULL, s.write(arena), winners, dy, dx, accumulate ? 1 : 0),
                     "bl_maxpool2d_backward");
@@ -159,30 +159,30 @@ public final class LayerKernels {
     /** {@code y = x w^T + b}; {@code b} may be null. */
     public static void linearForward(long batch, long in, long out, MemorySegment x, MemorySegment w,
             @Nullable MemorySegment b, MemorySegment y) {
-        require(x, batch * in * FLOAT, "x");
-        require(w, out * in * FLOAT, "w");
-        optional(b, out * FLOAT, "b");
-        require(y, batch * out * FLOAT, "y");
+        require(x, batch * in * FLOAT, "x", false);
+        require(w, out * in * FLOAT, "w", false);
+        optional(b, out * FLOAT, "b", false);
+        require(y, batch * out * FLOAT, "y", true);
         Native.check(BandlimitH.bl_linear_forward(NULL, batch, in, out, x, w, orNull(b), y), "bl_linear_forward");
     }
 
     /** Adds into each of dx, dw, db that is not null. */
     public static void linearBackward(long batch, long in, long out, MemorySegment x, MemorySegment w,
             MemorySegment dy, @Nullable MemorySegment dx, @Nullable MemorySegment dw, @Nullable MemorySegment db) {
-        require(x, batch * in * FLOAT, "x");
-        require(w, out * in * FLOAT, "w");
-        require(dy, batch * out * FLOAT, "dy");
-        optional(dx, batch * in * FLOAT, "dx");
-        optional(dw, out * in * FLOAT, "dw");
-        optional(db, out * FLOAT, "db");
+        require(x, batch * in * FLOAT, "x", false);
+        require(w, out * in * FLOAT, "w", false);
+        require(dy, batch * out * FLOAT, "dy", false);
+        optional(dx, batch * in * FLOAT, "dx", true);
+        optional(dw, out * in * FLOAT, "dw", true);
+        optional(db, out * FLOAT, "db", true);
         Native.check(BandlimitH.bl_linear_backward(NULL, batch, in, out, x, w, dy, orNull(dx), orNull(dw), orNull(db)),
                 "bl_linear_backward");
     }
 
     /** {@code dst[i] += src[i]}. */
     public static void addInto(long count, MemorySegment dst, MemorySegment src) {
-        require(dst, count * FLOAT, "dst");
-        require(src, count * FLOAT, "src");
+        require(dst, count * FLOAT, "dst", true);
+        require(src, count * FLOAT, "src", false);
         Native.check(BandlimitH.bl_add_into(NULL, count, dst, src), "bl_add_into");
     }
 
@@ -219,10 +219,10 @@ public final class LayerKernels {
         for (int k = 0; k < params.size(); k++) {
             ParamSlot p = params.get(k);
             String at = "params[" + k + "]";
-            require(p.data(), p.count() * FLOAT, at + ".data");
-            require(p.grad(), p.count() * FLOAT, at + ".grad");
-            optional(p.state0(), p.count() * FLOAT, at + ".state0");
-            optional(p.state1(), p.count() * FLOAT, at + ".state1");
+            require(p.data(), p.count() * FLOAT, at + ".data", true);
+            require(p.grad(), p.count() * FLOAT, at + ".grad", false);
+            optional(p.state0(), p.count() * FLOAT, at + ".state0", true);
+            optional(p.state1(), p.count() * FLOAT, at + ".state1", true);
             MemorySegment s = bl_param_slot.asSlice(slots, k);
             bl_param_slot.data(s, p.data());
             bl_param_slot.grad(s, p.grad());
@@ -237,17 +237,12 @@ public final class LayerKernels {
         return s == null ? NULL : s;
     }
 
-    private static void optional(@Nullable MemorySegment s, long bytes, String name) {
-        if (s != null) require(s, bytes, name);
+    private static void optional(@Nullable MemorySegment s, long bytes, String name, boolean output) {
+        if (s != null) require(s, bytes, name, output);
     }
 
-    private static void require(@Nullable MemorySegment s, long bytes, String name) {
+    private static void require(@Nullable MemorySegment s, long bytes, String name, boolean output) {
         if (s == null) throw new NullPointerException(name + " must not be null");
-        if (!s.isNative()) {
-            throw new IllegalArgumentException(name + " is a heap segment; the native kernels need off-heap memory");
-        }
-        if (s.byteSize() < bytes) {
-            throw new IllegalArgumentException(name + " holds " + s.byteSize() + " bytes, the call needs " + bytes);
-        }
+        MemoryChecks.buffer(name, s, bytes, output);
     }
 }
