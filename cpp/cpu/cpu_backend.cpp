@@ -44,6 +44,7 @@
 #include "dft.h"
 #include "errors.h"
 #include "fft.h"
+#include "fft_batch.h"
 #include "layers.h"
 #include "spatial.h"
 #include "plan.h"
@@ -154,7 +155,10 @@ constexpr double kMinParallelNs = 5000;
 constexpr double kDftNsPerBlock = 250, kDftNsPerFlop = 1.0 / 35;              // ~35 GFLOP/s
 constexpr double kProductNsPerFrequency = 250, kProductNsPerFlop = 1.0 / 70;  // ~70 GFLOP/s
 constexpr double kFftNsPerPlane = 100, kFftNsPerFlop = 1.0 / 4;               // scalar, ~4 GFLOP/s
-constexpr double kEnergyNsPerTerm = 1.1;                                      // float64 |z|^2 sums
+constexpr double kEnergyNsPerTerm = 1.1;
+constexpr double kBfftNsPerBlock = 300, kBfftNsPerFlop = 1.0 / 30;           // 16 planes a block (guess)
+// The batched FFT replaces the one-plane FFT (kept for comparison while measuring).
+constexpr bool kBatchedFft = true;                                      // float64 |z|^2 sums
 
 class CpuPlan final : public BackendPlan {
 public:
@@ -173,6 +177,8 @@ public:
           xp_at_{g_.Hp, g_.Wp, 0, 1, 0, 1},
           row_fft_(plan.geometry.LW),
           col_fft_(plan.geometry.LH),
+          row_bfft_(plan.geometry.LW),
+          col_bfft_(plan.geometry.LH),
           slots_(std::max(1, context_->num_threads())) {
         ThreadPool::shared().reserve(slots_);  // execute calls never start a thread
         const Geometry& g = g_;
@@ -201,6 +207,10 @@ public:
         const int64_t dims[3][3] = {{g.N, g.F, g.C}, {g.C, g.N, g.F}, {g.F, g.C, g.N}};
         for (const auto& d : dims) gemm = std::max(gemm, gemm_scratch_floats(d[0], d[1], d[2]));
         thread_floats_ = align_up(t_gemm_ + gemm);
+        // The batched FFT's block (16 planes, SoA) and its 2D scratch (fft_batch.h).
+        const int64_t largest_plane = std::max({g.H * g.W, g.KH * g.KW, g.Ho * g.Wo, g.Hp * g.Wp});
+        t_bfft_ = align_up(largest_plane * kFftLanes);
+        thread_floats_ = std::max(thread_floats_, align_up(t_bfft_ + fft2d_scratch_floats(g.LH, g.LW, kc)));
         // DFT scratch (aliases the FFT / product scratch of a thread) and the bases (dft_bases_),
         // for each operand and each box an execute can use that transforms it by DFT: only the
         // plan's box in fixed mode; in energy mode x at the full box (the forward picks the box
@@ -264,7 +274,8 @@ public:
 
     int64_t workspace_bytes() const override { return workspace_bytes_; }
     int64_t table_bytes() const override {
-        return row_fft_.table_bytes() + col_fft_.table_bytes() + int64_t(sizeof(float)) * basis_floats_;
+        return row_fft_.table_bytes() + col_fft_.table_bytes() + row_bfft_.table_bytes() + col_bfft_.table_bytes() +
+               int64_t(sizeof(float)) * basis_floats_;
     }
     double executed_flops(bl_pass pass, int64_t n, const Box& b) const override {
         return cpu::executed_pass_flops(g_, pass, n, b, mode_, product_);
@@ -306,6 +317,12 @@ private:
     void inverse_all(Spectrum in, int64_t planes, const Box& b, const Placement& at,
                      const float* bias, int64_t bias_period, float* dst, float* ws,
                      int64_t tr = 0) const;
+    // The same by batched FFT (fft_batch.h), 16 items per block.
+    void transform_all_bfft(const float* src, int64_t planes, const Placement& at, const Box& b,
+                            Spectrum out, float* ws, int64_t tr) const;
+    void inverse_all_bfft(Spectrum in, int64_t planes, const Box& b, const Placement& at,
+                          const float* bias, int64_t bias_period, float* dst, float* ws,
+                          int64_t tr) const;
     // The same by batched DFT (dft.h), 16 items per block.
     void transform_all_dft(const float* src, int64_t planes, const Placement& at, const Box& b,
                            Spectrum out, float* ws, int64_t tr) const;
@@ -340,6 +357,7 @@ private:
     Placement xp_at_;               // the padded input, [0, Hp) x [0, Wp): the spatial product's xt
     RealFft row_fft_;
     ComplexFft col_fft_;
+    BatchFft row_bfft_, col_bfft_;  // the batched FFT (fft_batch.h) of rows and columns
     int slots_;
     int64_t off_x_ = 0, off_w_ = 0, off_y_ = 0, off_out_ = 0, off_energy_ = 0, off_prefix_ = 0;
     int64_t off_threads_ = 0, thread_floats_ = 0;
@@ -350,7 +368,7 @@ private:
     std::unique_ptr<float[], FreeDeleter> basis_storage_;  // 64-byte aligned
     int64_t basis_floats_ = 0;
     int64_t off_xt_ = 0, xt_floats_ = 0;  // the spatial product's xt; 0 floats when never used
-    int64_t t_grid_ = 0, t_row_ = 0, t_half_ = 0, t_fft_ = 0, t_gemm_ = 0;
+    int64_t t_grid_ = 0, t_row_ = 0, t_half_ = 0, t_fft_ = 0, t_gemm_ = 0, t_bfft_ = 0;
     int64_t workspace_bytes_ = 0;
 };
 
@@ -427,6 +445,7 @@ int64_t item_of(int64_t j, int64_t planes, int64_t tr) {
 void CpuPlan::transform_all(const float* src, int64_t planes, const Placement& at, const Box& b,
                                Spectrum out, float* ws, int64_t tr) const {
     if (cpu::use_forward_dft(g_, at.rows, at.cols, b)) return transform_all_dft(src, planes, at, b, out, ws, tr);
+    if (kBatchedFft) return transform_all_bfft(src, planes, at, b, out, ws, tr);
     const int64_t plane = at.rows * at.cols;
     const double flops = double(planes) * cpu::executed_forward_transform_flops(g_, at.rows, b.kw + 1);
     const int th = threads_for(double(planes) * kFftNsPerPlane + flops * kFftNsPerFlop);
@@ -443,6 +462,7 @@ void CpuPlan::inverse_all(Spectrum in, int64_t planes, const Box& b, const Place
     BL_STAGE(inverse);
     if (cpu::use_inverse_dft(g_, at.rows, at.cols, b))
         return inverse_all_dft(in, planes, b, at, bias, bias_period, dst, ws, tr);  // scale in its bases
+    if (kBatchedFft) return inverse_all_bfft(in, planes, b, at, bias, bias_period, dst, ws, tr);
     const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
     const int64_t plane = at.rows * at.cols;
     const double flops = double(planes) * cpu::executed_inverse_transform_flops(g_, at.rows, b.kw + 1);
@@ -654,6 +674,54 @@ void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const P
             }
         }
         kern.inverse(SD, rows, cols, kc, U, hb, bases.U, bb, G, Y);
+        for (int64_t p = 0; p < valid; ++p) {
+            const int64_t j = plane_of(item0 + p, planes, tr);
+            const float bj = bias ? bias[j % bias_period] : 0.0f;
+            float* d = dst + j * plane;
+            for (int64_t e = 0; e < plane; ++e) d[e] = Y[e * L + p] + bj;
+        }
+    });
+}
+
+void CpuPlan::transform_all_bfft(const float* src, int64_t planes, const Placement& at, const Box& b,
+                                 Spectrum out, float* ws, int64_t tr) const {
+    constexpr int64_t L = kFftLanes;
+    const int64_t plane = at.rows * at.cols;
+    const Fft2dBlock blk{&row_bfft_.plan(), &col_bfft_.plan(), at.rows, at.cols, at.r0, at.rs, at.c0, at.cs, b};
+    const BatchFftKernels kern = batch_fft_kernels_for_path(context_->cpu_path());
+    const int64_t blocks = (planes + L - 1) / L;
+    const double flops = double(planes) * cpu::executed_forward_transform_flops(g_, at.rows, b.kw + 1);
+    const int th = threads_for(double(blocks) * kBfftNsPerBlock + flops * kBfftNsPerFlop);
+    parallel_for(blocks, th, [&](int64_t blk_index, int tid) {
+        float* S = thread_scratch(ws, tid);
+        const int64_t item0 = blk_index * L, valid = std::min(L, planes - item0);
+        for (int64_t p = 0; p < L; ++p) {
+            if (p < valid) {
+                const float* sp = src + plane_of(item0 + p, planes, tr) * plane;
+                for (int64_t e = 0; e < plane; ++e) S[e * L + p] = sp[e];
+            } else {
+                for (int64_t e = 0; e < plane; ++e) S[e * L + p] = 0.0f;
+            }
+        }
+        kern.forward_2d(blk, S, out.re + item0, out.im + item0, out.items, valid, S + t_bfft_);
+    });
+}
+
+void CpuPlan::inverse_all_bfft(Spectrum in, int64_t planes, const Box& b, const Placement& at,
+                               const float* bias, int64_t bias_period, float* dst, float* ws,
+                               int64_t tr) const {
+    constexpr int64_t L = kFftLanes;
+    const int64_t plane = at.rows * at.cols;
+    const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
+    const Fft2dBlock blk{&row_bfft_.plan(), &col_bfft_.plan(), at.rows, at.cols, at.r0, at.rs, at.c0, at.cs, b};
+    const BatchFftKernels kern = batch_fft_kernels_for_path(context_->cpu_path());
+    const int64_t blocks = (planes + L - 1) / L;
+    const double flops = double(planes) * cpu::executed_inverse_transform_flops(g_, at.rows, b.kw + 1);
+    const int th = threads_for(double(blocks) * kBfftNsPerBlock + flops * kBfftNsPerFlop);
+    parallel_for(blocks, th, [&](int64_t blk_index, int tid) {
+        float* Y = thread_scratch(ws, tid);
+        const int64_t item0 = blk_index * L, valid = std::min(L, planes - item0);
+        kern.inverse_2d(blk, in.re + item0, in.im + item0, in.items, valid, scale, Y, Y + t_bfft_);
         for (int64_t p = 0; p < valid; ++p) {
             const int64_t j = plane_of(item0 + p, planes, tr);
             const float bj = bias ? bias[j % bias_period] : 0.0f;
