@@ -13,15 +13,15 @@ double log2_or_zero(double n) { return n > 1 ? std::log2(n) : 0.0; }
 }  // namespace
 
 double executed_forward_transform_flops(const Geometry& g, int64_t rows_in, int64_t kc) {
-    // rows_in real row transforms of length LW, then kc complex column transforms of length LH
-    // (none when LH = 1).
-    return double(rows_in) * 2.5 * double(g.LW) * log2_or_zero(double(g.LW)) +
+    // The batched FFT (fft_batch.h): the rows_in real rows two at a time as complex transforms
+    // of length LW, then kc complex column transforms of length LH (none when LH = 1).
+    return double((rows_in + 1) / 2) * 5.0 * double(g.LW) * log2_or_zero(double(g.LW)) +
            double(kc) * 5.0 * double(g.LH) * log2_or_zero(double(g.LH));
 }
 
 double executed_inverse_transform_flops(const Geometry& g, int64_t rows_out, int64_t kc) {
     return double(kc) * 5.0 * double(g.LH) * log2_or_zero(double(g.LH)) +
-           double(rows_out) * 2.5 * double(g.LW) * log2_or_zero(double(g.LW));
+           double((rows_out + 1) / 2) * 5.0 * double(g.LW) * log2_or_zero(double(g.LW));
 }
 
 int64_t dft_row_freqs(int64_t LH, const Box& b) {

@@ -32,6 +32,7 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "cpu_backend.h"
@@ -580,6 +581,7 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
     const float* hb = basis(bases.h);
     const DftKernels kern = dft_kernels_for_path(context_->cpu_path());
     const int64_t blocks = (planes + L - 1) / L;
+    const BatchFftKernels lanes = batch_fft_kernels_for_path(context_->cpu_path());  // the lane transposes
     const double flops = double(planes) * cpu::executed_forward_dft_flops(g, rows, cols, b);
     const int th = threads_for(double(blocks) * kDftNsPerBlock + flops * kDftNsPerFlop);
     parallel_for(blocks, th, [&](int64_t blk, int tid) {
@@ -587,38 +589,40 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
         float* T = S + align_up(plane * L);
         float* PQ = T + align_up(rows * kc * 2 * L);
         const int64_t item0 = blk * L, valid = std::min(L, planes - item0);
-        for (int64_t p = 0; p < L; ++p) {
-            if (p < valid) {
-                const float* sp = src + plane_of(item0 + p, planes, tr) * plane;
-                for (int64_t e = 0; e < plane; ++e) S[e * L + p] = sp[e];
-            } else {
-                for (int64_t e = 0; e < plane; ++e) S[e * L + p] = 0.0f;
-            }
-        }
+        const float* lane_src[L];
+        for (int64_t p = 0; p < L; ++p) lane_src[p] = p < valid ? src + plane_of(item0 + p, planes, tr) * plane : nullptr;
+        lanes.gather(lane_src, plane, S);
         kern.forward(S, rows, cols, kc, U, wb, bases.kcf, hb, bases.U, T, PQ);
-        // Kept row r = u is P - iQ, row LH - u is P + iQ.
-        for (int64_t q = 0; q < R; ++q) {
-            const int64_t r = kept_row(g.LH, b, q);
-            const bool mirrored = r > g.LH - r;
-            const int64_t u = mirrored ? g.LH - r : r;
-            for (int64_t s = 0; s < kc; ++s) {
-                const float* pq = PQ + (u * kc + s) * 4 * L;
-                const int64_t k = q * kc + s;
-                float* ore = out.re + k * out.items + item0;
-                float* oim = out.im + k * out.items + item0;
-                if (mirrored) {
-                    for (int64_t p = 0; p < valid; ++p) {
-                        ore[p] = pq[p] - pq[3 * L + p];
-                        oim[p] = pq[L + p] + pq[2 * L + p];
-                    }
-                } else {
-                    for (int64_t p = 0; p < valid; ++p) {
-                        ore[p] = pq[p] + pq[3 * L + p];
-                        oim[p] = pq[L + p] - pq[2 * L + p];
+        // Kept row r = u is P - iQ, row LH - u is P + iQ. (A full block's lanes as a
+        // compile-time count, so that the loops vectorise.)
+        auto recombine = [&](auto lanes_count) {
+            for (int64_t q = 0; q < R; ++q) {
+                const int64_t r = kept_row(g.LH, b, q);
+                const bool mirrored = r > g.LH - r;
+                const int64_t u = mirrored ? g.LH - r : r;
+                for (int64_t s = 0; s < kc; ++s) {
+                    const float* pq = PQ + (u * kc + s) * 4 * L;
+                    const int64_t k = q * kc + s;
+                    float* ore = out.re + k * out.items + item0;
+                    float* oim = out.im + k * out.items + item0;
+                    if (mirrored) {
+                        for (int64_t p = 0; p < lanes_count; ++p) {
+                            ore[p] = pq[p] - pq[3 * L + p];
+                            oim[p] = pq[L + p] + pq[2 * L + p];
+                        }
+                    } else {
+                        for (int64_t p = 0; p < lanes_count; ++p) {
+                            ore[p] = pq[p] + pq[3 * L + p];
+                            oim[p] = pq[L + p] - pq[2 * L + p];
+                        }
                     }
                 }
             }
-        }
+        };
+        if (valid == L)
+            recombine(std::integral_constant<int64_t, L>{});
+        else
+            recombine(valid);
     });
 }
 
@@ -638,6 +642,7 @@ void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const P
     const float* bb = basis(bases.b);
     const DftKernels kern = dft_kernels_for_path(context_->cpu_path());
     const int64_t blocks = (planes + L - 1) / L;
+    const BatchFftKernels lanes = batch_fft_kernels_for_path(context_->cpu_path());  // the lane transposes
     const double flops = double(planes) * cpu::executed_inverse_dft_flops(g, rows, cols, b);
     const int th = threads_for(double(blocks) * kDftNsPerBlock + flops * kDftNsPerFlop);
     parallel_for(blocks, th, [&](int64_t blk, int tid) {
@@ -645,41 +650,50 @@ void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const P
         float* G = SD + align_up(U * kc * 4 * L);
         float* Y = G + align_up(rows * kc * 2 * L);
         const int64_t item0 = blk * L, valid = std::min(L, planes - item0);
-        for (int64_t u = 0; u < U; ++u) {
-            const int64_t qp = u;  // row u is kept row u in both compact orders
-            const bool paired = u > 0 && 2 * u != g.LH;
-            const int64_t qm = all_rows ? g.LH - u : R - u;
-            for (int64_t s = 0; s < kc; ++s) {
-                float* o = SD + (u * kc + s) * 4 * L;
-                const float* pre = in.re + (qp * kc + s) * in.items + item0;
-                const float* pim = in.im + (qp * kc + s) * in.items + item0;
-                if (paired) {
-                    const float* mre = in.re + (qm * kc + s) * in.items + item0;
-                    const float* mim = in.im + (qm * kc + s) * in.items + item0;
-                    for (int64_t p = 0; p < valid; ++p) {
-                        o[p] = pre[p] + mre[p];
-                        o[L + p] = pim[p] + mim[p];
-                        o[2 * L + p] = pre[p] - mre[p];
-                        o[3 * L + p] = pim[p] - mim[p];
+        // The pre-sums (a full block's lanes as a compile-time count, so that the loops vectorise).
+        auto presum = [&](auto lanes_count) {
+            for (int64_t u = 0; u < U; ++u) {
+                const int64_t qp = u;  // row u is kept row u in both compact orders
+                const bool paired = u > 0 && 2 * u != g.LH;
+                const int64_t qm = all_rows ? g.LH - u : R - u;
+                for (int64_t s = 0; s < kc; ++s) {
+                    float* o = SD + (u * kc + s) * 4 * L;
+                    const float* pre = in.re + (qp * kc + s) * in.items + item0;
+                    const float* pim = in.im + (qp * kc + s) * in.items + item0;
+                    if (paired) {
+                        const float* mre = in.re + (qm * kc + s) * in.items + item0;
+                        const float* mim = in.im + (qm * kc + s) * in.items + item0;
+                        for (int64_t p = 0; p < lanes_count; ++p) {
+                            o[p] = pre[p] + mre[p];
+                            o[L + p] = pim[p] + mim[p];
+                            o[2 * L + p] = pre[p] - mre[p];
+                            o[3 * L + p] = pim[p] - mim[p];
+                        }
+                    } else {
+                        for (int64_t p = 0; p < lanes_count; ++p) {
+                            o[p] = pre[p];
+                            o[L + p] = pim[p];
+                            o[2 * L + p] = 0.0f;
+                            o[3 * L + p] = 0.0f;
+                        }
                     }
-                } else {
-                    for (int64_t p = 0; p < valid; ++p) {
-                        o[p] = pre[p];
-                        o[L + p] = pim[p];
-                        o[2 * L + p] = 0.0f;
-                        o[3 * L + p] = 0.0f;
-                    }
+                    for (int64_t p = lanes_count; p < L; ++p) o[p] = o[L + p] = o[2 * L + p] = o[3 * L + p] = 0.0f;
                 }
-                for (int64_t p = valid; p < L; ++p) o[p] = o[L + p] = o[2 * L + p] = o[3 * L + p] = 0.0f;
             }
-        }
+        };
+        if (valid == L)
+            presum(std::integral_constant<int64_t, L>{});
+        else
+            presum(valid);
         kern.inverse(SD, rows, cols, kc, U, hb, bases.U, bb, G, Y);
-        for (int64_t p = 0; p < valid; ++p) {
-            const int64_t j = plane_of(item0 + p, planes, tr);
-            const float bj = bias ? bias[j % bias_period] : 0.0f;
-            float* d = dst + j * plane;
-            for (int64_t e = 0; e < plane; ++e) d[e] = Y[e * L + p] + bj;
+        float* lane_dst[L];
+        float lane_bias[L];
+        for (int64_t p = 0; p < L; ++p) {
+            const int64_t j = p < valid ? plane_of(item0 + p, planes, tr) : 0;
+            lane_dst[p] = p < valid ? dst + j * plane : nullptr;
+            lane_bias[p] = bias && p < valid ? bias[j % bias_period] : 0.0f;
         }
+        lanes.scatter(Y, plane, lane_dst, lane_bias);
     });
 }
 
@@ -695,14 +709,9 @@ void CpuPlan::transform_all_bfft(const float* src, int64_t planes, const Placeme
     parallel_for(blocks, th, [&](int64_t blk_index, int tid) {
         float* S = thread_scratch(ws, tid);
         const int64_t item0 = blk_index * L, valid = std::min(L, planes - item0);
-        for (int64_t p = 0; p < L; ++p) {
-            if (p < valid) {
-                const float* sp = src + plane_of(item0 + p, planes, tr) * plane;
-                for (int64_t e = 0; e < plane; ++e) S[e * L + p] = sp[e];
-            } else {
-                for (int64_t e = 0; e < plane; ++e) S[e * L + p] = 0.0f;
-            }
-        }
+        const float* lane_src[L];
+        for (int64_t p = 0; p < L; ++p) lane_src[p] = p < valid ? src + plane_of(item0 + p, planes, tr) * plane : nullptr;
+        kern.gather(lane_src, plane, S);
         kern.forward_2d(blk, S, out.re + item0, out.im + item0, out.items, valid, S + t_bfft_);
     });
 }
@@ -722,12 +731,14 @@ void CpuPlan::inverse_all_bfft(Spectrum in, int64_t planes, const Box& b, const 
         float* Y = thread_scratch(ws, tid);
         const int64_t item0 = blk_index * L, valid = std::min(L, planes - item0);
         kern.inverse_2d(blk, in.re + item0, in.im + item0, in.items, valid, scale, Y, Y + t_bfft_);
-        for (int64_t p = 0; p < valid; ++p) {
-            const int64_t j = plane_of(item0 + p, planes, tr);
-            const float bj = bias ? bias[j % bias_period] : 0.0f;
-            float* d = dst + j * plane;
-            for (int64_t e = 0; e < plane; ++e) d[e] = Y[e * L + p] + bj;
+        float* lane_dst[L];
+        float lane_bias[L];
+        for (int64_t p = 0; p < L; ++p) {
+            const int64_t j = p < valid ? plane_of(item0 + p, planes, tr) : 0;
+            lane_dst[p] = p < valid ? dst + j * plane : nullptr;
+            lane_bias[p] = bias && p < valid ? bias[j % bias_period] : 0.0f;
         }
+        kern.scatter(Y, plane, lane_dst, lane_bias);
     });
 }
 

@@ -92,6 +92,11 @@ struct BatchFftKernels {
     // real, times scale.
     void (*inverse_2d)(const Fft2dBlock& b, const float* re, const float* im, int64_t stride,
                        int64_t valid, float scale, float* Y, float* scratch);
+    // The lane layout's transposes, shared with the batched DFT (dft.h): src[p] (plane floats,
+    // or nullptr for zeros) -> S [plane][16]; and Y [plane][16] -> dst[p][e] = Y[e][p] + bias[p]
+    // for the lanes whose dst[p] is not nullptr. In-register W x W transposes at the ISA's width.
+    void (*gather)(const float* const* src, int64_t plane, float* S);
+    void (*scatter)(const float* Y, int64_t plane, float* const* dst, const float* bias);
 };
 
 BatchFftKernels batch_fft_kernels_for_path(int path);

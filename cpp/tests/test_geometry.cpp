@@ -285,8 +285,8 @@ BL_TEST("counters-hand-worked-conv1d-k8-same-rho050") {
     // nominal forward: N C + F C + N F = 4 + 6 + 6 = 16 transforms; 8 * 13 * N F C = 8 * 13 * 12
     CHECK(close(fwd.nominal, 16 * fft + 8.0 * 13 * 12));
     CHECK(close(fwd.dense_equivalent, 2.0 * 2 * 3 * 2 * 40 * 8));
-    // executed, every transform by batched DFT (LH = 1: one row, U = 1, kc = 13; one FFT row
-    // transform would be 2.5 * 48 * log2 48 = 670):
+    // executed, every transform by batched DFT (LH = 1: one row, U = 1, kc = 13; the batched
+    // FFT's row transform would count at least 2.5 * 48 * log2 48 = 670):
     //   x planes (4), 1 x 40: 4*40*13 + 8*1*13*1 + 2*13 = 2080 + 104 + 26 = 2210;
     //   w planes (6), 1 x 8: 4*8*13 + 104 + 26 = 546;
     //   products (2 x 2)(2 x 3): 6*2*3*2 + 2*2 + 2*2*3 + 2*2*3 = 100 per coefficient;
