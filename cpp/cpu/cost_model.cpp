@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "fft_batch.h"
 #include "spatial.h"
 
 namespace bl {
@@ -12,16 +13,32 @@ namespace {
 double log2_or_zero(double n) { return n > 1 ? std::log2(n) : 0.0; }
 }  // namespace
 
+int64_t batched_fft_scratch_floats(const Geometry& g) {
+    int64_t largest_plane = g.H * g.W;
+    for (int64_t p : {g.KH * g.KW, g.Ho * g.Wo, g.Hp * g.Wp}) largest_plane = p > largest_plane ? p : largest_plane;
+    return largest_plane * kFftLanes + fft2d_scratch_floats(g.LH, g.LW, g.half_w);
+}
+
+bool use_batched_fft(const Geometry& g) { return batched_fft_scratch_floats(g) <= kMaxBatchedFftFloats; }
+
+namespace {
+// Real rows of length LW as executed: pairs as complex transforms (batched), or each by the
+// half-length trick (one plane at a time), both ~2.5 LW log2 LW per row, the batched FFT's odd
+// row costing a whole complex transform.
+double row_transforms_flops(const Geometry& g, int64_t rows) {
+    const double per_complex = 5.0 * double(g.LW) * log2_or_zero(double(g.LW));
+    return use_batched_fft(g) ? double((rows + 1) / 2) * per_complex : double(rows) * 0.5 * per_complex;
+}
+}  // namespace
+
 double executed_forward_transform_flops(const Geometry& g, int64_t rows_in, int64_t kc) {
-    // The batched FFT (fft_batch.h): the rows_in real rows two at a time as complex transforms
-    // of length LW, then kc complex column transforms of length LH (none when LH = 1).
-    return double((rows_in + 1) / 2) * 5.0 * double(g.LW) * log2_or_zero(double(g.LW)) +
+    // The rows that hold data, then kc complex column transforms of length LH (none when LH = 1).
+    return row_transforms_flops(g, rows_in) +
            double(kc) * 5.0 * double(g.LH) * log2_or_zero(double(g.LH));
 }
 
 double executed_inverse_transform_flops(const Geometry& g, int64_t rows_out, int64_t kc) {
-    return double(kc) * 5.0 * double(g.LH) * log2_or_zero(double(g.LH)) +
-           double((rows_out + 1) / 2) * 5.0 * double(g.LW) * log2_or_zero(double(g.LW));
+    return double(kc) * 5.0 * double(g.LH) * log2_or_zero(double(g.LH)) + row_transforms_flops(g, rows_out);
 }
 
 int64_t dft_row_freqs(int64_t LH, const Box& b) {

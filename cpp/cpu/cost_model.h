@@ -14,8 +14,17 @@
 namespace bl {
 namespace cpu {
 
+// The pruned FFT runs batched, 16 planes per block (fft_batch.h), unless a block's scratch
+// would exceed kMaxBatchedFftFloats per thread (long 1D rows: 16 planes of 3 buffers of LW
+// complex values); then it runs one plane at a time (fft.h), whose scratch is ~1/16 of it.
+constexpr int64_t kMaxBatchedFftFloats = int64_t(1) << 21;  // 8 MiB per thread (1D rows up to ~21,800)
+int64_t batched_fft_scratch_floats(const Geometry& g);     // block + 2D scratch at the full box
+bool use_batched_fft(const Geometry& g);
+
 // A forward 2D real transform of a plane with rows_in nonzero rows keeping kc columns by the
-// pruned FFT, and an inverse one producing rows_out rows from kc columns.
+// pruned FFT, and an inverse one producing rows_out rows from kc columns: the batched FFT
+// transforms the real rows two at a time as one complex row (one alone when rows_in is odd),
+// the one-plane FFT each real row by a half-length complex transform.
 double executed_forward_transform_flops(const Geometry& g, int64_t rows_in, int64_t kc);
 double executed_inverse_transform_flops(const Geometry& g, int64_t rows_out, int64_t kc);
 

@@ -155,11 +155,11 @@ constexpr double kMinParallelNs = 5000;
 // about 2 on small loops (the per-item cost dominates there), which is all a threshold needs.
 constexpr double kDftNsPerBlock = 250, kDftNsPerFlop = 1.0 / 35;              // ~35 GFLOP/s
 constexpr double kProductNsPerFrequency = 250, kProductNsPerFlop = 1.0 / 70;  // ~70 GFLOP/s
-constexpr double kFftNsPerPlane = 100, kFftNsPerFlop = 1.0 / 4;               // scalar, ~4 GFLOP/s
-constexpr double kEnergyNsPerTerm = 1.1;
-constexpr double kBfftNsPerBlock = 300, kBfftNsPerFlop = 1.0 / 30;           // 16 planes a block (guess)
-// The batched FFT replaces the one-plane FFT (kept for comparison while measuring).
-constexpr bool kBatchedFft = true;                                      // float64 |z|^2 sums
+constexpr double kFftNsPerPlane = 100, kFftNsPerFlop = 1.0 / 4;               // one plane, scalar, ~4 GFLOP/s
+constexpr double kEnergyNsPerTerm = 1.1;                                      // float64 |z|^2 sums
+// The batched FFT: a 16-plane block of a 32 x 32 plane, forward at the full box, took 15.9 us
+// single-thread on the bench machine (AVX-512 path), ~25 GFLOP/s of executed FLOPs.
+constexpr double kBfftNsPerBlock = 500, kBfftNsPerFlop = 1.0 / 25;
 
 class CpuPlan final : public BackendPlan {
 public:
@@ -180,6 +180,7 @@ public:
           col_fft_(plan.geometry.LH),
           row_bfft_(plan.geometry.LW),
           col_bfft_(plan.geometry.LH),
+          batched_fft_(cpu::use_batched_fft(plan.geometry)),
           slots_(std::max(1, context_->num_threads())) {
         ThreadPool::shared().reserve(slots_);  // execute calls never start a thread
         const Geometry& g = g_;
@@ -209,9 +210,12 @@ public:
         for (const auto& d : dims) gemm = std::max(gemm, gemm_scratch_floats(d[0], d[1], d[2]));
         thread_floats_ = align_up(t_gemm_ + gemm);
         // The batched FFT's block (16 planes, SoA) and its 2D scratch (fft_batch.h).
-        const int64_t largest_plane = std::max({g.H * g.W, g.KH * g.KW, g.Ho * g.Wo, g.Hp * g.Wp});
-        t_bfft_ = align_up(largest_plane * kFftLanes);
-        thread_floats_ = std::max(thread_floats_, align_up(t_bfft_ + fft2d_scratch_floats(g.LH, g.LW, kc)));
+        // (One plane at a time when that scratch would be too large: cost_model.h.)
+        if (batched_fft_) {
+            const int64_t largest_plane = std::max({g.H * g.W, g.KH * g.KW, g.Ho * g.Wo, g.Hp * g.Wp});
+            t_bfft_ = align_up(largest_plane * kFftLanes);
+            thread_floats_ = std::max(thread_floats_, align_up(t_bfft_ + fft2d_scratch_floats(g.LH, g.LW, kc)));
+        }
         // DFT scratch (aliases the FFT / product scratch of a thread) and the bases (dft_bases_),
         // for each operand and each box an execute can use that transforms it by DFT: only the
         // plan's box in fixed mode; in energy mode x at the full box (the forward picks the box
@@ -359,6 +363,7 @@ private:
     RealFft row_fft_;
     ComplexFft col_fft_;
     BatchFft row_bfft_, col_bfft_;  // the batched FFT (fft_batch.h) of rows and columns
+    bool batched_fft_;              // FFT transforms batched (else one plane at a time)
     int slots_;
     int64_t off_x_ = 0, off_w_ = 0, off_y_ = 0, off_out_ = 0, off_energy_ = 0, off_prefix_ = 0;
     int64_t off_threads_ = 0, thread_floats_ = 0;
@@ -446,7 +451,7 @@ int64_t item_of(int64_t j, int64_t planes, int64_t tr) {
 void CpuPlan::transform_all(const float* src, int64_t planes, const Placement& at, const Box& b,
                                Spectrum out, float* ws, int64_t tr) const {
     if (cpu::use_forward_dft(g_, at.rows, at.cols, b)) return transform_all_dft(src, planes, at, b, out, ws, tr);
-    if (kBatchedFft) return transform_all_bfft(src, planes, at, b, out, ws, tr);
+    if (batched_fft_) return transform_all_bfft(src, planes, at, b, out, ws, tr);
     const int64_t plane = at.rows * at.cols;
     const double flops = double(planes) * cpu::executed_forward_transform_flops(g_, at.rows, b.kw + 1);
     const int th = threads_for(double(planes) * kFftNsPerPlane + flops * kFftNsPerFlop);
@@ -463,7 +468,7 @@ void CpuPlan::inverse_all(Spectrum in, int64_t planes, const Box& b, const Place
     BL_STAGE(inverse);
     if (cpu::use_inverse_dft(g_, at.rows, at.cols, b))
         return inverse_all_dft(in, planes, b, at, bias, bias_period, dst, ws, tr);  // scale in its bases
-    if (kBatchedFft) return inverse_all_bfft(in, planes, b, at, bias, bias_period, dst, ws, tr);
+    if (batched_fft_) return inverse_all_bfft(in, planes, b, at, bias, bias_period, dst, ws, tr);
     const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
     const int64_t plane = at.rows * at.cols;
     const double flops = double(planes) * cpu::executed_inverse_transform_flops(g_, at.rows, b.kw + 1);

@@ -26,6 +26,7 @@
 #include "bandlimit.h"
 #include "abi_fixtures.h"
 #include "check.h"
+#include "cost_model.h"  // use_batched_fft: that the long-rows case takes the one-plane FFT
 #include "reference.h"
 
 #ifndef BL_TEST_DATA_DIR
@@ -713,6 +714,33 @@ static void path_body_2() {
     }
     std::printf("    %d geometries\n", (int)count);
     worst.print("dense");
+}
+
+static void path_body_long_rows();
+BL_TEST("dense: rows too long for the batched FFT (one plane at a time) equal the float64 direct sum [every backend and CPU path]") { for_each_target(path_body_long_rows); }
+static void path_body_long_rows() {
+    // LW = 22,050 > the ~21,800 up to which a 16-plane block's scratch fits kMaxBatchedFftFloats
+    // (cost_model.h): the CPU backend transforms these rows one plane at a time.
+    const GeoCase gc{"1d L=22000 k9 one-plane FFT", 1, 1, 2, 1, 22000, 2, 1, 9, 0, 0, 4, 4, 1, 1, 1};
+    const Geom g = gc.geom();
+    const std::string ctx = std::string(gc.name) + ": " + geom_str(g, true);
+    {
+        bl::Geometry geometry;
+        bl::GeometryError err;
+        REQUIRE(bl::make_geometry(bl_conv2d_desc{gc.N, gc.C, gc.H, gc.W, gc.F, gc.KH, gc.KW, gc.pt, gc.pb, gc.pl, gc.pr,
+                                                 gc.sh, gc.sw},
+                                  true, &geometry, &err) == BL_OK);
+        REQUIRE_MSG(!bl::cpu::use_batched_fft(geometry), ctx + ": the case no longer exceeds the batched FFT's limit");
+    }
+    Layer L(g, true, fixed(0.0));
+    Data d(g, gc.n, 999);
+    Out o = execute(L, gc.n, d.x, d.w, &d.b, &d.dy);
+    const std::vector<double> y = blref::dense_forward(g, gc.n, d.xd.data(), d.wd.data(), d.bd.data());
+    std::vector<double> dx, dw, db;
+    blref::dense_backward(g, gc.n, d.xd.data(), d.wd.data(), d.dyd.data(), dx, dw, db);
+    Worst worst;
+    check_all(L, gc.n, o, y, dx, dw, db, ctx, &worst);
+    worst.print("long rows");
 }
 
 // ==========================================================================================
