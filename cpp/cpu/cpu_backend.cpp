@@ -578,7 +578,7 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
     constexpr int64_t L = kDftLanes;
     const Geometry& g = g_;
     const int64_t rows = at.rows, cols = at.cols, plane = rows * cols;
-    const int64_t kc = b.kw + 1, U = cpu::dft_row_freqs(g.LH, b), R = kept_rows(g.LH, b);
+    const int64_t kc = b.kw + 1, U = cpu::dft_row_freqs(g.LH, b);
     // Bases (built at plan creation): w[j][s] = e^{-2 pi i s c_j / LW} as (cos, -sin);
     // h[a][u] = (cos, sin)(2 pi u r_a / LH).
     const DftBases& bases = dft_bases(at, kc, U, /*inverse=*/false);
@@ -598,36 +598,7 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
         for (int64_t p = 0; p < L; ++p) lane_src[p] = p < valid ? src + plane_of(item0 + p, planes, tr) * plane : nullptr;
         lanes.gather(lane_src, plane, S);
         kern.forward(S, rows, cols, kc, U, wb, bases.kcf, hb, bases.U, T, PQ);
-        // Kept row r = u is P - iQ, row LH - u is P + iQ. (A full block's lanes as a
-        // compile-time count, so that the loops vectorise.)
-        auto recombine = [&](auto lanes_count) {
-            for (int64_t q = 0; q < R; ++q) {
-                const int64_t r = kept_row(g.LH, b, q);
-                const bool mirrored = r > g.LH - r;
-                const int64_t u = mirrored ? g.LH - r : r;
-                for (int64_t s = 0; s < kc; ++s) {
-                    const float* pq = PQ + (u * kc + s) * 4 * L;
-                    const int64_t k = q * kc + s;
-                    float* ore = out.re + k * out.items + item0;
-                    float* oim = out.im + k * out.items + item0;
-                    if (mirrored) {
-                        for (int64_t p = 0; p < lanes_count; ++p) {
-                            ore[p] = pq[p] - pq[3 * L + p];
-                            oim[p] = pq[L + p] + pq[2 * L + p];
-                        }
-                    } else {
-                        for (int64_t p = 0; p < lanes_count; ++p) {
-                            ore[p] = pq[p] + pq[3 * L + p];
-                            oim[p] = pq[L + p] - pq[2 * L + p];
-                        }
-                    }
-                }
-            }
-        };
-        if (valid == L)
-            recombine(std::integral_constant<int64_t, L>{});
-        else
-            recombine(valid);
+        kern.recombine(PQ, g.LH, b, out.re + item0, out.im + item0, out.items, valid);
     });
 }
 
@@ -637,8 +608,7 @@ void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const P
     constexpr int64_t L = kDftLanes;
     const Geometry& g = g_;
     const int64_t rows = at.rows, cols = at.cols, plane = rows * cols;
-    const int64_t kc = b.kw + 1, U = cpu::dft_row_freqs(g.LH, b), R = kept_rows(g.LH, b);
-    const bool all_rows = R == g.LH;
+    const int64_t kc = b.kw + 1, U = cpu::dft_row_freqs(g.LH, b);
     // Bases (built at plan creation): h[a][u] = (cos, sin)(2 pi u r_a / LH); bb[s][c] =
     // weight_s / (LH LW) times (cos, -sin)(2 pi s c_j / LW), weight 1 for column 0 and LW/2,
     // 2 otherwise (Hermitian); the scale is inverse_all's.
@@ -655,41 +625,7 @@ void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const P
         float* G = SD + align_up(U * kc * 4 * L);
         float* Y = G + align_up(rows * kc * 2 * L);
         const int64_t item0 = blk * L, valid = std::min(L, planes - item0);
-        // The pre-sums (a full block's lanes as a compile-time count, so that the loops vectorise).
-        auto presum = [&](auto lanes_count) {
-            for (int64_t u = 0; u < U; ++u) {
-                const int64_t qp = u;  // row u is kept row u in both compact orders
-                const bool paired = u > 0 && 2 * u != g.LH;
-                const int64_t qm = all_rows ? g.LH - u : R - u;
-                for (int64_t s = 0; s < kc; ++s) {
-                    float* o = SD + (u * kc + s) * 4 * L;
-                    const float* pre = in.re + (qp * kc + s) * in.items + item0;
-                    const float* pim = in.im + (qp * kc + s) * in.items + item0;
-                    if (paired) {
-                        const float* mre = in.re + (qm * kc + s) * in.items + item0;
-                        const float* mim = in.im + (qm * kc + s) * in.items + item0;
-                        for (int64_t p = 0; p < lanes_count; ++p) {
-                            o[p] = pre[p] + mre[p];
-                            o[L + p] = pim[p] + mim[p];
-                            o[2 * L + p] = pre[p] - mre[p];
-                            o[3 * L + p] = pim[p] - mim[p];
-                        }
-                    } else {
-                        for (int64_t p = 0; p < lanes_count; ++p) {
-                            o[p] = pre[p];
-                            o[L + p] = pim[p];
-                            o[2 * L + p] = 0.0f;
-                            o[3 * L + p] = 0.0f;
-                        }
-                    }
-                    for (int64_t p = lanes_count; p < L; ++p) o[p] = o[L + p] = o[2 * L + p] = o[3 * L + p] = 0.0f;
-                }
-            }
-        };
-        if (valid == L)
-            presum(std::integral_constant<int64_t, L>{});
-        else
-            presum(valid);
+        kern.presum(in.re + item0, in.im + item0, in.items, valid, g.LH, b, SD);
         kern.inverse(SD, rows, cols, kc, U, hb, bases.U, bb, G, Y);
         float* lane_dst[L];
         float lane_bias[L];

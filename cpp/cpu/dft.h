@@ -23,6 +23,8 @@
 
 #include <cstdint>
 
+#include "geometry.h"  // Box, kept_rows, kept_row
+
 namespace bl {
 
 constexpr int64_t kDftLanes = 16;
@@ -34,6 +36,15 @@ struct DftKernels {
     // SD [U][kc][4][16] (S_re, S_im, D_re, D_im); G scratch [rows][kc][2][16]; Y out [rows][cols][16].
     void (*inverse)(const float* SD, int64_t rows, int64_t cols, int64_t kc, int64_t U,
                     const float* h, int64_t ldh, const float* b, float* G, float* Y);
+    // The forward's recombination: kept coefficient (q, s) of lane p, q < kept_rows(LH, b), is
+    // P - iQ (row r = u) or P + iQ (row LH - u), written to re / im[(q kc + s) * stride + p]
+    // for p < valid.
+    void (*recombine)(const float* PQ, int64_t LH, const Box& b, float* re, float* im, int64_t stride,
+                      int64_t valid);
+    // The inverse's pre-sums SD [U][kc][4][16] from the kept coefficients, read the same way
+    // (lanes >= valid as zero).
+    void (*presum)(const float* re, const float* im, int64_t stride, int64_t valid, int64_t LH, const Box& b,
+                   float* SD);
 };
 
 DftKernels dft_kernels_for_path(int path);
