@@ -798,10 +798,19 @@ void CpuPlan::backward(const BackwardArgs& a) const {
         // depend on the threads. (One serial sum took ~1 ms a step on the MNIST model's conv1.)
         const int64_t plane = g.Ho * g.Wo;
         parallel_for(g.F, threads_for(1.0 * double(n) * double(g.F) * double(plane)), [&](int64_t f, int) {
+            // Blocks of 64 values are summed in float first (8 partial sums of 8 terms each, a
+            // loop the compiler vectorises), then added to the float64 lanes: converting every
+            // value to double cost ~0.3 ms a step on the MNIST model.
             double lanes[8] = {};
             for (int64_t i = 0; i < n; ++i) {
                 const float* d = a.dy + (i * g.F + f) * plane;
                 int64_t j = 0;
+                for (; j + 64 <= plane; j += 64) {
+                    float block[8] = {};
+                    for (int t = 0; t < 64; t += 8)
+                        for (int l = 0; l < 8; ++l) block[l] += d[j + t + l];
+                    for (int l = 0; l < 8; ++l) lanes[l] += double(block[l]);
+                }
                 for (; j + 8 <= plane; j += 8)
                     for (int l = 0; l < 8; ++l) lanes[l] += d[j + l];
                 for (int l = 0; j + l < plane; ++l) lanes[l] += d[j + l];
