@@ -23,7 +23,8 @@ BatchFft::BatchFft(int64_t n) {
         plan_.radix[plan_.stages++] = r;
         rest /= r;
     };
-    while (rest % 4 == 0) push(4);
+    while (rest % 8 == 0) push(8);
+    if (rest % 4 == 0) push(4);
     for (int r : {2, 3, 5, 7})
         while (rest % r == 0) push(r);
     // Twiddles of stage t: (cos, sin)(2 pi r jj / (Ns R)), jj < Ns, r = 1..R-1, computed in

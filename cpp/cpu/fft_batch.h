@@ -13,7 +13,8 @@
 // product of the radices done so far, a stage of radix R over m = n / R computes for j < m
 //   v_r = x[j + r m] * exp(sign 2 pi i r (j mod Ns) / (Ns R)),   r < R
 //   y[(j / Ns) Ns R + (j mod Ns) + r Ns] = (DFT_R v)_r
-// and the last stage leaves the spectrum in natural order. Radices 4, 2, 3, 5, 7 (4 first).
+// and the last stage leaves the spectrum in natural order. Radices 8, 4, 2, 3, 5, 7 (8 first,
+// then at most one 4).
 //
 // The 2D transforms of a block (the pruned 2D real transform of cpu_backend.cpp):
 //   forward: the real rows that hold data go two at a time through one complex FFT of
