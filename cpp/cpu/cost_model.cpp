@@ -1,6 +1,7 @@
 // cost_model.cpp -- see cost_model.h.
 #include "cost_model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "fft_batch.h"
@@ -13,10 +14,12 @@ namespace {
 double log2_or_zero(double n) { return n > 1 ? std::log2(n) : 0.0; }
 }  // namespace
 
+int64_t batched_fft_block_floats(const Geometry& g) {
+    return std::max({g.H * g.W, g.KH * g.KW, g.Ho * g.Wo, g.Hp * g.Wp}) * kFftLanes;
+}
+
 int64_t batched_fft_scratch_floats(const Geometry& g) {
-    int64_t largest_plane = g.H * g.W;
-    for (int64_t p : {g.KH * g.KW, g.Ho * g.Wo, g.Hp * g.Wp}) largest_plane = p > largest_plane ? p : largest_plane;
-    return largest_plane * kFftLanes + fft2d_scratch_floats(g.LH, g.LW, g.half_w);
+    return batched_fft_block_floats(g) + fft2d_scratch_floats(g.LH, g.LW, g.half_w);
 }
 
 bool use_batched_fft(const Geometry& g) { return batched_fft_scratch_floats(g) <= kMaxBatchedFftFloats; }

@@ -18,6 +18,7 @@ namespace cpu {
 // would exceed kMaxBatchedFftFloats per thread (long 1D rows: 16 planes of 3 buffers of LW
 // complex values); then it runs one plane at a time (fft.h), whose scratch is ~1/16 of it.
 constexpr int64_t kMaxBatchedFftFloats = int64_t(1) << 21;  // 8 MiB per thread (1D rows up to ~21,800)
+int64_t batched_fft_block_floats(const Geometry& g);       // 16 lanes of the largest plane
 int64_t batched_fft_scratch_floats(const Geometry& g);     // block + 2D scratch at the full box
 bool use_batched_fft(const Geometry& g);
 

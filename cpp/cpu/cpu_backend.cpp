@@ -212,8 +212,7 @@ public:
         // The batched FFT's block (16 planes, SoA) and its 2D scratch (fft_batch.h).
         // (One plane at a time when that scratch would be too large: cost_model.h.)
         if (batched_fft_) {
-            const int64_t largest_plane = std::max({g.H * g.W, g.KH * g.KW, g.Ho * g.Wo, g.Hp * g.Wp});
-            t_bfft_ = align_up(largest_plane * kFftLanes);
+            t_bfft_ = align_up(cpu::batched_fft_block_floats(g));
             thread_floats_ = std::max(thread_floats_, align_up(t_bfft_ + fft2d_scratch_floats(g.LH, g.LW, kc)));
         }
         // DFT scratch (aliases the FFT / product scratch of a thread) and the bases (dft_bases_),
@@ -328,6 +327,10 @@ private:
     void inverse_all_bfft(Spectrum in, int64_t planes, const Box& b, const Placement& at,
                           const float* bias, int64_t bias_period, float* dst, float* ws,
                           int64_t tr) const;
+    // The batched FFT's view of a placement and box.
+    Fft2dBlock fft_block(const Placement& at, const Box& b) const {
+        return {&row_bfft_.plan(), &col_bfft_.plan(), at.rows, at.cols, at.r0, at.rs, at.c0, at.cs, b};
+    }
     // The same by batched DFT (dft.h), 16 items per block.
     void transform_all_dft(const float* src, int64_t planes, const Placement& at, const Box& b,
                            Spectrum out, float* ws, int64_t tr) const;
@@ -486,6 +489,29 @@ int64_t plane_of(int64_t item, int64_t planes, int64_t tr) {
     return (item % per) * tr + item / per;
 }
 
+// The lane transposes of one 16-item block (items item0 .. item0 + valid - 1, stored as planes
+// by plane_of): src planes -> S [plane][16] (absent lanes zero), and Y [plane][16] -> dst
+// planes plus the bias of each plane's filter. Shared by the batched DFT and FFT paths.
+static_assert(kDftLanes == kFftLanes, "the DFT and FFT blocks share the lane transposes");
+void gather_block(const BatchFftKernels& k, const float* src, int64_t planes, int64_t plane, int64_t item0,
+                  int64_t valid, int64_t tr, float* S) {
+    const float* lane_src[kFftLanes];
+    for (int64_t p = 0; p < kFftLanes; ++p) lane_src[p] = p < valid ? src + plane_of(item0 + p, planes, tr) * plane : nullptr;
+    k.gather(lane_src, plane, S);
+}
+
+void scatter_block(const BatchFftKernels& k, const float* Y, int64_t planes, int64_t plane, int64_t item0,
+                   int64_t valid, int64_t tr, const float* bias, int64_t bias_period, float* dst) {
+    float* lane_dst[kFftLanes];
+    float lane_bias[kFftLanes];
+    for (int64_t p = 0; p < kFftLanes; ++p) {
+        const int64_t j = p < valid ? plane_of(item0 + p, planes, tr) : 0;
+        lane_dst[p] = p < valid ? dst + j * plane : nullptr;
+        lane_bias[p] = bias && p < valid ? bias[j % bias_period] : 0.0f;
+    }
+    k.scatter(Y, plane, lane_dst, lane_bias);
+}
+
 float* CpuPlan::band_limited_input(Spectrum X, int64_t n, const Box& b, float* ws) const {
     const Geometry& g = g_;
     float* xt = ws + off_xt_;
@@ -594,9 +620,7 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
         float* T = S + align_up(plane * L);
         float* PQ = T + align_up(rows * kc * 2 * L);
         const int64_t item0 = blk * L, valid = std::min(L, planes - item0);
-        const float* lane_src[L];
-        for (int64_t p = 0; p < L; ++p) lane_src[p] = p < valid ? src + plane_of(item0 + p, planes, tr) * plane : nullptr;
-        lanes.gather(lane_src, plane, S);
+        gather_block(lanes, src, planes, plane, item0, valid, tr, S);
         kern.forward(S, rows, cols, kc, U, wb, bases.kcf, hb, bases.U, T, PQ);
         kern.recombine(PQ, g.LH, b, out.re + item0, out.im + item0, out.items, valid);
     });
@@ -625,16 +649,9 @@ void CpuPlan::inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const P
         float* G = SD + align_up(U * kc * 4 * L);
         float* Y = G + align_up(rows * kc * 2 * L);
         const int64_t item0 = blk * L, valid = std::min(L, planes - item0);
-        kern.presum(in.re + item0, in.im + item0, in.items, valid, g.LH, b, SD);
+        kern.presum(in.re + item0, in.im + item0, in.items, valid, g.LH, b, U, SD);
         kern.inverse(SD, rows, cols, kc, U, hb, bases.U, bb, G, Y);
-        float* lane_dst[L];
-        float lane_bias[L];
-        for (int64_t p = 0; p < L; ++p) {
-            const int64_t j = p < valid ? plane_of(item0 + p, planes, tr) : 0;
-            lane_dst[p] = p < valid ? dst + j * plane : nullptr;
-            lane_bias[p] = bias && p < valid ? bias[j % bias_period] : 0.0f;
-        }
-        lanes.scatter(Y, plane, lane_dst, lane_bias);
+        scatter_block(lanes, Y, planes, plane, item0, valid, tr, bias, bias_period, dst);
     });
 }
 
@@ -642,7 +659,7 @@ void CpuPlan::transform_all_bfft(const float* src, int64_t planes, const Placeme
                                  Spectrum out, float* ws, int64_t tr) const {
     constexpr int64_t L = kFftLanes;
     const int64_t plane = at.rows * at.cols;
-    const Fft2dBlock blk{&row_bfft_.plan(), &col_bfft_.plan(), at.rows, at.cols, at.r0, at.rs, at.c0, at.cs, b};
+    const Fft2dBlock blk = fft_block(at, b);
     const BatchFftKernels kern = batch_fft_kernels_for_path(context_->cpu_path());
     const int64_t blocks = (planes + L - 1) / L;
     const double flops = double(planes) * cpu::executed_forward_transform_flops(g_, at.rows, b.kw + 1);
@@ -650,9 +667,7 @@ void CpuPlan::transform_all_bfft(const float* src, int64_t planes, const Placeme
     parallel_for(blocks, th, [&](int64_t blk_index, int tid) {
         float* S = thread_scratch(ws, tid);
         const int64_t item0 = blk_index * L, valid = std::min(L, planes - item0);
-        const float* lane_src[L];
-        for (int64_t p = 0; p < L; ++p) lane_src[p] = p < valid ? src + plane_of(item0 + p, planes, tr) * plane : nullptr;
-        kern.gather(lane_src, plane, S);
+        gather_block(kern, src, planes, plane, item0, valid, tr, S);
         kern.forward_2d(blk, S, out.re + item0, out.im + item0, out.items, valid, S + t_bfft_);
     });
 }
@@ -663,7 +678,7 @@ void CpuPlan::inverse_all_bfft(Spectrum in, int64_t planes, const Box& b, const 
     constexpr int64_t L = kFftLanes;
     const int64_t plane = at.rows * at.cols;
     const float scale = float(1.0 / (double(g_.LH) * double(g_.LW)));
-    const Fft2dBlock blk{&row_bfft_.plan(), &col_bfft_.plan(), at.rows, at.cols, at.r0, at.rs, at.c0, at.cs, b};
+    const Fft2dBlock blk = fft_block(at, b);
     const BatchFftKernels kern = batch_fft_kernels_for_path(context_->cpu_path());
     const int64_t blocks = (planes + L - 1) / L;
     const double flops = double(planes) * cpu::executed_inverse_transform_flops(g_, at.rows, b.kw + 1);
@@ -672,14 +687,7 @@ void CpuPlan::inverse_all_bfft(Spectrum in, int64_t planes, const Box& b, const 
         float* Y = thread_scratch(ws, tid);
         const int64_t item0 = blk_index * L, valid = std::min(L, planes - item0);
         kern.inverse_2d(blk, in.re + item0, in.im + item0, in.items, valid, scale, Y, Y + t_bfft_);
-        float* lane_dst[L];
-        float lane_bias[L];
-        for (int64_t p = 0; p < L; ++p) {
-            const int64_t j = p < valid ? plane_of(item0 + p, planes, tr) : 0;
-            lane_dst[p] = p < valid ? dst + j * plane : nullptr;
-            lane_bias[p] = bias && p < valid ? bias[j % bias_period] : 0.0f;
-        }
-        kern.scatter(Y, plane, lane_dst, lane_bias);
+        scatter_block(kern, Y, planes, plane, item0, valid, tr, bias, bias_period, dst);
     });
 }
 

@@ -42,9 +42,9 @@ struct DftKernels {
     void (*recombine)(const float* PQ, int64_t LH, const Box& b, float* re, float* im, int64_t stride,
                       int64_t valid);
     // The inverse's pre-sums SD [U][kc][4][16] from the kept coefficients, read the same way
-    // (lanes >= valid as zero).
+    // (lanes >= valid as zero); U = cpu::dft_row_freqs(LH, b).
     void (*presum)(const float* re, const float* im, int64_t stride, int64_t valid, int64_t LH, const Box& b,
-                   float* SD);
+                   int64_t U, float* SD);
 };
 
 DftKernels dft_kernels_for_path(int path);
