@@ -51,6 +51,12 @@ bool use_inverse_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b
 double executed_forward_plane_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
 double executed_inverse_plane_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
 
+// Forward transforms write their spectra with streaming (non-temporal) stores when the
+// spectrum has at least kStreamStoreBytes (stream_store.inc): measured on the ResNet layers
+// (docs/BENCHMARKS.md, "Streaming stores").
+constexpr int64_t kStreamStoreBytes = int64_t(8) << 20;
+bool stream_spectrum(int64_t kept, int64_t items);
+
 // 3-mult complex matrix product C (m x n) = A (m x p) B (p x n), pre-sums included.
 double executed_gauss_product_flops(int64_t m, int64_t n, int64_t p);
 

@@ -615,6 +615,7 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
     const BatchFftKernels lanes = batch_fft_kernels_for_path(context_->cpu_path());  // the lane transposes
     const double flops = double(planes) * cpu::executed_forward_dft_flops(g, rows, cols, b);
     const int th = threads_for(double(blocks) * kDftNsPerBlock + flops * kDftNsPerFlop);
+    const bool stream = cpu::stream_spectrum(kept_count(g, b), out.items);
     parallel_for(blocks, th, [&](int64_t blk, int tid) {
         float* S = thread_scratch(ws, tid);
         float* T = S + align_up(plane * L);
@@ -622,7 +623,7 @@ void CpuPlan::transform_all_dft(const float* src, int64_t planes, const Placemen
         const int64_t item0 = blk * L, valid = std::min(L, planes - item0);
         gather_block(lanes, src, planes, plane, item0, valid, tr, S);
         kern.forward(S, rows, cols, kc, U, wb, bases.kcf, hb, bases.U, T, PQ);
-        kern.recombine(PQ, g.LH, b, out.re + item0, out.im + item0, out.items, valid);
+        kern.recombine(PQ, g.LH, b, out.re + item0, out.im + item0, out.items, valid, stream);
     });
 }
 
@@ -664,11 +665,12 @@ void CpuPlan::transform_all_bfft(const float* src, int64_t planes, const Placeme
     const int64_t blocks = (planes + L - 1) / L;
     const double flops = double(planes) * cpu::executed_forward_transform_flops(g_, at.rows, b.kw + 1);
     const int th = threads_for(double(blocks) * kBfftNsPerBlock + flops * kBfftNsPerFlop);
+    const bool stream = cpu::stream_spectrum(kept_count(g_, b), out.items);
     parallel_for(blocks, th, [&](int64_t blk_index, int tid) {
         float* S = thread_scratch(ws, tid);
         const int64_t item0 = blk_index * L, valid = std::min(L, planes - item0);
         gather_block(kern, src, planes, plane, item0, valid, tr, S);
-        kern.forward_2d(blk, S, out.re + item0, out.im + item0, out.items, valid, S + t_bfft_);
+        kern.forward_2d(blk, S, out.re + item0, out.im + item0, out.items, valid, stream, S + t_bfft_);
     });
 }
 

@@ -1,7 +1,11 @@
 // dft.cpp -- the portable instance of the batched small-DFT kernels and their dispatch (dft.h).
 #include "dft.h"
 
+#include <cstdint>
 #include <cstring>
+#if defined(__AVX__)
+#include <immintrin.h>  // stream_store.inc
+#endif
 
 #include "bandlimit.h"
 

@@ -39,8 +39,9 @@ struct DftKernels {
     // The forward's recombination: kept coefficient (q, s) of lane p, q < kept_rows(LH, b), is
     // P - iQ (row r = u) or P + iQ (row LH - u), written to re / im[(q kc + s) * stride + p]
     // for p < valid.
+    // stream: non-temporal stores (stream_store.inc) where the lanes are whole and aligned.
     void (*recombine)(const float* PQ, int64_t LH, const Box& b, float* re, float* im, int64_t stride,
-                      int64_t valid);
+                      int64_t valid, bool stream);
     // The inverse's pre-sums SD [U][kc][4][16] from the kept coefficients, read the same way
     // (lanes >= valid as zero); U = cpu::dft_row_freqs(LH, b).
     void (*presum)(const float* re, const float* im, int64_t stride, int64_t valid, int64_t LH, const Box& b,

@@ -2,7 +2,11 @@
 // with -mavx2 -mfma for this file only, entered only on the AVX2 CPU path.
 #include "dft.h"
 
+#include <cstdint>
 #include <cstring>
+#if defined(__AVX__)
+#include <immintrin.h>  // stream_store.inc
+#endif
 
 #define BLD_WIDE 0
 namespace bl {

@@ -2,7 +2,11 @@
 // (dft.h); compiled with per-file ISA flags, entered only on the AVX-512 CPU path.
 #include "dft.h"
 
+#include <cstdint>
 #include <cstring>
+#if defined(__AVX__)
+#include <immintrin.h>  // stream_store.inc
+#endif
 
 #define BLD_WIDE 1
 namespace bl {

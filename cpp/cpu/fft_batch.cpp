@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#if defined(__AVX__)
+#include <immintrin.h>  // stream_store.inc
+#endif
 #include <new>
 #include <stdexcept>
 #include <string>

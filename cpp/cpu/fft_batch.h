@@ -87,8 +87,9 @@ struct BatchFftKernels {
     float* (*complex)(const BatchFftPlan& p, float* x, float* y, bool inverse);
     // S [rows][cols][16] real -> kept coefficient (q, s) of lane p at
     // re[(q kc + s) * stride + p], im[...] for p < valid.
+    // stream: non-temporal stores (stream_store.inc) where the lanes are whole and aligned.
     void (*forward_2d)(const Fft2dBlock& b, const float* S, float* re, float* im, int64_t stride,
-                       int64_t valid, float* scratch);
+                       int64_t valid, bool stream, float* scratch);
     // The kept coefficients, read the same way (lanes >= valid read as zero) -> Y [rows][cols][16]
     // real, times scale.
     void (*inverse_2d)(const Fft2dBlock& b, const float* re, const float* im, int64_t stride,

@@ -743,6 +743,35 @@ static void path_body_long_rows() {
     worst.print("long rows");
 }
 
+static void path_body_streamed();
+BL_TEST("dense: weight spectra large enough to be written with streaming stores equal the float64 direct sum [every backend and CPU path]") { for_each_target(path_body_streamed); }
+static void path_body_streamed() {
+    // W^ of 48 x 48 filters at 35 x 18 coefficients is 8.7 MB >= kStreamStoreBytes (cost_model.h):
+    // the CPU backend's forward writes it past the caches (stream_store.inc).
+    const GeoCase gc{"3x3 32x32 48ch streamed W^", 2, 2, 48, 32, 32, 48, 3, 3, 1, 1, 1, 1, 1, 1, 0};
+    const Geom g = gc.geom();
+    const std::string ctx = std::string(gc.name) + ": " + geom_str(g, false);
+    {
+        bl::Geometry geometry;
+        bl::GeometryError err;
+        REQUIRE(bl::make_geometry(bl_conv2d_desc{gc.N, gc.C, gc.H, gc.W, gc.F, gc.KH, gc.KW, gc.pt, gc.pb, gc.pl, gc.pr,
+                                                 gc.sh, gc.sw},
+                                  true, &geometry, &err) == BL_OK);
+        const bl::Box full{geometry.LH / 2, geometry.LW / 2};
+        REQUIRE_MSG(bl::cpu::stream_spectrum(bl::kept_count(geometry, full), gc.F * gc.C),
+                    ctx + ": W^ no longer reaches the streaming threshold");
+    }
+    Layer L(g, false, fixed(0.0));
+    Data d(g, gc.n, 4242);
+    Out o = execute(L, gc.n, d.x, d.w, &d.b, &d.dy);
+    const std::vector<double> y = blref::dense_forward(g, gc.n, d.xd.data(), d.wd.data(), d.bd.data());
+    std::vector<double> dx, dw, db;
+    blref::dense_backward(g, gc.n, d.xd.data(), d.wd.data(), d.dyd.data(), dx, dw, db);
+    Worst worst;
+    check_all(L, gc.n, o, y, dx, dw, db, ctx, &worst);
+    worst.print("streamed W^");
+}
+
 // ==========================================================================================
 // Band-limited agreement
 // ==========================================================================================
