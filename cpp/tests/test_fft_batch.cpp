@@ -278,7 +278,7 @@ BL_TEST("gather-scatter-transpose-exactly") {
     std::mt19937_64 rng(79);
     for (const PathCase& pc : paths()) {
         const bl::BatchFftKernels k = bl::batch_fft_kernels_for_path(pc.path);
-        for (int64_t plane : {1, 3, 4, 8, 15, 16, 17, 25, 196, 784, 1000}) {
+        for (int64_t plane : {1, 3, 4, 8, 9, 15, 16, 17, 25, 196, 784, 1000, 1225}) {
             std::vector<std::vector<float>> planes;
             const float* src[L];
             for (int64_t p = 0; p < L; ++p) {
