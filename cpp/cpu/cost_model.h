@@ -54,7 +54,7 @@ double executed_inverse_plane_flops(const Geometry& g, int64_t rows, int64_t col
 // Forward transforms write their spectra with streaming (non-temporal) stores when the
 // spectrum has at least kStreamStoreBytes (stream_store.inc): measured on the ResNet layers
 // (docs/BENCHMARKS.md, "Streaming stores").
-constexpr int64_t kStreamStoreBytes = int64_t(8) << 20;
+constexpr int64_t kStreamStoreBytes = int64_t(5) << 19;  // 2.5 MiB
 bool stream_spectrum(int64_t kept, int64_t items);
 
 // 3-mult complex matrix product C (m x n) = A (m x p) B (p x n), pre-sums included.
