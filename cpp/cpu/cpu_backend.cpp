@@ -482,32 +482,54 @@ void CpuPlan::inverse_all(Spectrum in, int64_t planes, const Box& b, const Place
     });
 }
 
-// Plane of item `item` (the inverse of item_of).
-int64_t plane_of(int64_t item, int64_t planes, int64_t tr) {
-    if (tr <= 0) return item;
-    const int64_t per = planes / tr;
-    return (item % per) * tr + item / per;
-}
-
-// The lane transposes of one 16-item block (items item0 .. item0 + valid - 1, stored as planes
-// by plane_of): src planes -> S [plane][16] (absent lanes zero), and Y [plane][16] -> dst
-// planes plus the bias of each plane's filter. Shared by the batched DFT and FFT paths.
+// The lane transposes of one 16-item block (items item0 .. item0 + valid - 1): src planes ->
+// S [plane][16] (absent lanes zero), and Y [plane][16] -> dst planes plus the bias of each
+// plane's filter. Shared by the batched DFT and FFT paths.
 static_assert(kDftLanes == kFftLanes, "the DFT and FFT blocks share the lane transposes");
+// The planes of the 16 items item0, item0 + 1, ... (the inverse of item_of: item (a, b) of the
+// [tr][planes / tr] grid is plane a * tr + b), stepped: one division per block, not two per
+// lane, which took ~8% of the 512-channel forward.
+struct LanePlanes {
+    int64_t j[kFftLanes];
+    LanePlanes(int64_t planes, int64_t item0, int64_t valid, int64_t tr) {
+        if (tr <= 0) {
+            for (int64_t p = 0; p < kFftLanes; ++p) j[p] = item0 + p;
+            return;
+        }
+        const int64_t per = planes / tr;
+        int64_t a = item0 % per, b = item0 / per;  // item = b * per + a
+        for (int64_t p = 0; p < kFftLanes; ++p) {
+            j[p] = p < valid ? a * tr + b : 0;
+            if (++a == per) {
+                a = 0;
+                ++b;
+            }
+        }
+    }
+};
+
 void gather_block(const BatchFftKernels& k, const float* src, int64_t planes, int64_t plane, int64_t item0,
                   int64_t valid, int64_t tr, float* S) {
+    const LanePlanes lp(planes, item0, valid, tr);
     const float* lane_src[kFftLanes];
-    for (int64_t p = 0; p < kFftLanes; ++p) lane_src[p] = p < valid ? src + plane_of(item0 + p, planes, tr) * plane : nullptr;
+    for (int64_t p = 0; p < kFftLanes; ++p) lane_src[p] = p < valid ? src + lp.j[p] * plane : nullptr;
     k.gather(lane_src, plane, S);
 }
 
 void scatter_block(const BatchFftKernels& k, const float* Y, int64_t planes, int64_t plane, int64_t item0,
                    int64_t valid, int64_t tr, const float* bias, int64_t bias_period, float* dst) {
+    const LanePlanes lp(planes, item0, valid, tr);
     float* lane_dst[kFftLanes];
     float lane_bias[kFftLanes];
     for (int64_t p = 0; p < kFftLanes; ++p) {
-        const int64_t j = p < valid ? plane_of(item0 + p, planes, tr) : 0;
-        lane_dst[p] = p < valid ? dst + j * plane : nullptr;
-        lane_bias[p] = bias && p < valid ? bias[j % bias_period] : 0.0f;
+        lane_dst[p] = p < valid ? dst + lp.j[p] * plane : nullptr;
+        lane_bias[p] = 0.0f;
+    }
+    if (bias && tr <= 0) {
+        for (int64_t p = 0, r = item0 % bias_period; p < valid; ++p, r = r + 1 == bias_period ? 0 : r + 1)
+            lane_bias[p] = bias[r];
+    } else if (bias) {
+        for (int64_t p = 0; p < valid; ++p) lane_bias[p] = bias[lp.j[p] % bias_period];
     }
     k.scatter(Y, plane, lane_dst, lane_bias);
 }
