@@ -40,8 +40,12 @@ struct DftKernels {
     // P - iQ (row r = u) or P + iQ (row LH - u), written to re / im[(q kc + s) * stride + p]
     // for p < valid.
     // stream: non-temporal stores (stream_store.inc) where the lanes are whole and aligned.
+    // blocks: that many consecutive 16-item blocks (block i's PQ at PQ + i * pq_stride, its items
+    // at re / im + 16 i; valid == 16 when blocks > 1), one coefficient at a time: a streamed run of
+    // 64 * blocks bytes per coefficient instead of 64 (DRAM writes scattered 64 bytes at a time
+    // ran at about a third of the sequential bandwidth).
     void (*recombine)(const float* PQ, int64_t LH, const Box& b, float* re, float* im, int64_t stride,
-                      int64_t valid, bool stream);
+                      int64_t valid, bool stream, int64_t blocks, int64_t pq_stride);
     // The inverse's pre-sums SD [U][kc][4][16] from the kept coefficients, read the same way
     // (lanes >= valid as zero); U = cpu::dft_row_freqs(LH, b).
     void (*presum)(const float* re, const float* im, int64_t stride, int64_t valid, int64_t LH, const Box& b,

@@ -108,7 +108,7 @@ void forward_case(const bl::DftKernels& k, const Case& c, int64_t lanes, std::mt
         const auto addr = reinterpret_cast<uintptr_t>(buf.data());
         float* re = buf.data() + ((64 - addr % 64) % 64) / sizeof(float);
         float* im = re + R * kc * stride;
-        k.recombine(PQ.data(), c.LH, c.box, re, im, stride, lanes, stream);
+        k.recombine(PQ.data(), c.LH, c.box, re, im, stride, lanes, stream, 1, 0);
         bool same = true;
         for (int64_t q = 0; q < R; ++q)
             for (int64_t s = 0; s < kc; ++s) {
@@ -130,6 +130,20 @@ void forward_case(const bl::DftKernels& k, const Case& c, int64_t lanes, std::mt
             }
         CHECK_MSG(same, std::string("recombine ") + (stream ? "streamed" : "ordinary") + " lanes " +
                             std::to_string(lanes) + " differ from P -/+ iQ");
+        if (lanes != L) continue;
+        // Two consecutive blocks in one call (the second's PQ the same here): items 16..31 of
+        // each coefficient equal items 0..15.
+        std::vector<float> buf2(size_t(2 * R * kc * stride + 16), -7.0f);
+        const auto addr2 = reinterpret_cast<uintptr_t>(buf2.data());
+        float* re2 = buf2.data() + ((64 - addr2 % 64) % 64) / sizeof(float);
+        float* im2 = re2 + R * kc * stride;
+        k.recombine(PQ.data(), c.LH, c.box, re2, im2, stride, L, stream, 2, 0);
+        bool twice = true;
+        for (int64_t e = 0; e < R * kc; ++e)
+            for (int64_t p = 0; p < L; ++p)
+                twice = twice && re2[e * stride + p] == re[e * stride + p] && re2[e * stride + L + p] == re[e * stride + p] &&
+                        im2[e * stride + p] == im[e * stride + p] && im2[e * stride + L + p] == im[e * stride + p];
+        CHECK_MSG(twice, std::string("recombine of two blocks ") + (stream ? "streamed" : "ordinary") + " differs");
     }
 }
 
