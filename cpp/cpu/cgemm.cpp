@@ -26,7 +26,7 @@ int64_t cgemm_scratch_floats(int64_t m, int64_t n, int64_t p) {
 }
 
 void cgemm_portable(int64_t m, int64_t n, int64_t p, const CgemmOperand& A, const CgemmOperand& B,
-                    float* c_re, float* c_im, float* scratch) {
+                    float* c_re, float* c_im, float* scratch, bool /*stream: ordinary stores here*/) {
     // Operands are packed row-major (with the pre-sums) so the inner loop runs over
     // contiguous output columns; the compiler vectorises it with the baseline ISA.
     float* a_re = scratch;

@@ -25,19 +25,21 @@ struct CgemmOperand {
 };
 
 // c_re / c_im: m x n row-major. scratch: cgemm_scratch_floats(m, n, p) floats, 64-byte aligned.
+// stream: write C with streaming (non-temporal) stores where its tiles are whole aligned vectors
+// (for a C far larger than the caches; stream_store.inc); the values are the same.
 using CgemmFn = void (*)(int64_t m, int64_t n, int64_t p, const CgemmOperand& a,
-                         const CgemmOperand& b, float* c_re, float* c_im, float* scratch);
+                         const CgemmOperand& b, float* c_re, float* c_im, float* scratch, bool stream);
 
 // Scratch any path needs for one product of these sizes.
 int64_t cgemm_scratch_floats(int64_t m, int64_t n, int64_t p);
 
 void cgemm_portable(int64_t m, int64_t n, int64_t p, const CgemmOperand& a, const CgemmOperand& b,
-                    float* c_re, float* c_im, float* scratch);
+                    float* c_re, float* c_im, float* scratch, bool stream);
 // Defined only in builds that compile the SIMD units (x86-64 with GCC/Clang).
 void cgemm_avx2(int64_t m, int64_t n, int64_t p, const CgemmOperand& a, const CgemmOperand& b,
-                float* c_re, float* c_im, float* scratch);
+                float* c_re, float* c_im, float* scratch, bool stream);
 void cgemm_avx512(int64_t m, int64_t n, int64_t p, const CgemmOperand& a, const CgemmOperand& b,
-                  float* c_re, float* c_im, float* scratch);
+                  float* c_re, float* c_im, float* scratch, bool stream);
 // Scratch floats of the SIMD kernels (each file knows its own tile sizes).
 int64_t cgemm_avx2_scratch_floats(int64_t m, int64_t n, int64_t p);
 int64_t cgemm_avx512_scratch_floats(int64_t m, int64_t n, int64_t p);

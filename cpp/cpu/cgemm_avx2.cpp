@@ -16,6 +16,7 @@
 #define BLV_MUL(a, b) _mm256_mul_ps(a, b)
 #define BLV_SET1(x) _mm256_set1_ps(x)
 #define BLV_STORE(p, v) _mm256_storeu_ps(p, v)
+#define BLV_STREAM(p, v) _mm256_stream_ps(p, v)
 // 4 x 8 tile: 12 accumulators + 3 B vectors of the 16 ymm registers (+ 1 for broadcasts);
 // the narrow tile is the same shape.
 #define BLK_MR_WIDE 4
@@ -32,7 +33,7 @@ int64_t cgemm_avx2_scratch_floats(int64_t m, int64_t n, int64_t p) {
     return avx2::cgemm_avx2_scratch_floats(m, n, p);
 }
 void cgemm_avx2(int64_t m, int64_t n, int64_t p, const CgemmOperand& a, const CgemmOperand& b,
-                float* c_re, float* c_im, float* scratch) {
-    avx2::cgemm_avx2(m, n, p, a, b, c_re, c_im, scratch);
+                float* c_re, float* c_im, float* scratch, bool stream) {
+    avx2::cgemm_avx2(m, n, p, a, b, c_re, c_im, scratch, stream);
 }
 }  // namespace bl

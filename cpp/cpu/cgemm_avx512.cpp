@@ -16,6 +16,7 @@
 #define BLV_MUL(a, b) _mm512_mul_ps(a, b)
 #define BLV_SET1(x) _mm512_set1_ps(x)
 #define BLV_STORE(p, v) _mm512_storeu_ps(p, v)
+#define BLV_STREAM(p, v) _mm512_stream_ps(p, v)
 // 4 x 32 tile: 24 accumulators + 6 B vectors of the 32 zmm registers; narrow: 8 x 16 (24 + 3).
 #define BLK_MR_WIDE 4
 #define BLK_NV_WIDE 2
@@ -31,7 +32,7 @@ int64_t cgemm_avx512_scratch_floats(int64_t m, int64_t n, int64_t p) {
     return avx512::cgemm_avx512_scratch_floats(m, n, p);
 }
 void cgemm_avx512(int64_t m, int64_t n, int64_t p, const CgemmOperand& a, const CgemmOperand& b,
-                  float* c_re, float* c_im, float* scratch) {
-    avx512::cgemm_avx512(m, n, p, a, b, c_re, c_im, scratch);
+                  float* c_re, float* c_im, float* scratch, bool stream) {
+    avx512::cgemm_avx512(m, n, p, a, b, c_re, c_im, scratch, stream);
 }
 }  // namespace bl

@@ -94,6 +94,10 @@ bool stream_spectrum(int64_t kept, int64_t items) {
     return 2 * kept * items * int64_t(sizeof(float)) >= kStreamStoreBytes;
 }
 
+bool stream_product(int64_t kept, int64_t items) {
+    return 2 * kept * items * int64_t(sizeof(float)) >= kStreamProductBytes;
+}
+
 double executed_gauss_product_flops(int64_t m, int64_t n, int64_t p) {
     // Three real products (2 m n p each), the pre-sums A_re + A_im (m p), B_im - B_re and
     // B_re + B_im (2 p n), and the recombination k1 - k3, k1 + k2 (2 m n).

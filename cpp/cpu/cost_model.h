@@ -56,6 +56,14 @@ double executed_inverse_plane_flops(const Geometry& g, int64_t rows, int64_t col
 // (docs/BENCHMARKS.md, "Streaming stores").
 constexpr int64_t kStreamStoreBytes = int64_t(5) << 19;  // 2.5 MiB
 bool stream_spectrum(int64_t kept, int64_t items);
+// The weight gradient's products write dW^ with streaming stores when it has at least
+// kStreamProductBytes (a product output that stays in the caches is read back faster by the
+// inverse transform). Measured on the ResNet layers (scripts as in docs/BENCHMARKS.md,
+// "Streaming stores"): the 31-50 MB dW^ of the 256- and 512-channel layers 1.04-1.17x, the
+// 20-24 MB ones of the 64- and 128-channel layers 0.88-0.95x, the 6 MB one of the 64-channel
+// layer at rho 0.75 0.75x.
+constexpr int64_t kStreamProductBytes = int64_t(24) << 20;
+bool stream_product(int64_t kept, int64_t items);
 
 // 3-mult complex matrix product C (m x n) = A (m x p) B (p x n), pre-sums included.
 double executed_gauss_product_flops(int64_t m, int64_t n, int64_t p);

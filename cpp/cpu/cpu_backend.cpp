@@ -355,8 +355,9 @@ private:
     void inverse_all_dft(Spectrum in, int64_t planes, const Box& b, const Placement& at,
                          const float* bias, int64_t bias_period, float* dst, float* ws,
                          int64_t tr) const;
+    // stream: the products' outputs by streaming stores (cgemm.h).
     void product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
-                     Spectrum out, int64_t a_block, int64_t b_block, float* ws) const;
+                     Spectrum out, int64_t a_block, int64_t b_block, float* ws, bool stream = false) const;
 
     // Whether this pass runs as the spatial product (its buffer exists and the model picks it).
     bool spatial(bl_pass pass, int64_t n, const Box& b) const {
@@ -763,7 +764,7 @@ void CpuPlan::inverse_all_bfft(Spectrum in, int64_t planes, const Box& b, const 
 }
 
 void CpuPlan::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand a, Operand b,
-                             Spectrum out, int64_t a_block, int64_t b_block, float* ws) const {
+                             Spectrum out, int64_t a_block, int64_t b_block, float* ws, bool stream) const {
     // One complex (m x p)(p x n) product per kept frequency (3-mult form, cgemm.h); the
     // reduction over p is fused. Threads split the frequencies, never a reduction, so the bits
     // do not depend on the thread count. The CPU path is read once per call.
@@ -778,7 +779,7 @@ void CpuPlan::product_all(int64_t kept, int64_t m, int64_t n, int64_t p, Operand
         bk.re += k * b_block;
         bk.im += k * b_block;
         float* scratch = thread_scratch(ws, tid) + t_gemm_;
-        gemm(m, n, p, ak, bk, out.re + k * out.items, out.im + k * out.items, scratch);
+        gemm(m, n, p, ak, bk, out.re + k * out.items, out.im + k * out.items, scratch, stream);
     });
 }
 
@@ -934,7 +935,8 @@ void CpuPlan::backward(const BackwardArgs& a) const {
         // dW^[f][c] = sum_n conj(dY^[f][n]) X^[n][c]
         Spectrum dW = spectrum_at(ws + off_out_, kept, g.F * g.C);
         product_all(kept, g.F, g.C, n, Operand{dY.re, dY.im, n, 1, true},
-                    Operand{X.re, X.im, g.C, 1, false}, dW, n * g.F, n * g.C, ws);
+                    Operand{X.re, X.im, g.C, 1, false}, dW, n * g.F, n * g.C, ws,
+                    cpu::stream_product(kept, g.F * g.C));
         inverse_all(dW, g.F * g.C, b, w_at_, nullptr, 1, a.dw, ws);
     }
 }
