@@ -70,14 +70,18 @@ double executed_inverse_dft_flops(const Geometry& g, int64_t rows, int64_t cols,
            4.0 * double(rows) * kc * double(cols);
 }
 
+double dft_fft_ratio(const Geometry& g) {
+    return std::max(g.LH, g.LW) < kDftFftLargeGrid ? kDftFftRatioSmall : kDftFftRatioLarge;
+}
+
 bool use_forward_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
     return executed_forward_dft_flops(g, rows, cols, b) <=
-           kDftFftRatio * executed_forward_transform_flops(g, rows, b.kw + 1);
+           dft_fft_ratio(g) * executed_forward_transform_flops(g, rows, b.kw + 1);
 }
 
 bool use_inverse_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {
     return executed_inverse_dft_flops(g, rows, cols, b) <=
-           kDftFftRatio * executed_inverse_transform_flops(g, rows, b.kw + 1);
+           dft_fft_ratio(g) * executed_inverse_transform_flops(g, rows, b.kw + 1);
 }
 
 double executed_forward_plane_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b) {

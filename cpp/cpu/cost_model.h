@@ -40,10 +40,16 @@ double executed_forward_dft_flops(const Geometry& g, int64_t rows, int64_t cols,
 // (8 FLOPs) and rows*kc*cols (4 FLOPs).
 double executed_inverse_dft_flops(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
 
-// The choice: the DFT when its count is at most kDftFftRatio times the FFT's. The DFT runs
-// 16 planes per vector at near-GEMM speed while the FFT is scalar; the ratio was measured on
-// the native bench (docs/BENCHMARKS.md, part 2).
-constexpr double kDftFftRatio = 12.0;
+// The choice: the DFT when its count is at most dft_fft_ratio(g) times the FFT's: the DFT runs
+// as a small GEMM over 16 planes at a time, near the product's speed, while the batched FFT's
+// speed depends on its lengths' radices. Calibrated by alternating the two ratios on the same
+// build (docs/BENCHMARKS.md, "Memory traffic"): on grids below 64 (ResNet's 35-6, MNIST's 32
+// and 18) ratios 12 and 3 were a wash to 0.8x for 3; on larger grids and long 1D rows (the
+// k = 7-31 layers' 70-96, the 1D layers' 5120-8192) 3 was 1.03-1.36x faster than 12 (the K=1024
+// layer at rho 0.75 2.8x: 12 took the DFT for a 5120-long row), and 1 the same as 3.
+constexpr int64_t kDftFftLargeGrid = 64;
+constexpr double kDftFftRatioSmall = 12.0, kDftFftRatioLarge = 3.0;
+double dft_fft_ratio(const Geometry& g);
 bool use_forward_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
 bool use_inverse_dft(const Geometry& g, int64_t rows, int64_t cols, const Box& b);
 

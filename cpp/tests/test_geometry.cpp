@@ -237,7 +237,7 @@ BL_TEST("counters-hand-worked-8x8-3x3-pad1-dense") {
     CHECK(close(q.fwd.dense_equivalent, 27648.0));
     CHECK(close(q.bwd_data.dense_equivalent, 27648.0));
     // executed forward, every transform by batched DFT (kc = 6 columns, all 10 rows kept: U = 6
-    // row frequencies u = 0..5, 4 of them paired; each DFT count is far below kDftFftRatio times the FFT's):
+    // row frequencies u = 0..5, 4 of them paired; each DFT count is far below kDftFftRatioSmall times (grids below kDftFftLargeGrid) the FFT's):
     //   x planes (6), 8 x 8: 4*8*8*6 + 8*6*6*8 + 2*60 = 1536 + 2304 + 120 = 3960
     //     (the FFT would be 8 row + 6 col = 1661);
     //   w planes (12), 3 x 3: 4*3*3*6 + 8*6*6*3 + 2*60 = 216 + 864 + 120 = 1200;
@@ -291,7 +291,7 @@ BL_TEST("counters-hand-worked-conv1d-k8-same-rho050") {
     //   w planes (6), 1 x 8: 4*8*13 + 104 + 26 = 546;
     //   products (2 x 2)(2 x 3): 6*2*3*2 + 2*2 + 2*2*3 + 2*2*3 = 100 per coefficient;
     //   y planes (6), inverse to 1 x 40 (Wo = 47 - 8 + 1): 0 pairs + 8*1*13*1 + 4*1*13*40 = 2184.
-    CHECK(2210.0 <= bl::cpu::kDftFftRatio * fft);
+    CHECK(2210.0 <= bl::cpu::kDftFftRatioSmall * fft);
     bl::Geometry g;
     {
         bl::GeometryError err;
@@ -334,8 +334,8 @@ BL_TEST("counters-hand-worked-stride2-rho050-and-input-only-mode") {
     //     (C x N) = W^ (C x F) dY^ (F x N), so the pre-sums count C F + 2 F N + 2 C N; with
     //     N = C = F = 2 that is the same 68);
     //   dx planes (4), inverse to 8 x 8: 4*3*4 + 8*4*4*8 + 4*8*4*8 = 48 + 1024 + 1024 = 2096
-    //     (the FFT would be 4 col + 8 row = 960, the DFT is within kDftFftRatio of it).
-    CHECK(584.0 <= bl::cpu::kDftFftRatio * (3 * row + 4 * col) && 2096.0 <= bl::cpu::kDftFftRatio * (4 * col + 8 * row));
+    //     (the FFT would be 4 col + 8 row = 960, the DFT is within kDftFftRatioSmall of it).
+    CHECK(584.0 <= bl::cpu::kDftFftRatioSmall * (3 * row + 4 * col) && 2096.0 <= bl::cpu::kDftFftRatioSmall * (4 * col + 8 * row));
     CHECK(close(q.bwd_data.executed, 4 * 584.0 + 28 * 68.0 + 4 * 2096.0));
     CHECK(q.saved_bytes == 64 + 8 * 28 * (4 + 4));
     // Input-only mode saves only x's spectra and pays a weight transform in backward-data.
