@@ -772,6 +772,31 @@ static void path_body_streamed() {
     worst.print("streamed W^");
 }
 
+static void path_body_tiled();
+BL_TEST("dense: transposed spectra of small planes by 16 x 16 item tiles (w and dy) equal the float64 direct sum [every backend and CPU path]") { for_each_target(path_body_tiled); }
+static void path_body_tiled() {
+    // W^ ([c][f]) and dY^ ([f][n]) are stored transposed; with 16 | N, C, F and planes of at
+    // most 64 values the CPU backend gathers them by tiles of 16 x 16 (or 16 x 32, 16 x 48)
+    // items (cpu_backend.cpp, kDftTileMaxPlane): F = 48 gives three lane groups for w, N = 16 one.
+    const GeoCase cases[] = {
+        {"8x8 3x3 tiled w and dy", 16, 16, 16, 8, 8, 48, 3, 3, 1, 1, 1, 1, 1, 1, 0},
+        {"4x4 3x3 tiled w and dy", 32, 32, 32, 4, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1, 0},
+    };
+    Worst worst;
+    for (const GeoCase& gc : cases) {
+        const Geom g = gc.geom();
+        const std::string ctx = std::string(gc.name) + ": " + geom_str(g, false);
+        Layer L(g, false, fixed(0.0));
+        Data d(g, gc.n, 4343);
+        Out o = execute(L, gc.n, d.x, d.w, &d.b, &d.dy);
+        const std::vector<double> y = blref::dense_forward(g, gc.n, d.xd.data(), d.wd.data(), d.bd.data());
+        std::vector<double> dx, dw, db;
+        blref::dense_backward(g, gc.n, d.xd.data(), d.wd.data(), d.dyd.data(), dx, dw, db);
+        check_all(L, gc.n, o, y, dx, dw, db, ctx, &worst);
+    }
+    worst.print("tiled transposed spectra");
+}
+
 // ==========================================================================================
 // Band-limited agreement
 // ==========================================================================================
