@@ -716,30 +716,38 @@ static void path_body_2() {
     worst.print("dense");
 }
 
+// The plan geometry of a case (the backend's own view, for cost-model preconditions).
+bl::Geometry geometry_of(const GeoCase& gc) {
+    bl::Geometry geometry;
+    bl::GeometryError err;
+    REQUIRE(bl::make_geometry(bl_conv2d_desc{gc.N, gc.C, gc.H, gc.W, gc.F, gc.KH, gc.KW, gc.pt, gc.pb, gc.pl, gc.pr,
+                                             gc.sh, gc.sw},
+                              true, &geometry, &err) == BL_OK);
+    return geometry;
+}
+
+// One dense (rho 0) case on fresh random data against the float64 direct sums.
+void check_dense_case(const GeoCase& gc, uint64_t seed, const std::string& ctx, Worst* worst) {
+    const Geom g = gc.geom();
+    Layer L(g, gc.one_d != 0, fixed(0.0));
+    Data d(g, gc.n, seed);
+    Out o = execute(L, gc.n, d.x, d.w, &d.b, &d.dy);
+    const std::vector<double> y = blref::dense_forward(g, gc.n, d.xd.data(), d.wd.data(), d.bd.data());
+    std::vector<double> dx, dw, db;
+    blref::dense_backward(g, gc.n, d.xd.data(), d.wd.data(), d.dyd.data(), dx, dw, db);
+    check_all(L, gc.n, o, y, dx, dw, db, ctx, worst);
+}
+
 static void path_body_long_rows();
 BL_TEST("dense: rows too long for the batched FFT (one plane at a time) equal the float64 direct sum [every backend and CPU path]") { for_each_target(path_body_long_rows); }
 static void path_body_long_rows() {
     // LW = 22,050 > the ~21,800 up to which a 16-plane block's scratch fits kMaxBatchedFftFloats
     // (cost_model.h): the CPU backend transforms these rows one plane at a time.
     const GeoCase gc{"1d L=22000 k9 one-plane FFT", 1, 1, 2, 1, 22000, 2, 1, 9, 0, 0, 4, 4, 1, 1, 1};
-    const Geom g = gc.geom();
-    const std::string ctx = std::string(gc.name) + ": " + geom_str(g, true);
-    {
-        bl::Geometry geometry;
-        bl::GeometryError err;
-        REQUIRE(bl::make_geometry(bl_conv2d_desc{gc.N, gc.C, gc.H, gc.W, gc.F, gc.KH, gc.KW, gc.pt, gc.pb, gc.pl, gc.pr,
-                                                 gc.sh, gc.sw},
-                                  true, &geometry, &err) == BL_OK);
-        REQUIRE_MSG(!bl::cpu::use_batched_fft(geometry), ctx + ": the case no longer exceeds the batched FFT's limit");
-    }
-    Layer L(g, true, fixed(0.0));
-    Data d(g, gc.n, 999);
-    Out o = execute(L, gc.n, d.x, d.w, &d.b, &d.dy);
-    const std::vector<double> y = blref::dense_forward(g, gc.n, d.xd.data(), d.wd.data(), d.bd.data());
-    std::vector<double> dx, dw, db;
-    blref::dense_backward(g, gc.n, d.xd.data(), d.wd.data(), d.dyd.data(), dx, dw, db);
+    const std::string ctx = std::string(gc.name) + ": " + geom_str(gc.geom(), true);
+    REQUIRE_MSG(!bl::cpu::use_batched_fft(geometry_of(gc)), ctx + ": the case no longer exceeds the batched FFT's limit");
     Worst worst;
-    check_all(L, gc.n, o, y, dx, dw, db, ctx, &worst);
+    check_dense_case(gc, 999, ctx, &worst);
     worst.print("long rows");
 }
 
@@ -749,26 +757,12 @@ static void path_body_streamed() {
     // W^ of 48 x 48 filters at 35 x 18 coefficients is 8.7 MB >= kStreamStoreBytes (cost_model.h):
     // the CPU backend's forward writes it past the caches (stream_store.inc).
     const GeoCase gc{"3x3 32x32 48ch streamed W^", 2, 2, 48, 32, 32, 48, 3, 3, 1, 1, 1, 1, 1, 1, 0};
-    const Geom g = gc.geom();
-    const std::string ctx = std::string(gc.name) + ": " + geom_str(g, false);
-    {
-        bl::Geometry geometry;
-        bl::GeometryError err;
-        REQUIRE(bl::make_geometry(bl_conv2d_desc{gc.N, gc.C, gc.H, gc.W, gc.F, gc.KH, gc.KW, gc.pt, gc.pb, gc.pl, gc.pr,
-                                                 gc.sh, gc.sw},
-                                  true, &geometry, &err) == BL_OK);
-        const bl::Box full{geometry.LH / 2, geometry.LW / 2};
-        REQUIRE_MSG(bl::cpu::stream_spectrum(bl::kept_count(geometry, full), gc.F * gc.C),
-                    ctx + ": W^ no longer reaches the streaming threshold");
-    }
-    Layer L(g, false, fixed(0.0));
-    Data d(g, gc.n, 4242);
-    Out o = execute(L, gc.n, d.x, d.w, &d.b, &d.dy);
-    const std::vector<double> y = blref::dense_forward(g, gc.n, d.xd.data(), d.wd.data(), d.bd.data());
-    std::vector<double> dx, dw, db;
-    blref::dense_backward(g, gc.n, d.xd.data(), d.wd.data(), d.dyd.data(), dx, dw, db);
+    const std::string ctx = std::string(gc.name) + ": " + geom_str(gc.geom(), false);
+    const bl::Geometry geometry = geometry_of(gc);
+    REQUIRE_MSG(bl::cpu::stream_spectrum(bl::kept_count(geometry, bl::Box{geometry.LH / 2, geometry.LW / 2}), gc.F * gc.C),
+                ctx + ": W^ no longer reaches the streaming threshold");
     Worst worst;
-    check_all(L, gc.n, o, y, dx, dw, db, ctx, &worst);
+    check_dense_case(gc, 4242, ctx, &worst);
     worst.print("streamed W^");
 }
 
@@ -783,17 +777,7 @@ static void path_body_tiled() {
         {"4x4 3x3 tiled w and dy", 32, 32, 32, 4, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1, 0},
     };
     Worst worst;
-    for (const GeoCase& gc : cases) {
-        const Geom g = gc.geom();
-        const std::string ctx = std::string(gc.name) + ": " + geom_str(g, false);
-        Layer L(g, false, fixed(0.0));
-        Data d(g, gc.n, 4343);
-        Out o = execute(L, gc.n, d.x, d.w, &d.b, &d.dy);
-        const std::vector<double> y = blref::dense_forward(g, gc.n, d.xd.data(), d.wd.data(), d.bd.data());
-        std::vector<double> dx, dw, db;
-        blref::dense_backward(g, gc.n, d.xd.data(), d.wd.data(), d.dyd.data(), dx, dw, db);
-        check_all(L, gc.n, o, y, dx, dw, db, ctx, &worst);
-    }
+    for (const GeoCase& gc : cases) check_dense_case(gc, 4343, std::string(gc.name) + ": " + geom_str(gc.geom(), false), &worst);
     worst.print("tiled transposed spectra");
 }
 

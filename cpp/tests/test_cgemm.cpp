@@ -16,6 +16,7 @@
 #include "bandlimit.h"
 #include "check.h"
 #include "cpu_path.h"
+#include "kernel_paths.h"
 
 namespace {
 
@@ -26,22 +27,6 @@ double worst_ratio = 0.0;
 // Relative (Frobenius) error bound of a float32 product with reduction length p; the 3-mult
 // form adds a few roundings per term (ALGORITHM.md section 5 uses the same shape).
 double bound(int64_t p) { return 16.0 * std::ldexp(1.0, -24) * std::max(1.0, std::log2(double(p))) * 2.0; }
-
-struct PathCase {
-    int path;
-    const char* name;
-};
-std::vector<PathCase> paths() {
-    std::vector<PathCase> out;
-    for (PathCase p : {PathCase{BL_CPU_PATH_PORTABLE, "portable"}, PathCase{BL_CPU_PATH_AVX2, "avx2"},
-                       PathCase{BL_CPU_PATH_AVX512, "avx512"}}) {
-        if (bl::cpu_path_supported(p.path))
-            out.push_back(p);
-        else
-            std::printf("    skipped: path %s (not supported by this CPU or build)\n", p.name);
-    }
-    return out;
-}
 
 // An operand of rows x cols stored with the given strides (row-major when col == 1, else
 // column-major with the padding between), random real and imaginary parts.
@@ -65,24 +50,14 @@ struct Matrix {
     bl::CgemmOperand operand(bool conj) const { return {re.data(), im.data(), row, col, conj}; }
 };
 
-// A 64-byte-aligned float buffer (streaming stores need aligned rows).
-struct Aligned {
-    std::vector<float> v;
-    float* p;
-    Aligned(int64_t n, float fill) : v(size_t(n + 16), fill) {
-        const auto addr = reinterpret_cast<uintptr_t>(v.data());
-        p = v.data() + ((64 - addr % 64) % 64) / sizeof(float);
-    }
-};
-
-void run_case(const PathCase& pc, std::mt19937_64& rng, int64_t m, int64_t n, int64_t p, bool conj_a, bool conj_b,
+void run_case(const bltest::PathCase& pc, std::mt19937_64& rng, int64_t m, int64_t n, int64_t p, bool conj_a, bool conj_b,
               bool a_transposed, bool b_transposed, bool stream = false) {
     const Matrix A(rng, m, p, a_transposed), B(rng, p, n, b_transposed);
     const int64_t scratch_floats = bl::cgemm_scratch_floats(m, n, p);
     std::vector<float> scratch_buf(size_t(scratch_floats + 32), kGuard);
     const auto addr = reinterpret_cast<uintptr_t>(scratch_buf.data());
     float* scratch = scratch_buf.data() + ((64 - addr % 64) % 64) / sizeof(float);
-    Aligned c_re(m * n, -7.0f), c_im(m * n, -7.0f);
+    bltest::AlignedFloats c_re(m * n, -7.0f), c_im(m * n, -7.0f);
     bl::cgemm_for_path(pc.path)(m, n, p, A.operand(conj_a), B.operand(conj_b), c_re.p, c_im.p, scratch, stream);
     double num = 0, den = 0;
     for (int64_t i = 0; i < m; ++i)
@@ -94,7 +69,7 @@ void run_case(const PathCase& pc, std::mt19937_64& rng, int64_t m, int64_t n, in
         }
     if (stream) {
         // Streaming stores write the same bits as ordinary ones.
-        Aligned o_re(m * n, -7.0f), o_im(m * n, -7.0f);
+        bltest::AlignedFloats o_re(m * n, -7.0f), o_im(m * n, -7.0f);
         bl::cgemm_for_path(pc.path)(m, n, p, A.operand(conj_a), B.operand(conj_b), o_re.p, o_im.p, scratch, false);
         bool same = true;
         for (int64_t e = 0; e < m * n; ++e) same = same && o_re.p[e] == c_re.p[e] && o_im.p[e] == c_im.p[e];
@@ -119,7 +94,7 @@ BL_TEST("cgemm: sizes around the tiles and reduction blocks vs a float64 product
     const int64_t ms[] = {1, 3, 4, 5, 9, 32, 67};
     const int64_t ns[] = {1, 7, 8, 16, 17, 32, 33, 70};
     const int64_t ps[] = {1, 5, 64, 65, 129, 300};
-    for (const PathCase& pc : paths())
+    for (const bltest::PathCase& pc : bltest::supported_paths())
         for (int64_t m : ms)
             for (int64_t n : ns)
                 for (int64_t p : ps)
@@ -129,7 +104,7 @@ BL_TEST("cgemm: sizes around the tiles and reduction blocks vs a float64 product
 BL_TEST("cgemm: conjugated and strided operands, both panel regimes, vs a float64 product") {
     std::mt19937_64 rng(32);
     const int64_t shapes[][3] = {{32, 64, 200}, {70, 32, 130}, {67, 12, 260}, {13, 100, 33}};
-    for (const PathCase& pc : paths())
+    for (const bltest::PathCase& pc : bltest::supported_paths())
         for (const auto& s : shapes)
             for (int flags = 0; flags < 16; ++flags)
                 run_case(pc, rng, s[0], s[1], s[2], flags & 1, flags & 2, flags & 4, flags & 8, flags % 3 == 0);

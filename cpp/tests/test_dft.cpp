@@ -13,6 +13,7 @@
 
 #include "bandlimit.h"
 #include "cpu_path.h"
+#include "kernel_paths.h"
 #include "check.h"
 #include "cost_model.h"
 #include "geometry.h"
@@ -104,9 +105,8 @@ void forward_case(const bl::DftKernels& k, const Case& c, int64_t lanes, std::mt
     // stores (whole aligned 16-lane runs only; others fall back), is P -/+ iQ bit for bit.
     const int64_t R = bl::kept_rows(c.LH, c.box), stride = 48;
     for (bool stream : {false, true}) {
-        std::vector<float> buf(size_t(2 * R * kc * stride + 16), -7.0f);
-        const auto addr = reinterpret_cast<uintptr_t>(buf.data());
-        float* re = buf.data() + ((64 - addr % 64) % 64) / sizeof(float);
+        bltest::AlignedFloats buf(2 * R * kc * stride, -7.0f);
+        float* re = buf.p;
         float* im = re + R * kc * stride;
         k.recombine(PQ.data(), c.LH, c.box, re, im, stride, lanes, stream, 1, 0);
         bool same = true;
@@ -133,9 +133,8 @@ void forward_case(const bl::DftKernels& k, const Case& c, int64_t lanes, std::mt
         if (lanes != L) continue;
         // Two consecutive blocks in one call (the second's PQ the same here): items 16..31 of
         // each coefficient equal items 0..15.
-        std::vector<float> buf2(size_t(2 * R * kc * stride + 16), -7.0f);
-        const auto addr2 = reinterpret_cast<uintptr_t>(buf2.data());
-        float* re2 = buf2.data() + ((64 - addr2 % 64) % 64) / sizeof(float);
+        bltest::AlignedFloats buf2(2 * R * kc * stride, -7.0f);
+        float* re2 = buf2.p;
         float* im2 = re2 + R * kc * stride;
         k.recombine(PQ.data(), c.LH, c.box, re2, im2, stride, L, stream, 2, 0);
         bool twice = true;

@@ -17,6 +17,7 @@
 #include "bandlimit.h"
 #include "check.h"
 #include "cpu_path.h"
+#include "kernel_paths.h"
 
 namespace {
 
@@ -30,21 +31,8 @@ double worst_ratio = 0.0;
 // Relative-error bound of a float32 FFT of length n (and of a 2D one of LH x LW).
 double bound(double n) { return 16.0 * std::ldexp(1.0, -24) * std::max(1.0, std::log2(n)); }
 
-struct PathCase {
-    int path;
-    const char* name;
-};
-std::vector<PathCase> paths() {
-    std::vector<PathCase> out;
-    for (PathCase p : {PathCase{BL_CPU_PATH_PORTABLE, "portable"}, PathCase{BL_CPU_PATH_AVX2, "avx2"},
-                       PathCase{BL_CPU_PATH_AVX512, "avx512"}}) {
-        if (bl::cpu_path_supported(p.path))
-            out.push_back(p);
-        else
-            std::printf("    skipped: path %s (not supported by this CPU or build)\n", p.name);
-    }
-    return out;
-}
+using bltest::PathCase;
+std::vector<PathCase> paths() { return bltest::supported_paths(); }
 
 std::vector<float> random_floats(std::mt19937_64& rng, int64_t count) {
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
