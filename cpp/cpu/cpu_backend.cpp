@@ -820,13 +820,11 @@ void CpuPlan::weight_gradient_tiled(Spectrum dY, Spectrum X, int64_t n, const Bo
         const int64_t fr = std::min(Fb, g.F - f0), cw = std::min(Cb, g.C - c0), items = fr * cw;
         float* scratch = thread_scratch(ws, tid);
         Spectrum T = spectrum_at(scratch + t_dw_tile_, kept, items);  // [k][fi][ci] of the tile
-        {
-            for (int64_t k = 0; k < kept; ++k) {
-                // dW^[f][c] = sum_n conj(dY^[f][n]) X^[n][c] on rows f0.., columns c0..
-                const Operand a{dY.re + k * dY.items + f0 * n, dY.im + k * dY.items + f0 * n, n, 1, true};
-                const Operand x{X.re + k * X.items + c0, X.im + k * X.items + c0, g.C, 1, false};
-                gemm(fr, cw, n, a, x, T.re + k * items, T.im + k * items, scratch + t_gemm_, false);
-            }
+        for (int64_t k = 0; k < kept; ++k) {
+            // dW^[f][c] = sum_n conj(dY^[f][n]) X^[n][c] on rows f0.., columns c0..
+            const Operand a{dY.re + k * dY.items + f0 * n, dY.im + k * dY.items + f0 * n, n, 1, true};
+            const Operand x{X.re + k * X.items + c0, X.im + k * X.items + c0, g.C, 1, false};
+            gemm(fr, cw, n, a, x, T.re + k * items, T.im + k * items, scratch + t_gemm_, false);
         }
         float* SD = scratch;
         float* G = SD + align_up(U * kc * 4 * L);
