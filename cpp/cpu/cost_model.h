@@ -71,6 +71,18 @@ bool stream_spectrum(int64_t kept, int64_t items);
 constexpr int64_t kStreamProductBytes = int64_t(24) << 20;
 bool stream_product(int64_t kept, int64_t items);
 
+// The weight gradient runs by (filter x channel) tiles, products and inverses fused, when dW^
+// has at least kDwTileMinBytes (and the tiles are large enough: cpu_backend.cpp). Untiled, the
+// inverse reads each 16-item block's coefficients from 2 x kept streams a frequency plane apart,
+// more than the prefetchers follow (dft_presum took a third of the 256-channel pass at rho
+// 0.25). Measured with bl_pass_time (backward weights, this threshold / the former 24 MiB,
+// alternated, same sitting, 2-core EPYC, medians of 30): 256 channels at rho 0.25 / 0.5 (dW^
+// 20 MB) 1.5-1.9x / 1.7x faster, 512 channels at rho 0.75 (13 MB) 1.0-1.6x, 128 channels at rho
+// 0.5 1.1-1.4x; the 6 MB dW^ of the 128- and 64-channel layers at rho 0.75 and the 128 layer at
+// rho 0 (tiles of 4 x 128) a wash (0.85-1.45x, noise); slower: the 2 MB dW^ of the 64-channel
+// layer at rho 0.9 (it stays in the caches) and tiles of 4 x 64 (0.7-0.9x).
+constexpr int64_t kDwTileMinBytes = int64_t(4) << 20;
+
 // 3-mult complex matrix product C (m x n) = A (m x p) B (p x n), pre-sums included.
 double executed_gauss_product_flops(int64_t m, int64_t n, int64_t p);
 

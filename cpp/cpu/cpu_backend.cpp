@@ -172,6 +172,9 @@ constexpr double kBfftNsPerBlock = 500, kBfftNsPerFlop = 1.0 / 25;
 constexpr int64_t kDftTileMaxPlane = 64, kDftTileMaxPq = 16384;
 // The fused weight gradient's tile spectrum per thread: 1 MiB (half of a core's L2 here).
 constexpr int64_t kDwTileFloats = int64_t(1) << 18;
+// The weight gradient runs tiled when a tile has at least kDwTileMinItems (filter, channel)
+// pairs and dW^ at least cpu::kDwTileMinBytes (cost_model.h).
+constexpr int64_t kDwTileMinItems = 512;
 int64_t dft_tile_planes(int64_t plane) { return plane <= kDftTileMaxPlane ? kDftLanes : 1; }
 int64_t dft_tile_groups(int64_t plane, int64_t pq_floats) {
     if (plane > kDftTileMaxPlane) return 1;
@@ -374,8 +377,9 @@ private:
     // bitwise the unfused one.
     void weight_gradient_tiled(Spectrum dY, Spectrum X, int64_t n, const Box& b, float* dw, float* ws) const;
     // Filters per tile, or 0 when the weight gradient is not tiled for box b: the inverse of w
-    // by DFT, C a multiple of 16, dW^ at least kStreamProductBytes (smaller ones stay in the
-    // caches anyway), and at least 8 filters per tile of kDwTileFloats floats.
+    // by DFT, C a multiple of 16, dW^ at least kDwTileMinBytes (smaller ones stay in the caches
+    // anyway), and tiles of kDwTileFloats floats with at least 4 filters and kDwTileMinItems
+    // (filter, channel) pairs.
     int64_t dw_tile_rows(const Box& b) const;
     // 128 channels: measured 1.14-1.17x (256-channel layer) and 1.01-1.25x (512) on that pass
     // against the unfused one; 64 and 256 were slower on one of the two layers.
@@ -792,10 +796,18 @@ int64_t CpuPlan::dw_tile_rows(const Box& b) const {
     const Geometry& g = g_;
     const int64_t kept = kept_count(g, b);
     if (g.C % kDftLanes != 0 || !cpu::use_inverse_dft(g, w_at_.rows, w_at_.cols, b) ||
-        2 * kept * g.F * g.C * int64_t(sizeof(float)) < cpu::kStreamProductBytes)
+        2 * kept * g.F * g.C * int64_t(sizeof(float)) < cpu::kDwTileMinBytes)
         return 0;
-    const int64_t rows = (kDwTileFloats / (2 * kept * dw_tile_cols())) / 4 * 4;  // whole MR = 4 row blocks
-    return rows >= 8 ? std::min(rows, g.F) : 0;
+    const int64_t cols = dw_tile_cols();
+    const int64_t rows = (kDwTileFloats / (2 * kept * cols)) / 4 * 4;  // whole MR = 4 row blocks
+    if (rows < 4 || rows * cols < kDwTileMinItems) return 0;
+    // As many filter tiles as the largest rows need, or more so that every thread gets as many
+    // tiles (7 tiles on 2 threads left one idle for a seventh of the loop), the filters spread
+    // evenly over them (512 filters in tiles of 168 left a last tile of 8).
+    const int64_t c_tiles = (g.C + cols - 1) / cols, max_tiles = (g.F + 3) / 4;
+    int64_t tiles = (g.F + rows - 1) / rows;
+    while ((tiles * c_tiles) % slots_ != 0 && tiles < max_tiles) ++tiles;
+    return std::min(rows, ((g.F + tiles - 1) / tiles + 3) / 4 * 4);
 }
 
 void CpuPlan::weight_gradient_tiled(Spectrum dY, Spectrum X, int64_t n, const Box& b, float* dw, float* ws) const {

@@ -784,19 +784,26 @@ static void path_body_tiled() {
 static void path_body_dw_tiles();
 BL_TEST("dense: the weight gradient by (filter x channel) tiles, products and inverses fused, equals the float64 direct sum [every backend and CPU path]") { for_each_target(path_body_dw_tiles); }
 static void path_body_dw_tiles() {
-    // dW^ of 384 x 384 at 24 coefficients is 28 MB >= kStreamProductBytes (cost_model.h): the CPU
-    // backend computes dw by tiles of 40 filters x 128 channels (cpu_backend.cpp,
-    // weight_gradient_tiled), the last row of tiles 24 filters.
-    const GeoCase gc{"4x4 3x3 384ch tiled dw", 2, 2, 384, 4, 4, 384, 3, 3, 1, 1, 1, 1, 1, 1, 0};
-    const std::string ctx = std::string(gc.name) + ": " + geom_str(gc.geom(), false);
-    const bl::Geometry geometry = geometry_of(gc);
-    REQUIRE_MSG(bl::cpu::stream_product(bl::kept_count(geometry, bl::Box{geometry.LH / 2, geometry.LW / 2}), gc.F * gc.C),
-                ctx + ": dW^ no longer reaches the tiled weight gradient's threshold");
+    // dW^ of 384 x 384 at 24 coefficients is 28 MB, of 160 x 160 4.9 MB, both >= kDwTileMinBytes
+    // (cost_model.h): the CPU backend computes dw by tiles of 40 filters x 128 channels
+    // (cpu_backend.cpp, weight_gradient_tiled); 384 channels: 10 x 3 tiles, the last row 24
+    // filters; 160 channels: 4 x 2 tiles, the last column 32 channels.
+    const GeoCase cases[] = {
+        {"4x4 3x3 384ch tiled dw", 2, 2, 384, 4, 4, 384, 3, 3, 1, 1, 1, 1, 1, 1, 0},
+        {"4x4 3x3 160ch tiled dw", 2, 2, 160, 4, 4, 160, 3, 3, 1, 1, 1, 1, 1, 1, 0},
+    };
     // At N = 2 the cost model would take the spatial weight gradient: force the spectral one.
     const int32_t product = g_product;
     g_product = BL_PRODUCT_SPECTRAL;
     Worst worst;
-    check_dense_case(gc, 4444, ctx, &worst);
+    for (const GeoCase& gc : cases) {
+        const std::string ctx = std::string(gc.name) + ": " + geom_str(gc.geom(), false);
+        const bl::Geometry geometry = geometry_of(gc);
+        const int64_t kept = bl::kept_count(geometry, bl::Box{geometry.LH / 2, geometry.LW / 2});
+        REQUIRE_MSG(2 * kept * gc.F * gc.C * int64_t(sizeof(float)) >= bl::cpu::kDwTileMinBytes,
+                    ctx + ": dW^ no longer reaches the tiled weight gradient's threshold");
+        check_dense_case(gc, 4444, ctx, &worst);
+    }
     g_product = product;
     worst.print("tiled weight gradient");
 }
