@@ -170,6 +170,32 @@ BL_API bl_status bl_context_get_cpu_path(bl_context context, int32_t* out_path);
 /* The CUDA stream of a CUDA context (BL_ERR_INVALID_ARGUMENT on a CPU context unless NULL). */
 BL_API bl_status bl_context_set_stream(bl_context context, void* stream);
 
+/* Buffers in the memory of a context's backend (bl_context_buffer_memory): device memory of
+   the context's device for CUDA (cudaMalloc), 64-byte aligned host memory for the CPU. The
+   data, saved-spectra and workspace arguments of execute calls on a CUDA context must be such
+   buffers (or CUDA managed memory); bl_buffer_copy moves data between them and host memory.
+   Buffers are the caller's: they are not counted by bl_allocated_bytes. */
+typedef enum bl_copy_kind {
+    BL_COPY_HOST_TO_BUFFER = 0,
+    BL_COPY_BUFFER_TO_HOST = 1,
+    BL_COPY_BUFFER_TO_BUFFER = 2
+} bl_copy_kind;
+
+/* Allocates bytes (>= 1) in the context's memory; BL_ERR_OUT_OF_MEMORY when it cannot. */
+BL_API bl_status bl_buffer_alloc(bl_context context, int64_t bytes, void** out_buffer);
+
+/* Frees a buffer of bl_buffer_alloc in the same context; NULL is accepted and ignored. */
+BL_API bl_status bl_buffer_free(bl_context context, void* buffer);
+
+/* Copies bytes (>= 0) between host memory and buffers (kind: a bl_copy_kind). Runs after the
+   work already queued on the context's stream and returns when the copy is complete, so the
+   results of execute calls are visible to it. */
+BL_API bl_status bl_buffer_copy(bl_context context, void* dst, const void* src, int64_t bytes, int32_t kind);
+
+/* Waits until the work queued by execute calls on the context's stream is done (and reports
+   an error a queued kernel raised); returns at once on the CPU. */
+BL_API bl_status bl_context_synchronize(bl_context context);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Plan description                                                                          */
 /* ---------------------------------------------------------------------------------------- */

@@ -528,6 +528,35 @@ bl_status bl_context_set_stream(bl_context context, void* stream) {
     return BL_OK;
 }
 
+bl_status bl_buffer_alloc(bl_context context, int64_t bytes, void** out_buffer) {
+    if (!out_buffer) return fail_null("out_buffer");
+    if (bytes < 1) return fail(BL_ERR_INVALID_SIZE, "bytes", "bytes must be >= 1, got " + std::to_string(bytes));
+    const std::shared_ptr<Context>& c = context_of(context);
+    return guarded([&] { return c->backend().buffer_alloc(*c, bytes, out_buffer); });
+}
+
+bl_status bl_buffer_free(bl_context context, void* buffer) {
+    if (!buffer) return BL_OK;
+    const std::shared_ptr<Context>& c = context_of(context);
+    return guarded([&] { return c->backend().buffer_free(*c, buffer); });
+}
+
+bl_status bl_buffer_copy(bl_context context, void* dst, const void* src, int64_t bytes, int32_t kind) {
+    if (kind != BL_COPY_HOST_TO_BUFFER && kind != BL_COPY_BUFFER_TO_HOST && kind != BL_COPY_BUFFER_TO_BUFFER)
+        return fail(BL_ERR_INVALID_ARGUMENT, "kind", "kind must be a bl_copy_kind (0, 1 or 2), got " + std::to_string(kind));
+    if (bytes < 0) return fail(BL_ERR_INVALID_SIZE, "bytes", "bytes must be >= 0, got " + std::to_string(bytes));
+    if (bytes == 0) return BL_OK;
+    if (!dst) return fail_null("dst");
+    if (!src) return fail_null("src");
+    const std::shared_ptr<Context>& c = context_of(context);
+    return guarded([&] { return c->backend().buffer_copy(*c, dst, src, bytes, static_cast<bl_copy_kind>(kind)); });
+}
+
+bl_status bl_context_synchronize(bl_context context) {
+    const std::shared_ptr<Context>& c = context_of(context);
+    return guarded([&] { return c->backend().synchronize(*c); });
+}
+
 bl_status bl_set_num_threads(int32_t num_threads) { return bl_context_set_num_threads(nullptr, num_threads); }
 bl_status bl_get_num_threads(int32_t* out_num_threads) { return bl_context_get_num_threads(nullptr, out_num_threads); }
 bl_status bl_get_cpu_path(int32_t* out_path) { return bl_context_get_cpu_path(nullptr, out_path); }

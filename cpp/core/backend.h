@@ -99,6 +99,13 @@ public:
                                   std::unique_ptr<BackendPlan>* out) const = 0;
     // The layer kernels (layer_ops.h), or null when this backend has none.
     virtual const LayerOps* layer_ops() const { return nullptr; }
+    // Buffers in buffer_memory() (bl_buffer_alloc and friends): arguments validated by the
+    // core; on failure the error is recorded and its status returned.
+    virtual bl_status buffer_alloc(const Context& context, int64_t bytes, void** out) const = 0;
+    virtual bl_status buffer_free(const Context& context, void* buffer) const = 0;
+    virtual bl_status buffer_copy(const Context& context, void* dst, const void* src, int64_t bytes,
+                                  bl_copy_kind kind) const = 0;
+    virtual bl_status synchronize(const Context& context) const = 0;
 };
 
 }  // namespace bl

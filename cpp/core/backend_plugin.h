@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define BL_PLUGIN_ABI_VERSION 1
+#define BL_PLUGIN_ABI_VERSION 2
 
 typedef struct bl_plugin_error {
     char argument[64];
@@ -80,6 +80,13 @@ typedef struct bl_backend_plugin {
                                     void* stream, bl_plugin_error* error);
     bl_status (*read_saved_header)(const void* plan, const void* saved, void* header, int64_t bytes,
                                    void* stream, bl_plugin_error* error);
+    /* Buffers of the backend's memory on `device` (bl_buffer_alloc and friends; arguments
+       validated by the core: bytes >= 1, pointers non-NULL, kind known). */
+    bl_status (*buffer_alloc)(int32_t device, int64_t bytes, void** out_buffer, bl_plugin_error* error);
+    bl_status (*buffer_free)(int32_t device, void* buffer, bl_plugin_error* error);
+    bl_status (*buffer_copy)(int32_t device, void* dst, const void* src, int64_t bytes, int32_t kind,
+                             void* stream, bl_plugin_error* error);
+    bl_status (*synchronize)(int32_t device, void* stream, bl_plugin_error* error);
 } bl_backend_plugin;
 
 /* The one symbol a plugin exports. Returns BL_OK and fills *out, or a status when the plugin

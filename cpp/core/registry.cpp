@@ -116,6 +116,27 @@ public:
         return BL_OK;
     }
 
+    bl_status buffer_alloc(const Context& c, int64_t bytes, void** out) const override {
+        bl_plugin_error e{};
+        const bl_status s = table_.buffer_alloc(c.device(), bytes, out, &e);
+        return s == BL_OK ? s : record_plugin_error(s, e);
+    }
+    bl_status buffer_free(const Context& c, void* buffer) const override {
+        bl_plugin_error e{};
+        const bl_status s = table_.buffer_free(c.device(), buffer, &e);
+        return s == BL_OK ? s : record_plugin_error(s, e);
+    }
+    bl_status buffer_copy(const Context& c, void* dst, const void* src, int64_t bytes, bl_copy_kind kind) const override {
+        bl_plugin_error e{};
+        const bl_status s = table_.buffer_copy(c.device(), dst, src, bytes, kind, c.stream(), &e);
+        return s == BL_OK ? s : record_plugin_error(s, e);
+    }
+    bl_status synchronize(const Context& c) const override {
+        bl_plugin_error e{};
+        const bl_status s = table_.synchronize(c.device(), c.stream(), &e);
+        return s == BL_OK ? s : record_plugin_error(s, e);
+    }
+
 private:
     void load(const char* file) {
         // Beside the object that holds this code: libbandlimit.so, or an executable linking the

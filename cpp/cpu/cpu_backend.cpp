@@ -1062,6 +1062,22 @@ public:
         return BL_OK;
     }
     const LayerOps* layer_ops() const override { return &cpu_layer_ops(); }
+    bl_status buffer_alloc(const Context&, int64_t bytes, void** out) const override {
+        void* p = std::aligned_alloc(64, size_t((bytes + 63) / 64 * 64));
+        if (!p)
+            return fail(BL_ERR_OUT_OF_MEMORY, "bytes", "bytes: cannot allocate " + std::to_string(bytes) + " bytes of host memory");
+        *out = p;
+        return BL_OK;
+    }
+    bl_status buffer_free(const Context&, void* buffer) const override {
+        std::free(buffer);
+        return BL_OK;
+    }
+    bl_status buffer_copy(const Context&, void* dst, const void* src, int64_t bytes, bl_copy_kind) const override {
+        std::memmove(dst, src, size_t(bytes));
+        return BL_OK;
+    }
+    bl_status synchronize(const Context&) const override { return BL_OK; }
 };
 
 }  // namespace

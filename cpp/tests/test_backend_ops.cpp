@@ -62,6 +62,93 @@ std::string g_path_tag;
 // stride 1, at most 49 taps; AUTO elsewhere).
 int32_t g_product = BL_PRODUCT_AUTO;
 int g_spatial_plans = 0;
+// Where the target's buffers live: host vectors are passed as they are to a host backend and
+// staged through device buffers (bl_buffer_alloc / bl_buffer_copy) for a device backend.
+int32_t g_memory = BL_MEMORY_HOST;
+
+// A device mirror of one host buffer for one call: allocated and filled from the host (every
+// output too, so that an element the library does not write keeps its sentinel), copied back
+// by back(). A NULL host pointer stays NULL.
+class Staged {
+public:
+    Staged(const void* host, int64_t bytes, bool copy_in) : host_(host), bytes_(bytes) {
+        if (!host || bytes <= 0) return;
+        REQUIRE_OK(bl_buffer_alloc(g_context, bytes, &dev_));
+        if (copy_in) REQUIRE_OK(bl_buffer_copy(g_context, dev_, host, bytes, BL_COPY_HOST_TO_BUFFER));
+    }
+    ~Staged() { bl_buffer_free(g_context, dev_); }
+    Staged(const Staged&) = delete;
+    Staged& operator=(const Staged&) = delete;
+    void* p() const { return host_ ? dev_ : nullptr; }
+    void back() const {
+        if (dev_) REQUIRE_OK(bl_buffer_copy(g_context, const_cast<void*>(host_), dev_, bytes_, BL_COPY_BUFFER_TO_HOST));
+    }
+
+private:
+    const void* host_;
+    int64_t bytes_;
+    void* dev_ = nullptr;
+};
+
+// The element counts of a plan's tensors for batch n.
+struct Extents {
+    int64_t x = 0, w = 0, y = 0, F = 0;
+};
+bool extents_of(bl_plan plan, int64_t n, Extents* e) {
+    bl_conv2d_desc d{};
+    int64_t Ho = 0, Wo = 0;
+    if (bl_plan_desc(plan, &d) != BL_OK || bl_plan_output_size(plan, &Ho, &Wo) != BL_OK) return false;
+    if (n < 1 || n > d.max_batch) return false;  // the call fails on n before it reads a buffer
+    *e = Extents{n * d.channels * d.height * d.width, d.filters * d.channels * d.kernel_height * d.kernel_width,
+                 n * d.filters * Ho * Wo, d.filters};
+    return true;
+}
+
+// The execute calls of the ABI, with host buffers staged on a device target.
+bl_status t_forward(bl_plan plan, int64_t n, const float* x, const float* w, const float* bias, float* y, void* saved,
+                    int64_t saved_bytes, void* ws, int64_t ws_bytes, bl_box* box) {
+    Extents e;
+    if (g_memory == BL_MEMORY_HOST || !extents_of(plan, n, &e))
+        return bl_forward(plan, n, x, w, bias, y, saved, saved_bytes, ws, ws_bytes, box);
+    const Staged sx(x, 4 * e.x, true), sw(w, 4 * e.w, true), sb(bias, 4 * e.F, true), sy(y, 4 * e.y, true);
+    const Staged ss(saved, saved_bytes, true), sws(ws, ws_bytes, false);
+    const bl_status st = bl_forward(plan, n, static_cast<const float*>(sx.p()), static_cast<const float*>(sw.p()),
+                                    static_cast<const float*>(sb.p()), static_cast<float*>(sy.p()), ss.p(),
+                                    saved_bytes, sws.p(), ws_bytes, box);
+    sy.back();
+    ss.back();
+    return st;
+}
+
+bl_status t_backward(bl_plan plan, int64_t n, const void* saved, int64_t saved_bytes, const float* w, const float* dy,
+                     float* dx, float* dw, float* db, void* ws, int64_t ws_bytes) {
+    Extents e;
+    if (g_memory == BL_MEMORY_HOST || !extents_of(plan, n, &e))
+        return bl_backward(plan, n, saved, saved_bytes, w, dy, dx, dw, db, ws, ws_bytes);
+    const Staged ss(saved, saved_bytes, true), sw(w, 4 * e.w, true), sdy(dy, 4 * e.y, true);
+    const Staged sdx(dx, 4 * e.x, true), sdw(dw, 4 * e.w, true), sdb(db, 4 * e.F, true), sws(ws, ws_bytes, false);
+    const bl_status st = bl_backward(plan, n, ss.p(), saved_bytes, static_cast<const float*>(sw.p()),
+                                     static_cast<const float*>(sdy.p()), static_cast<float*>(sdx.p()),
+                                     static_cast<float*>(sdw.p()), static_cast<float*>(sdb.p()), sws.p(), ws_bytes);
+    sdx.back();
+    sdw.back();
+    sdb.back();
+    return st;
+}
+
+bl_status t_backward_data(bl_plan plan, int64_t n, const void* saved, int64_t saved_bytes, const float* w,
+                          const float* dy, float* dx, void* ws, int64_t ws_bytes) {
+    if (g_memory == BL_MEMORY_HOST) return bl_backward_data(plan, n, saved, saved_bytes, w, dy, dx, ws, ws_bytes);
+    if (!dx) return bl_backward_data(plan, n, saved, saved_bytes, w, dy, dx, ws, ws_bytes);
+    return t_backward(plan, n, saved, saved_bytes, w, dy, dx, nullptr, nullptr, ws, ws_bytes);
+}
+
+bl_status t_backward_weights(bl_plan plan, int64_t n, const void* saved, int64_t saved_bytes, const float* dy,
+                             float* dw, float* db, void* ws, int64_t ws_bytes) {
+    if (g_memory == BL_MEMORY_HOST) return bl_backward_weights(plan, n, saved, saved_bytes, dy, dw, db, ws, ws_bytes);
+    if (!dw) return bl_backward_weights(plan, n, saved, saved_bytes, dy, dw, db, ws, ws_bytes);
+    return t_backward(plan, n, saved, saved_bytes, nullptr, dy, nullptr, dw, db, ws, ws_bytes);
+}
 
 // A plan and what it reports about itself.
 struct Layer {
@@ -139,19 +226,19 @@ Out execute(Layer& L, int64_t n, const std::vector<float>& x, const std::vector<
     Out o;
     o.y.assign(static_cast<size_t>(n * g.F * L.Ho * L.Wo), kUnwritten);
     Buf saved(L.saved_bytes), ws(L.ws_bytes);
-    REQUIRE_OK(bl_forward(L.plan, n, x.data(), w.data(), b ? b->data() : nullptr, o.y.data(),
+    REQUIRE_OK(t_forward(L.plan, n, x.data(), w.data(), b ? b->data() : nullptr, o.y.data(),
                           saved.p, saved.bytes, ws.p, ws.bytes, &o.box));
     if (dy && how != Bwd::None) {
         o.dx.assign(static_cast<size_t>(g.x_size(n)), kUnwritten);
         o.dw.assign(static_cast<size_t>(g.w_size()), kUnwritten);
         o.db.assign(static_cast<size_t>(g.F), kUnwritten);
         if (how == Bwd::Combined) {
-            REQUIRE_OK(bl_backward(L.plan, n, saved.p, saved.bytes, w.data(), dy->data(),
+            REQUIRE_OK(t_backward(L.plan, n, saved.p, saved.bytes, w.data(), dy->data(),
                                    o.dx.data(), o.dw.data(), o.db.data(), ws.p, ws.bytes));
         } else {
-            REQUIRE_OK(bl_backward_data(L.plan, n, saved.p, saved.bytes, w.data(), dy->data(),
+            REQUIRE_OK(t_backward_data(L.plan, n, saved.p, saved.bytes, w.data(), dy->data(),
                                         o.dx.data(), ws.p, ws.bytes));
-            REQUIRE_OK(bl_backward_weights(L.plan, n, saved.p, saved.bytes, dy->data(),
+            REQUIRE_OK(t_backward_weights(L.plan, n, saved.p, saved.bytes, dy->data(),
                                            o.dw.data(), o.db.data(), ws.p, ws.bytes));
         }
     }
@@ -221,9 +308,9 @@ void for_each_target(void (*body)()) {
         REQUIRE_OK(st);
         int32_t memory = -1, path = -1;
         CHECK_OK(bl_context_buffer_memory(ctx, &memory));
-        // The data buffers here are host vectors; a device backend needs them staged through
-        // its runtime's copies before this test can drive it (the CUDA issue adds that).
-        REQUIRE_MSG(memory == BL_MEMORY_HOST, std::string(t.tag) + ": device buffers are not staged by this test yet");
+        // The data buffers here are host vectors: staged through device buffers on a device
+        // target (t_forward and friends).
+        g_memory = memory;
         if (t.backend == BL_BACKEND_CPU) {
             CHECK_OK(bl_context_get_cpu_path(ctx, &path));
             CHECK(path == t.path);
@@ -235,11 +322,13 @@ void for_each_target(void (*body)()) {
             body();
         } catch (...) {
             g_context = nullptr;
+            g_memory = BL_MEMORY_HOST;
             g_path_tag.clear();
             bl_context_destroy(ctx);
             throw;
         }
         g_context = nullptr;
+        g_memory = BL_MEMORY_HOST;
         g_path_tag.clear();
         CHECK_OK(bl_context_destroy(ctx));
         ++ran;
@@ -999,17 +1088,17 @@ static void body_backward_split() {
             const int64_t n = gc.n;
             std::vector<float> y(static_cast<size_t>(g.y_size(n)));
             Buf saved(L.saved_bytes), ws(L.ws_bytes);
-            REQUIRE_OK(bl_forward(L.plan, n, d.x.data(), d.w.data(), d.b.data(), y.data(), saved.p, saved.bytes,
+            REQUIRE_OK(t_forward(L.plan, n, d.x.data(), d.w.data(), d.b.data(), y.data(), saved.p, saved.bytes,
                                   ws.p, ws.bytes, nullptr));
             const size_t nx = static_cast<size_t>(g.x_size(n)), nw = static_cast<size_t>(g.w_size()),
                          nb = static_cast<size_t>(g.F);
             std::vector<float> dx1(nx, kUnwritten), dw1(nw, kUnwritten), db1(nb, kUnwritten);
             std::vector<float> dx2(nx, -kUnwritten), dw2(nw, -kUnwritten), db2(nb, -kUnwritten);
-            REQUIRE_OK(bl_backward(L.plan, n, saved.p, saved.bytes, d.w.data(), d.dy.data(), dx1.data(), dw1.data(),
+            REQUIRE_OK(t_backward(L.plan, n, saved.p, saved.bytes, d.w.data(), d.dy.data(), dx1.data(), dw1.data(),
                                    db1.data(), ws.p, ws.bytes));
-            REQUIRE_OK(bl_backward_data(L.plan, n, saved.p, saved.bytes, d.w.data(), d.dy.data(), dx2.data(), ws.p,
+            REQUIRE_OK(t_backward_data(L.plan, n, saved.p, saved.bytes, d.w.data(), d.dy.data(), dx2.data(), ws.p,
                                         ws.bytes));
-            REQUIRE_OK(bl_backward_weights(L.plan, n, saved.p, saved.bytes, d.dy.data(), dw2.data(), db2.data(), ws.p,
+            REQUIRE_OK(t_backward_weights(L.plan, n, saved.p, saved.bytes, d.dy.data(), dw2.data(), db2.data(), ws.p,
                                            ws.bytes));
             CHECK_MSG(same_bits(dx1, dx2), ctx + fmt(": dx max diff %.3e", max_abs_diff(dx1, dx2)));
             CHECK_MSG(same_bits(dw1, dw2), ctx + fmt(": dw max diff %.3e", max_abs_diff(dw1, dw2)));
@@ -1018,13 +1107,13 @@ static void body_backward_split() {
             // header allows it (not read unless INPUT_ONLY and dx wanted).
             std::vector<float> dx3(nx, kUnwritten), dw3(nw, kUnwritten), db3(nb, kUnwritten), dw4(nw, kUnwritten);
             const float* w_dx = mode == BL_SPECTRA_INPUT_ONLY ? d.w.data() : nullptr;
-            CHECK_OK(bl_backward(L.plan, n, saved.p, saved.bytes, w_dx, d.dy.data(), dx3.data(), nullptr, nullptr,
+            CHECK_OK(t_backward(L.plan, n, saved.p, saved.bytes, w_dx, d.dy.data(), dx3.data(), nullptr, nullptr,
                                  ws.p, ws.bytes));
-            CHECK_OK(bl_backward(L.plan, n, saved.p, saved.bytes, nullptr, d.dy.data(), nullptr, dw3.data(), nullptr,
+            CHECK_OK(t_backward(L.plan, n, saved.p, saved.bytes, nullptr, d.dy.data(), nullptr, dw3.data(), nullptr,
                                  ws.p, ws.bytes));
-            CHECK_OK(bl_backward(L.plan, n, saved.p, saved.bytes, nullptr, d.dy.data(), nullptr, nullptr, db3.data(),
+            CHECK_OK(t_backward(L.plan, n, saved.p, saved.bytes, nullptr, d.dy.data(), nullptr, nullptr, db3.data(),
                                  ws.p, ws.bytes));
-            CHECK_OK(bl_backward_weights(L.plan, n, saved.p, saved.bytes, d.dy.data(), dw4.data(), nullptr, ws.p,
+            CHECK_OK(t_backward_weights(L.plan, n, saved.p, saved.bytes, d.dy.data(), dw4.data(), nullptr, ws.p,
                                          ws.bytes));
             CHECK_MSG(same_bits(dx1, dx3), ctx + ": dx alone differs");
             CHECK_MSG(same_bits(dw1, dw3), ctx + ": dw alone differs");
@@ -1032,7 +1121,7 @@ static void body_backward_split() {
             CHECK_MSG(same_bits(dw1, dw4), ctx + ": backward_weights without db differs");
             // A second backward from the same saved spectra gives the same result (saved is read-only).
             std::vector<float> dx5(nx), dw5(nw), db5(nb);
-            CHECK_OK(bl_backward(L.plan, n, saved.p, saved.bytes, d.w.data(), d.dy.data(), dx5.data(), dw5.data(),
+            CHECK_OK(t_backward(L.plan, n, saved.p, saved.bytes, d.w.data(), d.dy.data(), dx5.data(), dw5.data(),
                                  db5.data(), ws.p, ws.bytes));
             CHECK_MSG(same_bits(dx1, dx5) && same_bits(dw1, dw5) && same_bits(db1, db5), ctx + ": repeated backward differs");
         }
@@ -1098,20 +1187,20 @@ static void body_inference() {
             std::vector<float> y(o.y.size(), kUnwritten);
             bl_box box{-1, -1};
             Buf ws(L.ws_bytes);
-            CHECK_OK(bl_forward(L.plan, gc.n, d.x.data(), d.w.data(), d.b.data(), y.data(), nullptr, 0, ws.p,
+            CHECK_OK(t_forward(L.plan, gc.n, d.x.data(), d.w.data(), d.b.data(), y.data(), nullptr, 0, ws.p,
                                 ws.bytes, &box));
             CHECK_MSG(same_bits(o.y, y), ctx + fmt(": y max diff %.3e", max_abs_diff(o.y, y)));
             CHECK_MSG(box.kh == o.box.kh && box.kw == o.box.kw, ctx + ": box");
             // out_box may be NULL.
             std::vector<float> y2(o.y.size(), kUnwritten);
-            CHECK_OK(bl_forward(L.plan, gc.n, d.x.data(), d.w.data(), d.b.data(), y2.data(), nullptr, 0, ws.p,
+            CHECK_OK(t_forward(L.plan, gc.n, d.x.data(), d.w.data(), d.b.data(), y2.data(), nullptr, 0, ws.p,
                                 ws.bytes, nullptr));
             CHECK_MSG(same_bits(o.y, y2), ctx + ": y with out_box NULL");
             // No bias = bias 0.
             std::vector<float> zero(static_cast<size_t>(g.F), 0.0f), y3(o.y.size()), y4(o.y.size());
-            CHECK_OK(bl_forward(L.plan, gc.n, d.x.data(), d.w.data(), zero.data(), y3.data(), nullptr, 0, ws.p,
+            CHECK_OK(t_forward(L.plan, gc.n, d.x.data(), d.w.data(), zero.data(), y3.data(), nullptr, 0, ws.p,
                                 ws.bytes, nullptr));
-            CHECK_OK(bl_forward(L.plan, gc.n, d.x.data(), d.w.data(), nullptr, y4.data(), nullptr, 0, ws.p,
+            CHECK_OK(t_forward(L.plan, gc.n, d.x.data(), d.w.data(), nullptr, y4.data(), nullptr, 0, ws.p,
                                 ws.bytes, nullptr));
             CHECK_MSG(max_abs_diff(y3, y4) == 0.0, ctx + ": bias NULL differs from bias 0");
         }
@@ -1124,7 +1213,7 @@ std::vector<float> forward_only(Layer& L, int64_t n, const std::vector<float>& x
                                 const std::vector<float>& b, bl_box* box, bl_status* st) {
     std::vector<float> y(static_cast<size_t>(n * L.g.F * L.Ho * L.Wo), kUnwritten);
     Buf saved(L.saved_bytes), ws(L.ws_bytes);
-    *st = bl_forward(L.plan, n, x.data(), w.data(), b.data(), y.data(), saved.p, saved.bytes, ws.p, ws.bytes, box);
+    *st = t_forward(L.plan, n, x.data(), w.data(), b.data(), y.data(), saved.p, saved.bytes, ws.p, ws.bytes, box);
     return y;
 }
 }  // namespace
@@ -1178,9 +1267,9 @@ static void body_non_finite() {
             Buf saved(L.saved_bytes), ws(L.ws_bytes);
             std::vector<float> y(static_cast<size_t>(g.y_size(2))), dx(static_cast<size_t>(g.x_size(2))),
                 dw(static_cast<size_t>(g.w_size())), db(static_cast<size_t>(g.F));
-            CHECK_OK(bl_forward(L.plan, 2, d.x.data(), d.w.data(), d.b.data(), y.data(), saved.p, saved.bytes, ws.p,
+            CHECK_OK(t_forward(L.plan, 2, d.x.data(), d.w.data(), d.b.data(), y.data(), saved.p, saved.bytes, ws.p,
                                 ws.bytes, nullptr));
-            const bl_status st = bl_backward(L.plan, 2, saved.p, saved.bytes, d.w.data(), d.dy.data(), dx.data(),
+            const bl_status st = t_backward(L.plan, 2, saved.p, saved.bytes, d.w.data(), d.dy.data(), dx.data(),
                                              dw.data(), db.data(), ws.p, ws.bytes);
             CHECK_MSG(st == BL_OK, fmt("\"%s\" NaN in dy: backward ", gc.name) + status_text(st));
             CHECK_MSG(std::isnan(db[static_cast<size_t>(g.F - 1)]), "db of the NaN filter is NaN");

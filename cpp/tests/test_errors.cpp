@@ -924,4 +924,46 @@ BL_TEST("1D plan execute: NULL x and bad n -> exact status, nothing written") {
     bl_plan_destroy(p);
 }
 
+
+// ==========================================================================================
+// Buffers (bl_buffer_alloc / free / copy, bl_context_synchronize)
+// ==========================================================================================
+
+BL_TEST("buffers: bad sizes, NULL pointers and unknown copy kinds are refused naming the argument; a CPU round trip copies every byte") {
+    void* p = reinterpret_cast<void*>(0x1);
+    expect_status("bl_buffer_alloc(bytes 0)", bl_buffer_alloc(nullptr, 0, &p), BL_ERR_INVALID_SIZE, {"bytes"});
+    CHECK(p == reinterpret_cast<void*>(0x1));  // the out-parameter is untouched on error
+    expect_status("bl_buffer_alloc(bytes -5)", bl_buffer_alloc(nullptr, -5, &p), BL_ERR_INVALID_SIZE, {"bytes"});
+    expect_status("bl_buffer_alloc(out NULL)", bl_buffer_alloc(nullptr, 64, nullptr), BL_ERR_NULL_POINTER, {"out_buffer"});
+    CHECK_OK(bl_buffer_free(nullptr, nullptr));
+
+    // Random bytes there and back through two buffers of the default (CPU) context.
+    std::mt19937_64 rng(8181);
+    const int64_t bytes = 4099;  // not a multiple of the alignment
+    std::vector<unsigned char> src(static_cast<size_t>(bytes)), dst(static_cast<size_t>(bytes), 0);
+    for (auto& b : src) b = static_cast<unsigned char>(rng());
+    void* a = nullptr;
+    void* b = nullptr;
+    REQUIRE_OK(bl_buffer_alloc(nullptr, bytes, &a));
+    REQUIRE_OK(bl_buffer_alloc(nullptr, bytes, &b));
+    CHECK(a != nullptr && b != nullptr && reinterpret_cast<uintptr_t>(a) % 64 == 0);
+    CHECK_OK(bl_buffer_copy(nullptr, a, src.data(), bytes, BL_COPY_HOST_TO_BUFFER));
+    CHECK_OK(bl_buffer_copy(nullptr, b, a, bytes, BL_COPY_BUFFER_TO_BUFFER));
+    CHECK_OK(bl_buffer_copy(nullptr, dst.data(), b, bytes, BL_COPY_BUFFER_TO_HOST));
+    CHECK(dst == src);
+    CHECK_OK(bl_buffer_copy(nullptr, nullptr, nullptr, 0, BL_COPY_HOST_TO_BUFFER));  // nothing to copy
+    std::vector<unsigned char> before = dst;
+    expect_status("bl_buffer_copy(kind 7)", bl_buffer_copy(nullptr, dst.data(), b, bytes, 7), BL_ERR_INVALID_ARGUMENT, {"kind"});
+    expect_status("bl_buffer_copy(bytes -1)", bl_buffer_copy(nullptr, dst.data(), b, -1, BL_COPY_BUFFER_TO_HOST),
+                  BL_ERR_INVALID_SIZE, {"bytes"});
+    expect_status("bl_buffer_copy(dst NULL)", bl_buffer_copy(nullptr, nullptr, b, bytes, BL_COPY_BUFFER_TO_HOST),
+                  BL_ERR_NULL_POINTER, {"dst"});
+    expect_status("bl_buffer_copy(src NULL)", bl_buffer_copy(nullptr, dst.data(), nullptr, bytes, BL_COPY_BUFFER_TO_HOST),
+                  BL_ERR_NULL_POINTER, {"src"});
+    CHECK(dst == before);
+    CHECK_OK(bl_context_synchronize(nullptr));
+    CHECK_OK(bl_buffer_free(nullptr, a));
+    CHECK_OK(bl_buffer_free(nullptr, b));
+}
+
 BL_TEST_MAIN()

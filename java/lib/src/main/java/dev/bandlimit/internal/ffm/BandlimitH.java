@@ -1144,6 +1144,280 @@ public class BandlimitH extends BandlimitH$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    private static final int BL_COPY_HOST_TO_BUFFER = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_copy_kind.BL_COPY_HOST_TO_BUFFER = 0
+     * }
+     */
+    public static int BL_COPY_HOST_TO_BUFFER() {
+        return BL_COPY_HOST_TO_BUFFER;
+    }
+    private static final int BL_COPY_BUFFER_TO_HOST = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_copy_kind.BL_COPY_BUFFER_TO_HOST = 1
+     * }
+     */
+    public static int BL_COPY_BUFFER_TO_HOST() {
+        return BL_COPY_BUFFER_TO_HOST;
+    }
+    private static final int BL_COPY_BUFFER_TO_BUFFER = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_copy_kind.BL_COPY_BUFFER_TO_BUFFER = 2
+     * }
+     */
+    public static int BL_COPY_BUFFER_TO_BUFFER() {
+        return BL_COPY_BUFFER_TO_BUFFER;
+    }
+
+    private static class bl_buffer_alloc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_buffer_alloc");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_buffer_alloc(bl_context context, int64_t bytes, void **out_buffer)
+     * }
+     */
+    public static FunctionDescriptor bl_buffer_alloc$descriptor() {
+        return bl_buffer_alloc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_buffer_alloc(bl_context context, int64_t bytes, void **out_buffer)
+     * }
+     */
+    public static MethodHandle bl_buffer_alloc$handle() {
+        return bl_buffer_alloc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_buffer_alloc(bl_context context, int64_t bytes, void **out_buffer)
+     * }
+     */
+    public static MemorySegment bl_buffer_alloc$address() {
+        return bl_buffer_alloc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_buffer_alloc(bl_context context, int64_t bytes, void **out_buffer)
+     * }
+     */
+    public static int bl_buffer_alloc(MemorySegment context, long bytes, MemorySegment out_buffer) {
+        var mh$ = bl_buffer_alloc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_buffer_alloc", context, bytes, out_buffer);
+            }
+            return (int)mh$.invokeExact(context, bytes, out_buffer);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_buffer_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_buffer_free");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_buffer_free(bl_context context, void *buffer)
+     * }
+     */
+    public static FunctionDescriptor bl_buffer_free$descriptor() {
+        return bl_buffer_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_buffer_free(bl_context context, void *buffer)
+     * }
+     */
+    public static MethodHandle bl_buffer_free$handle() {
+        return bl_buffer_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_buffer_free(bl_context context, void *buffer)
+     * }
+     */
+    public static MemorySegment bl_buffer_free$address() {
+        return bl_buffer_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_buffer_free(bl_context context, void *buffer)
+     * }
+     */
+    public static int bl_buffer_free(MemorySegment context, MemorySegment buffer) {
+        var mh$ = bl_buffer_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_buffer_free", context, buffer);
+            }
+            return (int)mh$.invokeExact(context, buffer);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_buffer_copy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG,
+            BandlimitH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_buffer_copy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_buffer_copy(bl_context context, void *dst, const void *src, int64_t bytes, int32_t kind)
+     * }
+     */
+    public static FunctionDescriptor bl_buffer_copy$descriptor() {
+        return bl_buffer_copy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_buffer_copy(bl_context context, void *dst, const void *src, int64_t bytes, int32_t kind)
+     * }
+     */
+    public static MethodHandle bl_buffer_copy$handle() {
+        return bl_buffer_copy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_buffer_copy(bl_context context, void *dst, const void *src, int64_t bytes, int32_t kind)
+     * }
+     */
+    public static MemorySegment bl_buffer_copy$address() {
+        return bl_buffer_copy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_buffer_copy(bl_context context, void *dst, const void *src, int64_t bytes, int32_t kind)
+     * }
+     */
+    public static int bl_buffer_copy(MemorySegment context, MemorySegment dst, MemorySegment src, long bytes, int kind) {
+        var mh$ = bl_buffer_copy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_buffer_copy", context, dst, src, bytes, kind);
+            }
+            return (int)mh$.invokeExact(context, dst, src, bytes, kind);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_context_synchronize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_context_synchronize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_context_synchronize(bl_context context)
+     * }
+     */
+    public static FunctionDescriptor bl_context_synchronize$descriptor() {
+        return bl_context_synchronize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_context_synchronize(bl_context context)
+     * }
+     */
+    public static MethodHandle bl_context_synchronize$handle() {
+        return bl_context_synchronize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_context_synchronize(bl_context context)
+     * }
+     */
+    public static MemorySegment bl_context_synchronize$address() {
+        return bl_context_synchronize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_context_synchronize(bl_context context)
+     * }
+     */
+    public static int bl_context_synchronize(MemorySegment context) {
+        var mh$ = bl_context_synchronize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_context_synchronize", context);
+            }
+            return (int)mh$.invokeExact(context);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int BL_COMPRESSION_FIXED = (int)0L;
     /**
      * {@snippet lang=c :
