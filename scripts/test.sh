@@ -5,6 +5,8 @@
 #   2. the native tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the Kotlin and Scala examples (java/examples/), built like outside users' projects against
 #      the installed jar.
+# Where nvcc and NVIDIA's cuFFT wheel are present the CUDA backend is compiled too (CMake prints
+# "BL_WITH_CUDA: on"); its tests run where a GPU is and say "skipped: cuda: ..." elsewhere.
 # Usage: scripts/test.sh             (all)
 #        scripts/test.sh java        (1 only)
 #        scripts/test.sh sanitize    (2 only)
@@ -14,6 +16,12 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 source scripts/lib/java.sh
 what="${1:-all}"
+
+# The CUDA backend is compiled wherever nvcc and NVIDIA's cuFFT wheel are on the machine (it
+# runs only where a GPU is): unpack the wheel into build/cuda-deps once, where CMake looks.
+if command -v nvcc >/dev/null && [ ! -d build/cuda-deps/nvidia ]; then
+  scripts/cuda-deps.sh || echo "CUDA backend: not built (nvcc found, no cuFFT wheel on this machine)"
+fi
 
 if [ "$what" = all ] || [ "$what" = java ]; then
   find_java25

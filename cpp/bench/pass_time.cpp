@@ -3,7 +3,9 @@
 // (or two settings) on the same layer in one sitting, which on a shared 2-core machine is the
 // only comparison that survives its +-20% drift between sittings (docs/BENCHMARKS.md).
 //
-// Usage: bl_pass_time [--1d] N C F H K rho pass reps
+// Usage: bl_pass_time [--cuda] [--1d] N C F H K rho pass reps
+//   --cuda: on the CUDA backend (device 0), buffers in device memory (bl_buffer_alloc), each
+//   call timed to bl_context_synchronize;
 //   2D: N x C x H x H input, F filters, K x K kernel, pad K / 2 (stride 1);
 //   --1d: N x C x H input, kernel K, pad K / 2 left and K - 1 - K / 2 right;
 //   pass 0 forward, 1 backward data, 2 backward weights; prints the median and the minimum ms.
@@ -28,23 +30,22 @@ namespace {
         }                                                                                      \
     } while (0)
 
-struct Aligned {
-    explicit Aligned(int64_t bytes) : p(std::aligned_alloc(64, size_t((bytes + 63) / 64 * 64))) {}
-    ~Aligned() { std::free(p); }
-    Aligned(const Aligned&) = delete;
-    Aligned& operator=(const Aligned&) = delete;
-    void* p;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
     int a = 1;
-    const bool one_d = argc > 1 && std::strcmp(argv[1], "--1d") == 0;
+    const bool cuda = argc > a && std::strcmp(argv[a], "--cuda") == 0;
+    if (cuda) ++a;
+    const bool one_d = argc > a && std::strcmp(argv[a], "--1d") == 0;
     if (one_d) ++a;
     if (argc - a != 8) {
-        std::fprintf(stderr, "usage: %s [--1d] N C F H K rho pass reps\n", argv[0]);
+        std::fprintf(stderr, "usage: %s [--cuda] [--1d] N C F H K rho pass reps\n", argv[0]);
         return 2;
+    }
+    bl_context context = nullptr;  // the default (CPU) context
+    if (cuda) {
+        const bl_context_options o{BL_BACKEND_CUDA, 0, 0, BL_CPU_PATH_AUTO, nullptr};
+        BL_CHECK(bl_context_create(&o, &context));
     }
     const int64_t N = std::atoll(argv[a]), C = std::atoll(argv[a + 1]), F = std::atoll(argv[a + 2]);
     const int64_t H = std::atoll(argv[a + 3]), K = std::atoll(argv[a + 4]);
@@ -56,10 +57,10 @@ int main(int argc, char** argv) {
     const bl_compression comp{BL_COMPRESSION_FIXED, rho};
     if (one_d) {
         const bl_conv1d_desc d{N, C, H, F, K, K / 2, K - 1 - K / 2, 1};
-        BL_CHECK(bl_plan_create_1d(nullptr, &d, comp, nullptr, &plan));
+        BL_CHECK(bl_plan_create_1d(context, &d, comp, nullptr, &plan));
     } else {
         const bl_conv2d_desc d{N, C, H, H, F, K, K, K / 2, K - 1 - K / 2, K / 2, K - 1 - K / 2, 1, 1};
-        BL_CHECK(bl_plan_create_2d(nullptr, &d, comp, nullptr, &plan));
+        BL_CHECK(bl_plan_create_2d(context, &d, comp, nullptr, &plan));
     }
     std::mt19937 rng(1);
     std::normal_distribution<float> normal;
@@ -71,25 +72,54 @@ int main(int argc, char** argv) {
     int64_t saved_bytes = 0, ws_bytes = 0;
     BL_CHECK(bl_plan_saved_spectra_bytes(plan, &saved_bytes));
     BL_CHECK(bl_plan_workspace_bytes(plan, &ws_bytes));
-    Aligned saved(saved_bytes), ws(ws_bytes);
+    // Host buffers for the CPU; device buffers (filled from the host vectors) for CUDA.
+    std::vector<void*> owned;
+    auto buffer = [&](int64_t bytes, const void* init) -> void* {
+        void* p = nullptr;
+        if (!cuda) {
+            p = std::aligned_alloc(64, size_t((std::max<int64_t>(bytes, 1) + 63) / 64 * 64));
+            if (init) std::memcpy(p, init, size_t(bytes));
+        } else {
+            BL_CHECK(bl_buffer_alloc(context, std::max<int64_t>(bytes, 1), &p));
+            if (init) BL_CHECK(bl_buffer_copy(context, p, init, bytes, BL_COPY_HOST_TO_BUFFER));
+        }
+        owned.push_back(p);
+        return p;
+    };
+    auto fbuf = [&](const std::vector<float>& v, bool fill) {
+        return static_cast<float*>(buffer(int64_t(v.size() * sizeof(float)), fill ? v.data() : nullptr));
+    };
+    float *xb = fbuf(x, true), *wb = fbuf(w, true), *dyb = fbuf(dy, true);
+    float *yb = fbuf(y, false), *dxb = fbuf(dx, false), *dwb = fbuf(dw, false);
+    void* saved = buffer(saved_bytes, nullptr);
+    void* ws = buffer(ws_bytes, nullptr);
     auto forward = [&] {
-        BL_CHECK(bl_forward(plan, N, x.data(), w.data(), nullptr, y.data(), saved.p, saved_bytes, ws.p, ws_bytes, nullptr));
+        BL_CHECK(bl_forward(plan, N, xb, wb, nullptr, yb, saved, saved_bytes, ws, ws_bytes, nullptr));
     };
     forward();  // the saved spectra of the backward passes; also a warm-up
+    BL_CHECK(bl_context_synchronize(context));
     std::vector<double> ms;
     for (int r = 0; r < reps; ++r) {
         const auto t0 = std::chrono::steady_clock::now();
         if (pass == 0)
             forward();
         else
-            BL_CHECK(bl_backward(plan, N, saved.p, saved_bytes, w.data(), dy.data(), pass == 1 ? dx.data() : nullptr,
-                                 pass == 2 ? dw.data() : nullptr, nullptr, ws.p, ws_bytes));
+            BL_CHECK(bl_backward(plan, N, saved, saved_bytes, wb, dyb, pass == 1 ? dxb : nullptr,
+                                 pass == 2 ? dwb : nullptr, nullptr, ws, ws_bytes));
+        BL_CHECK(bl_context_synchronize(context));
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     std::sort(ms.begin(), ms.end());
-    std::printf("%s N=%lld C=%lld F=%lld H=%lld K=%lld rho=%.2f pass=%d: median %.3f ms, min %.3f ms (%d runs)\n",
-                one_d ? "1d" : "2d", (long long)N, (long long)C, (long long)F, (long long)H, (long long)K, rho, pass,
+    std::printf("%s%s N=%lld C=%lld F=%lld H=%lld K=%lld rho=%.2f pass=%d: median %.3f ms, min %.3f ms (%d runs)\n",
+                cuda ? "cuda " : "", one_d ? "1d" : "2d", (long long)N, (long long)C, (long long)F, (long long)H, (long long)K, rho, pass,
                 ms[ms.size() / 2], ms[0], reps);
     BL_CHECK(bl_plan_destroy(plan));
+    for (void* p : owned) {
+        if (cuda)
+            BL_CHECK(bl_buffer_free(context, p));
+        else
+            std::free(p);
+    }
+    BL_CHECK(bl_context_destroy(context));
     return 0;
 }

@@ -4,6 +4,7 @@
 #include "registry.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <string>
@@ -149,12 +150,20 @@ private:
             dir = slash == std::string::npos ? std::string() : dir.substr(0, slash + 1);
         }
         const std::string path = dir + file;
-        void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (!lib) {
+        if (access(path.c_str(), F_OK) != 0) {
             status_.reason = std::string(file) + " was not found beside " +
                              (dir.empty() ? std::string("the library") : dir) +
                              " (this build has no " + name_ + " backend: configure with " +
                              "-DBL_WITH_CUDA=ON where nvcc and cuFFT are installed)";
+            return;
+        }
+        void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            // Present but not loadable: most often cuFFT (libcufft.so.12) is not on this machine's
+            // library path (README "CUDA": system CUDA, LD_LIBRARY_PATH, or -Dbandlimit.cufft.path).
+            const char* why = dlerror();
+            status_.reason = path + " cannot be loaded: " + (why ? why : "dlopen failed") +
+                             " (the CUDA backend needs the CUDA driver and cuFFT 12: see the README, \"CUDA\")";
             return;
         }
         auto entry = reinterpret_cast<bl_backend_plugin_entry>(dlsym(lib, BL_BACKEND_PLUGIN_ENTRY));

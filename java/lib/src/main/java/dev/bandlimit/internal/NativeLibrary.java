@@ -20,12 +20,23 @@ import java.util.Locale;
  * name holds the content hash (so jars of different versions never share a file and a
  * half-written file is never loaded); then {@code System.loadLibrary("bandlimit")} on
  * {@code java.library.path}.
+ *
+ * <p>The CUDA backend, {@code libbandlimit_cuda.so}, is extracted beside the library when the
+ * jar carries it: the native core loads it from there only when a CUDA context is asked for.
+ * It needs cuFFT 12 ({@code libcufft.so.12}) on the library path, or the system property
+ * {@value #CUFFT_PROPERTY} naming the folder that holds it (the {@code lib} folder of NVIDIA's
+ * {@code nvidia-cufft} pip wheel, say), which is loaded first when set.
  */
 public final class NativeLibrary {
     /** System property naming the native library file to load instead of the bundled one. */
     public static final String PATH_PROPERTY = "bandlimit.library.path";
 
+    /** System property naming the folder (or the file) of cuFFT's libcufft.so.12 for the CUDA backend. */
+    public static final String CUFFT_PROPERTY = "bandlimit.cufft.path";
+
     private static final String LIBRARY_FILE = "libbandlimit.so";
+    private static final String CUDA_FILE = "libbandlimit_cuda.so";
+    private static final String CUFFT_FILE = "libcufft.so.12";
     private static volatile String loadedFrom;
 
     private NativeLibrary() {}
@@ -53,6 +64,7 @@ public final class NativeLibrary {
     }
 
     private static String doLoad() {
+        preloadCufft();
         String explicit = System.getProperty(PATH_PROPERTY);
         if (explicit != null && !explicit.isBlank()) {
             Path file = Path.of(explicit).toAbsolutePath();
@@ -68,7 +80,12 @@ public final class NativeLibrary {
             String resource = "/native/" + platform + "/" + LIBRARY_FILE;
             try (InputStream in = NativeLibrary.class.getResourceAsStream(resource)) {
                 if (in != null) {
-                    Path file = extract(in.readAllBytes());
+                    byte[] library = in.readAllBytes();
+                    byte[] cuda = null;
+                    try (InputStream c = NativeLibrary.class.getResourceAsStream("/native/" + platform + "/" + CUDA_FILE)) {
+                        if (c != null) cuda = c.readAllBytes();
+                    }
+                    Path file = extract(library, cuda);
                     System.load(file.toString());
                     return file.toString();
                 }
@@ -91,16 +108,30 @@ public final class NativeLibrary {
         }
     }
 
-    /** Writes the library into the cache once (atomically) and returns its path. */
-    private static Path extract(byte[] library) throws IOException {
-        String hash = sha256(library).substring(0, 16);
-        Path dir = cacheRoot().resolve(hash);
-        Path file = dir.resolve(LIBRARY_FILE);
-        if (Files.isRegularFile(file) && Files.size(file) == library.length) return file;
+    /**
+     * Writes the library (and the CUDA backend beside it, when the jar carries one) into the
+     * cache once (atomically) and returns the library's path. The folder is named by the hash of
+     * both, so a jar with another CUDA backend never reuses this one.
+     */
+    private static Path extract(byte[] library, byte[] cuda) throws IOException {
+        byte[] key = library;
+        if (cuda != null) {
+            key = new byte[library.length + cuda.length];
+            System.arraycopy(library, 0, key, 0, library.length);
+            System.arraycopy(cuda, 0, key, library.length, cuda.length);
+        }
+        Path dir = cacheRoot().resolve(sha256(key).substring(0, 16));
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, LIBRARY_FILE, ".tmp");
+        if (cuda != null) writeOnce(dir, CUDA_FILE, cuda);
+        return writeOnce(dir, LIBRARY_FILE, library);
+    }
+
+    private static Path writeOnce(Path dir, String name, byte[] bytes) throws IOException {
+        Path file = dir.resolve(name);
+        if (Files.isRegularFile(file) && Files.size(file) == bytes.length) return file;
+        Path tmp = Files.createTempFile(dir, name, ".tmp");
         try {
-            Files.write(tmp, library);
+            Files.write(tmp, bytes);
             try {
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -110,6 +141,21 @@ public final class NativeLibrary {
             Files.deleteIfExists(tmp);
         }
         return file;
+    }
+
+    /**
+     * Loads cuFFT from {@value #CUFFT_PROPERTY} when set, so that the CUDA backend's dependency
+     * on libcufft.so.12 resolves to it (the dynamic loader reuses a loaded library of that name).
+     */
+    private static void preloadCufft() {
+        String where = System.getProperty(CUFFT_PROPERTY);
+        if (where == null || where.isBlank()) return;
+        Path path = Path.of(where).toAbsolutePath();
+        if (Files.isDirectory(path)) path = path.resolve(CUFFT_FILE);
+        if (!Files.isRegularFile(path)) {
+            throw new UnsatisfiedLinkError("-D" + CUFFT_PROPERTY + "=" + where + " names no " + CUFFT_FILE);
+        }
+        System.load(path.toString());
     }
 
     private static Path cacheRoot() {

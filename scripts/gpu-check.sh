@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The GPU check, one command for a machine with an NVIDIA GPU (the `device` machine is lent for
+# minutes): builds the library with the CUDA backend once, runs the cross-backend tests (every
+# case of test_backend_ops on CUDA next to the CPU paths), then times the CUDA backend's passes
+# on the ResNet-18/CIFAR suite, a large kernel and a long 1D layer at rho 0 / 0.5 / 0.75 / 0.9
+# (bl_pass_time --cuda: device buffers, each call timed to bl_context_synchronize, medians), and
+# prints a markdown table for docs/GPU.md.
+#
+# Not here yet (docs/GPU.md says so): the paper's method (power-of-two FFT sizes, full spectra,
+# 4-mult product) as a baseline mode and cuDNN side by side.
+#
+# Usage: scripts/gpu-check.sh [reps]      (default 20 timed calls per pass)
+# Output: the test log and the table on stdout; the table also in $OUT/gpu-table.md when $OUT is set.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+reps="${1:-20}"
+build="$root/build/gpu"
+
+echo "== machine =="
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi: not available"
+nvcc --version | tail -n 2 || true
+
+echo "== build (CUDA backend) =="
+[ -d "$root/build/cuda-deps/nvidia" ] || scripts/cuda-deps.sh
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBL_WITH_CUDA=ON | grep -E "BL_WITH_CUDA|bench:" || true
+cmake --build "$build" -j "$(nproc)"
+[ -f "$build/libbandlimit_cuda.so" ] || { echo "libbandlimit_cuda.so was not built (see BL_WITH_CUDA above)"; exit 1; }
+
+echo "== cross-backend tests =="
+status=0
+for t in test_cuda_maps test_backend_ops test_errors; do
+  if "$build/$t" > "$build/$t.log" 2>&1; then
+    echo "$t: passed ($(grep -c 'skipped: cuda' "$build/$t.log" || true) 'skipped: cuda' lines)"
+  else
+    status=1
+    echo "$t: FAILED"; grep -E "FAILED|error" "$build/$t.log" | head -n 40
+  fi
+done
+grep -m1 "skipped: cuda" "$build/test_backend_ops.log" && echo "(the CUDA target was skipped: the table below will fail too)"
+
+echo "== CUDA passes (bl_pass_time --cuda, median of $reps) =="
+table="| layer | rho | fwd ms | bwd-data ms | bwd-weights ms |
+|---|---|---|---|---|"
+layers=("32 64 64 32 3 ResNet C=F=64 32x32"
+        "32 128 128 16 3 ResNet C=F=128 16x16"
+        "32 256 256 8 3 ResNet C=F=256 8x8"
+        "32 512 512 4 3 ResNet C=F=512 4x4"
+        "8 16 16 64 31 k=31 64x64 C=F=16")
+for spec in "${layers[@]}"; do
+  read -r N C F H K name <<< "$spec"
+  for rho in 0 0.5 0.75 0.9; do
+    row="| $name | $rho |"
+    for pass in 0 1 2; do
+      ms=$("$build/bl_pass_time" --cuda "$N" "$C" "$F" "$H" "$K" "$rho" "$pass" "$reps" 2>&1 | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
+      row="$row ${ms:-error} |"
+    done
+    table="$table
+$row"
+  done
+done
+for rho in 0 0.5 0.75 0.9; do
+  row="| 1D L=4096 K=1024 C=F=16 N=8 | $rho |"
+  for pass in 0 1 2; do
+    ms=$("$build/bl_pass_time" --cuda --1d 8 16 16 4096 1024 "$rho" "$pass" "$reps" 2>&1 | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
+    row="$row ${ms:-error} |"
+  done
+  table="$table
+$row"
+done
+echo "$table"
+[ -n "${OUT:-}" ] && echo "$table" > "$OUT/gpu-table.md"
+exit $status
