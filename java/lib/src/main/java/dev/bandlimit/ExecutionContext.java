@@ -86,6 +86,20 @@ public final class ExecutionContext implements AutoCloseable {
         Native.check(BandlimitH.bl_context_set_cpu_path(handle(), path.code), "ExecutionContext.setCpuPath");
     }
 
+    /**
+     * Allocates a buffer of {@code bytes} ({@code >= 1}) in this context's memory (device memory
+     * for CUDA); close it to free it.
+     */
+    public DeviceBuffer allocate(long bytes) {
+        return DeviceBuffer.allocate(this, bytes);
+    }
+
+    /** Waits until the work queued by execute calls in this context is done (at once on the CPU). */
+    public void synchronize() {
+        Native.ensureLoaded();
+        Native.check(BandlimitH.bl_context_synchronize(handle()), "ExecutionContext.synchronize");
+    }
+
     /** Releases this handle; plans built in the context keep it alive. Idempotent. */
     @Override
     public void close() {
