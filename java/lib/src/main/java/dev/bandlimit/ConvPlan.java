@@ -2,6 +2,7 @@ package dev.bandlimit;
 
 import dev.bandlimit.internal.Native;
 import dev.bandlimit.internal.ffm.BandlimitH;
+import dev.bandlimit.internal.ffm.bl_box;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
@@ -353,6 +354,96 @@ public final class ConvPlan implements AutoCloseable {
     public void backwardWeights(SavedSpectra saved, Tensor dy, Tensor dw, @Nullable Tensor db) {
         Objects.requireNonNull(dw, "dw must not be null");
         backward(saved, null, dy, null, dw, db);
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Execute on buffers of the context's memory (DeviceBuffer: device memory for CUDA)
+    // ------------------------------------------------------------------------------------
+
+    /**
+     * Forward of batch {@code n} on {@link DeviceBuffer}s of the plan's context memory (device
+     * memory for CUDA: no host round trip; the call returns once the work is queued). {@code
+     * bias} may be null; {@code saved} null is inference. Each buffer must hold at least its
+     * tensor (x: {@code n C H W} floats, w: {@code F C KH KW}, bias: {@code F}, y: {@code n F Ho
+     * Wo}), {@code saved} at least {@link #savedSpectraBytes()}, {@code workspace} at least
+     * {@link #workspaceBytes()}. Returns the box used.
+     */
+    public Box forward(long n, DeviceBuffer x, DeviceBuffer w, @Nullable DeviceBuffer bias, DeviceBuffer y,
+            @Nullable DeviceBuffer saved, DeviceBuffer workspace) {
+        checkOpen();
+        checkBatch(n);
+        checkBuffer(x, "x", 4 * product(inputShape(n)), false);
+        checkBuffer(w, "w", 4 * product(weightShape()), false);
+        checkBuffer(bias, "bias", 4 * geometry.filters(), true);
+        checkBuffer(y, "y", 4 * product(outputShape(n)), false);
+        checkBuffer(saved, "saved", savedSpectraBytes(), true);
+        checkBuffer(workspace, "workspace", workspaceBytes(), false);
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment boxOut = bl_box.allocate(call);
+            Native.check(BandlimitH.bl_forward(handle.pointer, n, x.address(), w.address(), addressOrNull(bias),
+                    y.address(), addressOrNull(saved), saved == null ? 0 : saved.bytes(), workspace.address(),
+                    workspace.bytes(), boxOut), "ConvPlan.forward");
+            return new Box(bl_box.kh(boxOut), bl_box.kw(boxOut));
+        }
+    }
+
+    /**
+     * Backward of batch {@code n} on {@link DeviceBuffer}s, after the forward that filled {@code
+     * saved}: {@code dx}, {@code dw}, {@code db} may each be null; {@code w} is needed only in
+     * {@link SpectraMode#INPUT_ONLY} when {@code dx} is wanted. Sizes as in {@link #forward(long,
+     * DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer, DeviceBuffer)}.
+     */
+    public void backward(long n, DeviceBuffer saved, @Nullable DeviceBuffer w, DeviceBuffer dy, @Nullable DeviceBuffer dx,
+            @Nullable DeviceBuffer dw, @Nullable DeviceBuffer db, DeviceBuffer workspace) {
+        checkOpen();
+        checkBatch(n);
+        checkBuffer(saved, "saved", savedSpectraBytes(), false);
+        checkBuffer(w, "w", 4 * product(weightShape()), !(dx != null && spectraMode == SpectraMode.INPUT_ONLY));
+        checkBuffer(dy, "dy", 4 * product(outputShape(n)), false);
+        checkBuffer(dx, "dx", 4 * product(inputShape(n)), true);
+        checkBuffer(dw, "dw", 4 * product(weightShape()), true);
+        checkBuffer(db, "db", 4 * geometry.filters(), true);
+        checkBuffer(workspace, "workspace", workspaceBytes(), false);
+        Native.check(BandlimitH.bl_backward(handle.pointer, n, saved.address(), saved.bytes(), addressOrNull(w),
+                dy.address(), addressOrNull(dx), addressOrNull(dw), addressOrNull(db), workspace.address(),
+                workspace.bytes()), "ConvPlan.backward");
+    }
+
+    private void checkBatch(long n) {
+        if (n < 1 || n > geometry.maxBatch()) {
+            throw new InvalidArgumentException(Status.INVALID_BATCH, "n",
+                    "n must be in [1, " + geometry.maxBatch() + "], got " + n);
+        }
+    }
+
+    /**
+     * A buffer argument: present unless optional, in the memory this plan's backend executes on
+     * (a device pointer handed to the CPU backend would be read as host memory), and large enough.
+     */
+    private void checkBuffer(@Nullable DeviceBuffer b, String name, long needBytes, boolean optional) {
+        if (b == null) {
+            if (optional) return;
+            throw new NullPointerException(name + " must not be null");
+        }
+        BufferMemory want = backend == Backend.CPU ? BufferMemory.HOST : BufferMemory.DEVICE;
+        if (b.memory() != want) {
+            throw new IllegalArgumentException(name + " is a " + b.memory() + " buffer; this plan's " + backend
+                    + " backend executes on " + want + " memory");
+        }
+        if (b.bytes() < needBytes) {
+            throw new InvalidArgumentException(Status.BUFFER_TOO_SMALL, name,
+                    name + " has " + b.bytes() + " bytes, the call needs " + needBytes);
+        }
+    }
+
+    private static long product(long[] shape) {
+        long p = 1;
+        for (long d : shape) p *= d;
+        return p;
+    }
+
+    private static MemorySegment addressOrNull(@Nullable DeviceBuffer b) {
+        return b == null ? MemorySegment.NULL : b.address();
     }
 
     /** Releases the native plan; harmless when already closed. */
