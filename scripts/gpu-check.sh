@@ -39,6 +39,18 @@ for t in test_cuda_maps test_backend_ops test_errors; do
 done
 grep -m1 "skipped: cuda" "$build/test_backend_ops.log" && echo "(the CUDA target was skipped: the table below will fail too)"
 
+if command -v compute-sanitizer >/dev/null; then
+  echo "== compute-sanitizer memcheck, small layers, every pass =="
+  for pass in 0 1 2; do
+    compute-sanitizer --tool memcheck --error-exitcode 9 "$build/bl_pass_time" --cuda 2 8 8 9 3 0.5 "$pass" 1 >/dev/null 2>"$build/memcheck-$pass.log" \
+      && echo "2D pass $pass: clean" || { status=1; echo "2D pass $pass: memcheck FAILED"; head -n 30 "$build/memcheck-$pass.log"; }
+    compute-sanitizer --tool memcheck --error-exitcode 9 "$build/bl_pass_time" --cuda --1d 2 4 4 100 9 0.5 "$pass" 1 >/dev/null 2>"$build/memcheck-1d-$pass.log" \
+      && echo "1D pass $pass: clean" || { status=1; echo "1D pass $pass: memcheck FAILED"; head -n 30 "$build/memcheck-1d-$pass.log"; }
+  done
+else
+  echo "== compute-sanitizer: not on this machine (skipped) =="
+fi
+
 echo "== CUDA passes (bl_pass_time --cuda, median of $reps) =="
 table="| layer | rho | fwd ms | bwd-data ms | bwd-weights ms |
 |---|---|---|---|---|"
