@@ -196,7 +196,10 @@ double CudaPlan::executed_flops(int32_t pass, int64_t n, const Box& b) const {
     const double kept = double(kept_count(g, b)), L = double(g.LH) * double(g.LW);
     const double fft = 2.5 * L * std::log2(std::max(2.0, L));
     const double taps = double(g.KH) * double(g.KW);
-    auto gauss = [&](double m, double nn, double p) { return kept * (6.0 * m * nn * p + 2.0 * (m * p + p * nn) + 2.0 * m * nn); };
+    auto gauss = [&](double m, double nn, double p) {
+        return g.paper_baseline ? kept * 8.0 * m * nn * p  // 4 real FMAs per complex multiply-add
+                                : kept * (6.0 * m * nn * p + 2.0 * (m * p + p * nn) + 2.0 * m * nn);
+    };
     const double N = double(n), C = double(g.C), F = double(g.F);
     const double w_dft = F * C * kept * taps * 8.0;
     switch (pass) {
@@ -243,7 +246,7 @@ void CudaPlan::forward(const bl_plugin_forward_args& a) const {
     // Y^_k[n][f] = sum_c X^_k[n][c] conj(W^_k[f][c])
     const Spectrum Y = spectrum_at(reinterpret_cast<float*>(ws + off_y_), kept, n * g.F);
     check_cuda(cgemm3m(kept, n, g.F, g.C, CgemmOperand{X.re, X.im, n * g.C, g.C, 1, false},
-                       CgemmOperand{W.re, W.im, g.F * g.C, 1, g.C, true}, Y.re, Y.im, n * g.F, s),
+                       CgemmOperand{W.re, W.im, g.F * g.C, 1, g.C, true}, Y.re, Y.im, n * g.F, s, g.paper_baseline),
                "cgemm3m (forward)");
     check_cuda(scatter_box(Y.re, Y.im, n * g.F, bg, half, s), "scatter_box (y)");
     transform(*y_all_, *y_one_, n, g.F, half, grid, work, s);
@@ -285,7 +288,7 @@ void CudaPlan::backward(const bl_plugin_backward_args& a) const {
         // dX^_k[n][c] = sum_f dY^_k[n][f] W^_k[f][c]
         const Spectrum dX = spectrum_at(out.re, kept, n * g.C);
         check_cuda(cgemm3m(kept, n, g.C, g.F, CgemmOperand{dY.re, dY.im, n * g.F, g.F, 1, false},
-                           CgemmOperand{W.re, W.im, g.F * g.C, g.C, 1, false}, dX.re, dX.im, n * g.C, s),
+                           CgemmOperand{W.re, W.im, g.F * g.C, g.C, 1, false}, dX.re, dX.im, n * g.C, s, g.paper_baseline),
                    "cgemm3m (backward data)");
         check_cuda(scatter_box(dX.re, dX.im, n * g.C, bg, half, s), "scatter_box (dx)");
         transform(*dx_all_, *dx_one_, n, g.C, half, grid, work, s);
@@ -296,7 +299,7 @@ void CudaPlan::backward(const bl_plugin_backward_args& a) const {
         // dW^_k[f][c] = sum_n conj(dY^_k[n][f]) X^_k[n][c]
         const Spectrum dW = spectrum_at(out.re, kept, g.F * g.C);
         check_cuda(cgemm3m(kept, g.F, g.C, n, CgemmOperand{dY.re, dY.im, n * g.F, 1, g.F, true},
-                           CgemmOperand{X.re, X.im, n * g.C, g.C, 1, false}, dW.re, dW.im, g.F * g.C, s),
+                           CgemmOperand{X.re, X.im, n * g.C, g.C, 1, false}, dW.re, dW.im, g.F * g.C, s, g.paper_baseline),
                    "cgemm3m (backward weights)");
         check_cuda(weight_idft(dW.re, dW.im, g.F * g.C, g.KH, g.KW, bg, twiddles(), a.dw, s), "weight_idft");
     }
@@ -380,7 +383,8 @@ bl_status check_context(int32_t device, void* /*stream*/, bl_plugin_error* e) {
 bl_status plan_create(const bl_plugin_plan_spec* spec, void** out, bl_plugin_error* e) {
     Geometry g;
     GeometryError ge;
-    if (bl_status st = make_geometry(spec->desc, spec->is_1d != 0, &g, &ge); st != BL_OK) {
+    if (bl_status st = make_geometry(spec->desc, spec->is_1d != 0, &g, &ge, spec->method == BL_METHOD_PAPER_BASELINE);
+        st != BL_OK) {
         set_error(e, ge.argument, ge.text);
         return st;
     }

@@ -116,7 +116,10 @@ __global__ void weight_idft_kernel(const float* __restrict__ re, const float* __
 // the operand sums are formed once per element when the tile is loaded into shared memory.
 constexpr int kTile = 64, kStep = 16;
 
-__global__ void __launch_bounds__(256) cgemm3m_kernel(int64_t count, int64_t m, int64_t n, int64_t p, CgemmOperand a,
+// kFour: the paper's 4-mult form instead (BL_METHOD_PAPER_BASELINE), C_re = sum a_re b_re - a_im
+// b_im, C_im = sum a_re b_im + a_im b_re, in the same tiles (b_dif_s holds b_im then).
+template <bool kFour>
+__global__ void __launch_bounds__(256) cgemm_kernel(int64_t count, int64_t m, int64_t n, int64_t p, CgemmOperand a,
                                                       CgemmOperand b, float* __restrict__ c_re,
                                                       float* __restrict__ c_im, int64_t c_batch) {
     __shared__ float a_re_s[kStep][kTile], a_im_s[kStep][kTile], a_sum_s[kStep][kTile];
@@ -153,7 +156,7 @@ __global__ void __launch_bounds__(256) cgemm3m_kernel(int64_t count, int64_t m, 
                             yi = b_sign * bim[off];
                         }
                         b_re_s[q][i] = yr;
-                        b_dif_s[q][i] = yi - yr;
+                        b_dif_s[q][i] = kFour ? yi : yi - yr;
                         b_sum_s[q][i] = yr + yi;
                     }
                     __syncthreads();
@@ -173,9 +176,16 @@ __global__ void __launch_bounds__(256) cgemm3m_kernel(int64_t count, int64_t m, 
                         for (int i = 0; i < 4; ++i)
 #pragma unroll
                             for (int j = 0; j < 4; ++j) {
-                                p1[i][j] = fmaf(as[i], br[j], p1[i][j]);
-                                p2[i][j] = fmaf(ar[i], bd[j], p2[i][j]);
-                                p3[i][j] = fmaf(ai[i], bs[j], p3[i][j]);
+                                if (kFour) {  // p1: real part, p2: imaginary part
+                                    p1[i][j] = fmaf(ar[i], br[j], p1[i][j]);
+                                    p1[i][j] = fmaf(-ai[i], bd[j], p1[i][j]);
+                                    p2[i][j] = fmaf(ar[i], bd[j], p2[i][j]);
+                                    p2[i][j] = fmaf(ai[i], br[j], p2[i][j]);
+                                } else {
+                                    p1[i][j] = fmaf(as[i], br[j], p1[i][j]);
+                                    p2[i][j] = fmaf(ar[i], bd[j], p2[i][j]);
+                                    p3[i][j] = fmaf(ai[i], bs[j], p3[i][j]);
+                                }
                             }
                     }
                     __syncthreads();
@@ -189,8 +199,8 @@ __global__ void __launch_bounds__(256) cgemm3m_kernel(int64_t count, int64_t m, 
                         const int64_t col = n0 + tx + 16 * j;
                         if (col >= n) continue;
                         const int64_t off = k * c_batch + row * n + col;
-                        c_re[off] = p1[i][j] - p3[i][j];
-                        c_im[off] = p1[i][j] + p2[i][j];
+                        c_re[off] = kFour ? p1[i][j] : p1[i][j] - p3[i][j];
+                        c_im[off] = kFour ? p2[i][j] : p1[i][j] + p2[i][j];
                     }
                 }
             }
@@ -281,12 +291,15 @@ cudaError_t weight_idft(const float* re, const float* im, int64_t items, int64_t
 }
 
 cudaError_t cgemm3m(int64_t count, int64_t m, int64_t n, int64_t p, const CgemmOperand& a, const CgemmOperand& b,
-                    float* c_re, float* c_im, int64_t c_batch, cudaStream_t stream) {
+                    float* c_re, float* c_im, int64_t c_batch, cudaStream_t stream, bool four_mult) {
     if (count <= 0 || m <= 0 || n <= 0) return cudaSuccess;
     const int64_t col_tiles = (n + kTile - 1) / kTile, row_tiles = (m + kTile - 1) / kTile;
     const dim3 grid(unsigned(std::min<int64_t>(col_tiles, 65535)), unsigned(std::min<int64_t>(row_tiles, 65535)),
                     unsigned(std::min<int64_t>(count, 65535)));
-    cgemm3m_kernel<<<grid, 256, 0, stream>>>(count, m, n, p, a, b, c_re, c_im, c_batch);
+    if (four_mult)
+        cgemm_kernel<true><<<grid, 256, 0, stream>>>(count, m, n, p, a, b, c_re, c_im, c_batch);
+    else
+        cgemm_kernel<false><<<grid, 256, 0, stream>>>(count, m, n, p, a, b, c_re, c_im, c_batch);
     return cudaGetLastError();
 }
 

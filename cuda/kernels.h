@@ -65,8 +65,9 @@ struct CgemmOperand {
     bool conj;
 };
 // C_k (m x n) = A_k (m x p) B_k (p x n) for k < count; C_k[i][j] at k * c_batch + i * n + j.
+// four_mult: the paper's 4-mult form (BL_METHOD_PAPER_BASELINE) instead of the 3-mult one.
 cudaError_t cgemm3m(int64_t count, int64_t m, int64_t n, int64_t p, const CgemmOperand& a, const CgemmOperand& b,
-                    float* c_re, float* c_im, int64_t c_batch, cudaStream_t stream);
+                    float* c_re, float* c_im, int64_t c_batch, cudaStream_t stream, bool four_mult = false);
 
 // energy[r * half_w + s] = weight(s) * sum_j |half[j][r][s]|^2.
 cudaError_t spectrum_energy(const float2* half, int64_t planes, int64_t LH, int64_t LW, double* energy,

@@ -265,9 +265,22 @@ typedef enum bl_product {
     BL_PRODUCT_SPATIAL = 2
 } bl_product;
 
+typedef enum bl_method {
+    /* The operator of ALGORITHM.md: FFT lengths the smallest 7-smooth sizes >= the padded
+       input, 3-mult (Gauss) complex products. */
+    BL_METHOD_BANDLIMIT = 0,
+    /* The paper's implementation, as a baseline for benchmarks only (ALGORITHM.md section 2
+       allows it, flagged): FFT lengths the smallest powers of two >= padded input + kernel - 1
+       per axis, and on the CUDA backend 4-mult complex products (the CPU keeps its kernels).
+       The same box chain on the larger grid, so at rho > 0 the results differ from
+       BL_METHOD_BANDLIMIT's (both are exact for their lengths at rho = 0). */
+    BL_METHOD_PAPER_BASELINE = 1
+} bl_method;
+
 typedef struct bl_plan_options {
     int32_t spectra_mode;  /* a bl_spectra_mode */
     int32_t product;       /* a bl_product (0: AUTO) */
+    int32_t method;        /* a bl_method (0: BANDLIMIT) */
 } bl_plan_options;
 
 /* The low-frequency box of ALGORITHM.md section 3: rows 0..kh and LH-kh..LH-1, columns
@@ -280,7 +293,8 @@ typedef struct bl_box {
 typedef struct bl_plan_s* bl_plan;
 
 /* Creates a plan in a context (NULL: the default context). options may be NULL
-   (BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_AUTO). The plan keeps its context alive. */
+   (BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_AUTO, BL_METHOD_BANDLIMIT). The plan keeps its
+   context alive. */
 BL_API bl_status bl_plan_create_2d(bl_context context, const bl_conv2d_desc* desc,
                                    bl_compression compression, const bl_plan_options* options,
                                    bl_plan* out_plan);

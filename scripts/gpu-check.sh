@@ -2,12 +2,13 @@
 # The GPU check, one command for a machine with an NVIDIA GPU (the `device` machine is lent for
 # minutes): builds the library with the CUDA backend once, runs the cross-backend tests (every
 # case of test_backend_ops on CUDA next to the CPU paths), then times the CUDA backend's passes
-# on the ResNet-18/CIFAR suite, a large kernel and a long 1D layer at rho 0 / 0.5 / 0.75 / 0.9
+# on the ResNet-18/CIFAR suite, a large kernel and a long 1D layer at rho 0 / 0.5 / 0.75 / 0.9,
 # (bl_pass_time --cuda: device buffers, each call timed to bl_context_synchronize, medians), and
 # prints a markdown table for docs/GPU.md.
 #
-# Not here yet (docs/GPU.md says so): the paper's method (power-of-two FFT sizes, full spectra,
-# 4-mult product) as a baseline mode and cuDNN side by side.
+# Side by side with the paper's method on the same GPU (BL_METHOD_PAPER_BASELINE: power-of-two
+# FFT sizes, 4-mult products; its spectra are stored compact like ours). Not here yet (docs/GPU.md
+# says so): cuDNN.
 #
 # Usage: scripts/gpu-check.sh [reps]      (default 20 timed calls per pass)
 # Output: the test log and the table on stdout; the table also in $OUT/gpu-table.md when $OUT is set.
@@ -51,34 +52,39 @@ else
   echo "== compute-sanitizer: not on this machine (skipped) =="
 fi
 
-echo "== CUDA passes (bl_pass_time --cuda, median of $reps) =="
-table="| layer | rho | fwd ms | bwd-data ms | bwd-weights ms |
+echo "== CUDA passes: ours and the paper's method (bl_pass_time --cuda [--paper], median of $reps) =="
+table="| layer | rho | ours fwd / bwd-data / bwd-weights ms | paper's method fwd / bwd-data / bwd-weights ms | speed-up (sum) |
 |---|---|---|---|---|"
-layers=("32 64 64 32 3 ResNet C=F=64 32x32"
-        "32 128 128 16 3 ResNet C=F=128 16x16"
-        "32 256 256 8 3 ResNet C=F=256 8x8"
-        "32 512 512 4 3 ResNet C=F=512 4x4"
-        "8 16 16 64 31 k=31 64x64 C=F=16")
+# One layer at one rate: ours, then the baseline (BL_METHOD_PAPER_BASELINE: power-of-two
+# lengths >= padded input + kernel - 1, 4-mult products), every pass; appends a row.
+row_for() {
+  local name="$1" rho="$2"; shift 2
+  local ours="" paper="" so=0 sp=0 ms
+  for pass in 0 1 2; do
+    ms=$("$build/bl_pass_time" --cuda "$@" "$rho" "$pass" "$reps" 2>&1 | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
+    ours="$ours${ours:+ / }${ms:-error}"; so=$(python3 -c "print($so + ${ms:-0})")
+    ms=$("$build/bl_pass_time" --cuda --paper "$@" "$rho" "$pass" "$reps" 2>&1 | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
+    paper="$paper${paper:+ / }${ms:-error}"; sp=$(python3 -c "print($sp + ${ms:-0})")
+  done
+  local ratio
+  ratio=$(python3 -c "print(f'{$sp / $so:.2f}x' if $so > 0 else 'n/a')")
+  table="$table
+| $name | $rho | $ours | $paper | $ratio |"
+}
+layers=("32 64 64 32 3|ResNet C=F=64 32x32"
+        "32 128 128 16 3|ResNet C=F=128 16x16"
+        "32 256 256 8 3|ResNet C=F=256 8x8"
+        "32 512 512 4 3|ResNet C=F=512 4x4"
+        "8 16 16 64 31|k=31 64x64 C=F=16 N=8")
 for spec in "${layers[@]}"; do
-  read -r N C F H K name <<< "$spec"
+  dims="${spec%%|*}"; name="${spec#*|}"
   for rho in 0 0.5 0.75 0.9; do
-    row="| $name | $rho |"
-    for pass in 0 1 2; do
-      ms=$("$build/bl_pass_time" --cuda "$N" "$C" "$F" "$H" "$K" "$rho" "$pass" "$reps" 2>&1 | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
-      row="$row ${ms:-error} |"
-    done
-    table="$table
-$row"
+    # shellcheck disable=SC2086
+    row_for "$name" "$rho" $dims
   done
 done
 for rho in 0 0.5 0.75 0.9; do
-  row="| 1D L=4096 K=1024 C=F=16 N=8 | $rho |"
-  for pass in 0 1 2; do
-    ms=$("$build/bl_pass_time" --cuda --1d 8 16 16 4096 1024 "$rho" "$pass" "$reps" 2>&1 | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
-    row="$row ${ms:-error} |"
-  done
-  table="$table
-$row"
+  row_for "1D L=4096 K=1024 C=F=16 N=8" "$rho" --1d 8 16 16 4096 1024
 done
 echo "$table"
 [ -n "${OUT:-}" ] && echo "$table" > "$OUT/gpu-table.md"

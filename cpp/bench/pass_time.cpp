@@ -3,7 +3,9 @@
 // (or two settings) on the same layer in one sitting, which on a shared 2-core machine is the
 // only comparison that survives its +-20% drift between sittings (docs/BENCHMARKS.md).
 //
-// Usage: bl_pass_time [--cuda] [--1d] N C F H K rho pass reps
+// Usage: bl_pass_time [--cuda] [--paper] [--1d] N C F H K rho pass reps
+//   --paper: the paper's method as the baseline (BL_METHOD_PAPER_BASELINE: power-of-two lengths,
+//   4-mult products on CUDA);
 //   --cuda: on the CUDA backend (device 0), buffers in device memory (bl_buffer_alloc), each
 //   call timed to bl_context_synchronize;
 //   2D: N x C x H x H input, F filters, K x K kernel, pad K / 2 (stride 1);
@@ -36,10 +38,12 @@ int main(int argc, char** argv) {
     int a = 1;
     const bool cuda = argc > a && std::strcmp(argv[a], "--cuda") == 0;
     if (cuda) ++a;
+    const bool paper = argc > a && std::strcmp(argv[a], "--paper") == 0;
+    if (paper) ++a;
     const bool one_d = argc > a && std::strcmp(argv[a], "--1d") == 0;
     if (one_d) ++a;
     if (argc - a != 8) {
-        std::fprintf(stderr, "usage: %s [--cuda] [--1d] N C F H K rho pass reps\n", argv[0]);
+        std::fprintf(stderr, "usage: %s [--cuda] [--paper] [--1d] N C F H K rho pass reps\n", argv[0]);
         return 2;
     }
     bl_context context = nullptr;  // the default (CPU) context
@@ -55,12 +59,14 @@ int main(int argc, char** argv) {
 
     bl_plan plan = nullptr;
     const bl_compression comp{BL_COMPRESSION_FIXED, rho};
+    const bl_plan_options options{BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_AUTO,
+                                  paper ? BL_METHOD_PAPER_BASELINE : BL_METHOD_BANDLIMIT};
     if (one_d) {
         const bl_conv1d_desc d{N, C, H, F, K, K / 2, K - 1 - K / 2, 1};
-        BL_CHECK(bl_plan_create_1d(context, &d, comp, nullptr, &plan));
+        BL_CHECK(bl_plan_create_1d(context, &d, comp, &options, &plan));
     } else {
         const bl_conv2d_desc d{N, C, H, H, F, K, K, K / 2, K - 1 - K / 2, K / 2, K - 1 - K / 2, 1, 1};
-        BL_CHECK(bl_plan_create_2d(context, &d, comp, nullptr, &plan));
+        BL_CHECK(bl_plan_create_2d(context, &d, comp, &options, &plan));
     }
     std::mt19937 rng(1);
     std::normal_distribution<float> normal;
@@ -110,8 +116,8 @@ int main(int argc, char** argv) {
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     std::sort(ms.begin(), ms.end());
-    std::printf("%s%s N=%lld C=%lld F=%lld H=%lld K=%lld rho=%.2f pass=%d: median %.3f ms, min %.3f ms (%d runs)\n",
-                cuda ? "cuda " : "", one_d ? "1d" : "2d", (long long)N, (long long)C, (long long)F, (long long)H, (long long)K, rho, pass,
+    std::printf("%s%s%s N=%lld C=%lld F=%lld H=%lld K=%lld rho=%.2f pass=%d: median %.3f ms, min %.3f ms (%d runs)\n",
+                cuda ? "cuda " : "", paper ? "paper " : "", one_d ? "1d" : "2d", (long long)N, (long long)C, (long long)F, (long long)H, (long long)K, rho, pass,
                 ms[ms.size() / 2], ms[0], reps);
     BL_CHECK(bl_plan_destroy(plan));
     for (void* p : owned) {

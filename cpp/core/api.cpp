@@ -112,7 +112,7 @@ bl_status usable_backend(int32_t kind, const char* argument, const Backend** out
 
 bl_status create_plan(bl_context context, const bl_conv2d_desc& desc, bool is_1d, bl_compression compression,
                       const bl_plan_options* options, bl_plan* out_plan) {
-    bl_plan_options opts{BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_AUTO};
+    bl_plan_options opts{BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_AUTO, BL_METHOD_BANDLIMIT};
     if (options) opts = *options;
     if (opts.spectra_mode != BL_SPECTRA_INPUT_AND_WEIGHT && opts.spectra_mode != BL_SPECTRA_INPUT_ONLY)
         return fail(BL_ERR_INVALID_ARGUMENT, "options.spectra_mode", "options.spectra_mode must be a bl_spectra_mode, got " +
@@ -120,10 +120,13 @@ bl_status create_plan(bl_context context, const bl_conv2d_desc& desc, bool is_1d
     if (opts.product != BL_PRODUCT_AUTO && opts.product != BL_PRODUCT_SPECTRAL && opts.product != BL_PRODUCT_SPATIAL)
         return fail(BL_ERR_INVALID_ARGUMENT, "options.product",
                     "options.product must be a bl_product, got " + std::to_string(opts.product));
+    if (opts.method != BL_METHOD_BANDLIMIT && opts.method != BL_METHOD_PAPER_BASELINE)
+        return fail(BL_ERR_INVALID_ARGUMENT, "options.method",
+                    "options.method must be a bl_method, got " + std::to_string(opts.method));
     if (bl_status s = check_compression(compression); s != BL_OK) return s;
     Geometry g;
     GeometryError error;
-    if (bl_status s = make_geometry(desc, is_1d, &g, &error); s != BL_OK)
+    if (bl_status s = make_geometry(desc, is_1d, &g, &error, opts.method == BL_METHOD_PAPER_BASELINE); s != BL_OK)
         return fail(s, error.argument.c_str(), error.text);
 
     auto handle = std::make_unique<bl_plan_s>();
@@ -184,7 +187,7 @@ uint64_t plan_signature(const Plan& p) {
     const Geometry& g = p.geometry;
     uint64_t h = 0xcbf29ce484222325ull;
     const int64_t fields[] = {g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.pad_top, g.pad_bottom,
-                              g.pad_left, g.pad_right, g.stride_h, g.stride_w, g.is_1d ? 1 : 0};
+                              g.pad_left, g.pad_right, g.stride_h, g.stride_w, g.is_1d ? 1 : 0, g.LH, g.LW};
     for (int64_t f : fields) h = mix(h, f);
     h = mix(h, p.compression.kind);
     h = mix(h, p.compression.value);

@@ -34,6 +34,7 @@ typedef struct bl_plugin_plan_spec {
     bl_box box;           /* the fixed box, or the full box in energy mode */
     int32_t device;
     int32_t num_threads;  /* host threads the plugin may use */
+    int32_t method;       /* a bl_method */
 } bl_plugin_plan_spec;
 
 typedef struct bl_plugin_forward_args {

@@ -37,6 +37,15 @@ bool is_7smooth(int64_t n) {
     return n == 1;
 }
 
+int64_t next_pow2(int64_t n) {
+    int64_t p = 1;
+    while (p < n) {
+        if (p > std::numeric_limits<int64_t>::max() / 2) return -1;
+        p *= 2;
+    }
+    return p;
+}
+
 int64_t next_7smooth(int64_t n) {
     if (n < 1) return -1;
     const int64_t kMax = std::numeric_limits<int64_t>::max();
@@ -68,7 +77,7 @@ int64_t next_7smooth(int64_t n) {
     return best;
 }
 
-bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, GeometryError* error) {
+bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, GeometryError* error, bool paper_baseline) {
     // The names are the user-facing field names (1D plans name their own fields).
     struct Field {
         const char* name;
@@ -133,8 +142,15 @@ bl_status make_geometry(const bl_conv2d_desc& d, bool is_1d, Geometry* out, Geom
     g.Wo1 = g.Wp - g.KW + 1;
     g.Ho = (g.Hp - g.KH) / g.stride_h + 1;
     g.Wo = (g.Wp - g.KW) / g.stride_w + 1;
-    g.LH = next_7smooth(g.Hp);
-    g.LW = next_7smooth(g.Wp);
+    g.paper_baseline = paper_baseline;
+    if (paper_baseline) {
+        // Hp + KH - 1 <= 2 Hp - 1: no overflow where Hp fits.
+        g.LH = next_pow2(g.Hp + g.KH - 1);
+        g.LW = next_pow2(g.Wp + g.KW - 1);
+    } else {
+        g.LH = next_7smooth(g.Hp);
+        g.LW = next_7smooth(g.Wp);
+    }
     if (g.LH < 0 || g.LW < 0)
         return reject(error, BL_ERR_SIZE_OVERFLOW, "desc", "desc: the FFT length of the padded size overflows 64 bits");
     g.half_w = g.LW / 2 + 1;

@@ -31,6 +31,7 @@ struct Geometry {
     int64_t half_w = 0;        // LW / 2 + 1 columns of the half spectrum
     int64_t nyq_h = 0;         // floor(LH / 2): the box chain's row cutoff at t = 1
     int64_t nyq_w = 0;         // floor(LW / 2)
+    bool paper_baseline = false;  // BL_METHOD_PAPER_BASELINE: power-of-two lengths >= Hp + KH - 1
 
     int64_t total_coefficients() const { return LH * half_w; }
 };
@@ -51,8 +52,13 @@ struct GeometryError {
 // Validates a description (sizes >= 1, paddings >= 0, strides >= 1, kernel fits the padded
 // input, no 64-bit overflow in any element, byte or FLOP count the library forms) and fills
 // the derived sizes. Returns BL_OK or a status with a message naming the field at fault.
+// paper_baseline: the FFT lengths of BL_METHOD_PAPER_BASELINE (the smallest powers of two
+// >= Hp + KH - 1 and Wp + KW - 1) instead of the operator's 7-smooth ones.
 bl_status make_geometry(const bl_conv2d_desc& desc, bool is_1d, Geometry* out,
-                        GeometryError* error);
+                        GeometryError* error, bool paper_baseline = false);
+
+// The smallest power of two >= n (n >= 1); -1 when it would not fit in int64.
+int64_t next_pow2(int64_t n);
 
 struct Box {
     int64_t kh = 0, kw = 0;

@@ -110,6 +110,7 @@ public:
         spec.box = bl_box{p.box.kh, p.box.kw};
         spec.device = context->device();
         spec.num_threads = context->num_threads();
+        spec.method = g.paper_baseline ? BL_METHOD_PAPER_BASELINE : BL_METHOD_BANDLIMIT;
         void* handle = nullptr;
         bl_plugin_error e{};
         if (bl_status s = table_.plan_create(&spec, &handle, &e); s != BL_OK) return record_plugin_error(s, e);

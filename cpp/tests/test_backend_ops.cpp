@@ -62,6 +62,8 @@ std::string g_path_tag;
 // stride 1, at most 49 taps; AUTO elsewhere).
 int32_t g_product = BL_PRODUCT_AUTO;
 int g_spatial_plans = 0;
+// The method plans are created with (BL_METHOD_PAPER_BASELINE in the baseline test only).
+int32_t g_method = BL_METHOD_BANDLIMIT;
 // Where the target's buffers live: host vectors are passed as they are to a host backend and
 // staged through device buffers (bl_buffer_alloc / bl_buffer_copy) for a device backend.
 int32_t g_memory = BL_MEMORY_HOST;
@@ -163,6 +165,7 @@ struct Layer {
         bl_plan_options opt{};
         opt.spectra_mode = spectra_mode;
         opt.product = g_product;
+        opt.method = g_method;
         if (g_product == BL_PRODUCT_SPATIAL) {
             if (geom.sh == 1 && geom.sw == 1 && geom.KH * geom.KW <= 49)
                 ++g_spatial_plans;
@@ -895,6 +898,44 @@ static void path_body_dw_tiles() {
     }
     g_product = product;
     worst.print("tiled weight gradient");
+}
+
+static void path_body_paper();
+BL_TEST("paper baseline: power-of-two lengths >= padded input + kernel - 1; rho 0 / 0.5 equal the float64 reference at those lengths (y, dx, dw, db) [every backend and CPU path]") { for_each_target(path_body_paper); }
+static void path_body_paper() {
+    auto pow2 = [](int64_t n) {
+        int64_t p = 1;
+        while (p < n) p *= 2;
+        return p;
+    };
+    Worst worst;
+    g_method = BL_METHOD_PAPER_BASELINE;
+    try {
+        for (size_t i = 0; i < sizeof kBandCases / sizeof kBandCases[0]; ++i) {
+            const GeoCase& gc = kBandCases[i];
+            const Geom g = gc.geom();
+            const int64_t LH = pow2(g.Hp() + g.KH - 1), LW = pow2(g.Wp() + g.KW - 1);
+            Data d(g, gc.n, 5100 + i);
+            for (double rho : {0.0, 0.5}) {
+                const std::string ctx = fmt("paper[%d] \"%s\" rho=%.2f: ", (int)i, gc.name, rho) + geom_str(g, gc.one_d != 0);
+                Layer L(g, gc.one_d != 0, fixed(rho));
+                CHECK_MSG(L.LH == LH && L.LW == LW,
+                          ctx + fmt(": fft lengths %d x %d, want %d x %d", (int)L.LH, (int)L.LW, (int)LH, (int)LW));
+                const Box want = blref::fixed_box(LH, LW, rho);
+                Out o = execute(L, gc.n, d.x, d.w, &d.b, &d.dy);
+                CHECK_MSG(o.box.kh == want.kh && o.box.kw == want.kw, ctx + ": forward out_box");
+                const std::vector<double> y = blref::bl_forward(g, gc.n, d.xd.data(), d.wd.data(), d.bd.data(), LH, LW, want);
+                std::vector<double> dx, dw, db;
+                blref::bl_backward(g, gc.n, d.xd.data(), d.wd.data(), d.dyd.data(), LH, LW, want, dx, dw, db);
+                check_all(L, gc.n, o, y, dx, dw, db, ctx, &worst);
+            }
+        }
+    } catch (...) {
+        g_method = BL_METHOD_BANDLIMIT;
+        throw;
+    }
+    g_method = BL_METHOD_BANDLIMIT;
+    worst.print("paper baseline");
 }
 
 // ==========================================================================================

@@ -530,6 +530,7 @@ public final class ConvPlan implements AutoCloseable {
         @Nullable ExecutionContext context;
         SpectraMode spectraMode = SpectraMode.INPUT_AND_WEIGHT;
         Product product = Product.AUTO;
+        ConvMethod method = ConvMethod.BANDLIMIT;
 
         private Builder(boolean conv1d) {
             this.conv1d = conv1d;
@@ -641,6 +642,12 @@ public final class ConvPlan implements AutoCloseable {
          */
         public Builder product(Product p) {
             this.product = Objects.requireNonNull(p, "product must not be null");
+            return this;
+        }
+
+        /** The method ({@link ConvMethod#BANDLIMIT} unless set; {@link ConvMethod#PAPER_BASELINE} for comparisons). */
+        public Builder method(ConvMethod m) {
+            this.method = Objects.requireNonNull(m, "method must not be null");
             return this;
         }
 

@@ -42,6 +42,7 @@ final class NativePlan {
             MemorySegment options = bl_plan_options.allocate(call);
             bl_plan_options.spectra_mode(options, b.spectraMode.code);
             bl_plan_options.product(options, b.product.code);
+            bl_plan_options.method(options, b.method.code);
             MemorySegment out = call.allocate(ValueLayout.ADDRESS);
             if (b.conv1d) {
                 Native.check(BandlimitH.bl_plan_create_1d(context.handle(), conv1dDesc(call, b), compression, options,

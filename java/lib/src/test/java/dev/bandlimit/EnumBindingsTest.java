@@ -33,7 +33,8 @@ class EnumBindingsTest {
                         Map.of()),
                 tie("BL_PASS_", Pass.class, p -> "BL_PASS_" + p.name(), p -> p.code, Map.of()),
                 tie("BL_SPECTRA_", SpectraMode.class, m -> "BL_SPECTRA_" + m.name(), m -> m.code, Map.of()),
-                tie("BL_PRODUCT_", Product.class, p -> "BL_PRODUCT_" + p.name(), p -> p.code, Map.of()));
+                tie("BL_PRODUCT_", Product.class, p -> "BL_PRODUCT_" + p.name(), p -> p.code, Map.of()),
+                tie("BL_METHOD_", ConvMethod.class, m -> "BL_METHOD_" + m.name(), m -> m.code, Map.of()));
     }
 
     private static <E extends Enum<E>> Arguments tie(String prefix, Class<E> type, Function<E, String> cName,

@@ -1481,6 +1481,24 @@ public class BandlimitH extends BandlimitH$shared {
     public static int BL_PRODUCT_SPATIAL() {
         return BL_PRODUCT_SPATIAL;
     }
+    private static final int BL_METHOD_BANDLIMIT = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_method.BL_METHOD_BANDLIMIT = 0
+     * }
+     */
+    public static int BL_METHOD_BANDLIMIT() {
+        return BL_METHOD_BANDLIMIT;
+    }
+    private static final int BL_METHOD_PAPER_BASELINE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_method.BL_METHOD_PAPER_BASELINE = 1
+     * }
+     */
+    public static int BL_METHOD_PAPER_BASELINE() {
+        return BL_METHOD_PAPER_BASELINE;
+    }
     /**
      * {@snippet lang=c :
      * typedef struct bl_plan_s *bl_plan

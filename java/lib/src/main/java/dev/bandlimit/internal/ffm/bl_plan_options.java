@@ -17,6 +17,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * struct bl_plan_options {
  *     int32_t spectra_mode;
  *     int32_t product;
+ *     int32_t method;
  * }
  * }
  */
@@ -28,7 +29,8 @@ public class bl_plan_options {
 
     private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
         BandlimitH.C_INT.withName("spectra_mode"),
-        BandlimitH.C_INT.withName("product")
+        BandlimitH.C_INT.withName("product"),
+        BandlimitH.C_INT.withName("method")
     ).withName("bl_plan_options");
 
     /**
@@ -124,6 +126,50 @@ public class bl_plan_options {
      */
     public static void product(MemorySegment struct, int fieldValue) {
         struct.set(product$LAYOUT, product$OFFSET, fieldValue);
+    }
+
+    private static final OfInt method$LAYOUT = (OfInt)$LAYOUT.select(groupElement("method"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t method
+     * }
+     */
+    public static final OfInt method$layout() {
+        return method$LAYOUT;
+    }
+
+    private static final long method$OFFSET = $LAYOUT.byteOffset(groupElement("method"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t method
+     * }
+     */
+    public static final long method$offset() {
+        return method$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t method
+     * }
+     */
+    public static int method(MemorySegment struct) {
+        return struct.get(method$LAYOUT, method$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t method
+     * }
+     */
+    public static void method(MemorySegment struct, int fieldValue) {
+        struct.set(method$LAYOUT, method$OFFSET, fieldValue);
     }
 
     /**
