@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -20,20 +18,9 @@ import org.junit.jupiter.api.Test;
  */
 class DeviceBufferTest {
 
-    private static List<ExecutionContext> contexts() {
-        List<ExecutionContext> out = new ArrayList<>();
-        out.add(ExecutionContext.builder(Backend.CPU).build());
-        try {
-            out.add(ExecutionContext.builder(Backend.CUDA).build());
-        } catch (UnsupportedFeatureException e) {
-            System.out.println("DeviceBufferTest: skipped: cuda: " + e.getMessage());
-        }
-        return out;
-    }
-
     @Test
     void randomDataRoundTripsThroughTwoBuffers() {
-        for (ExecutionContext context : contexts()) {
+        for (ExecutionContext context : TestSupport.contextsOfEveryBackend("DeviceBufferTest")) {
             try (context; Arena arena = Arena.ofConfined()) {
                 SplittableRandom r = new SplittableRandom(6060);
                 float[] values = Reference.randomFloats(r, 1027);  // not a multiple of any alignment

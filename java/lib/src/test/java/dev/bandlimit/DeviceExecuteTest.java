@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -24,17 +22,6 @@ class DeviceExecuteTest {
                 .padding(Padding.symmetric(1)).compression(Compression.fixed(0.5));
     }
 
-    private static List<ExecutionContext> contexts() {
-        List<ExecutionContext> out = new ArrayList<>();
-        out.add(ExecutionContext.builder(Backend.CPU).build());
-        try {
-            out.add(ExecutionContext.builder(Backend.CUDA).build());
-        } catch (UnsupportedFeatureException e) {
-            System.out.println("DeviceExecuteTest: skipped: cuda: " + e.getMessage());
-        }
-        return out;
-    }
-
     private static double[] toDoubles(float[] v) {
         double[] d = new double[v.length];
         for (int i = 0; i < v.length; i++) d[i] = v[i];
@@ -49,7 +36,7 @@ class DeviceExecuteTest {
 
     @Test
     void buffersGiveTheBitsOfHostTensors() {
-        for (ExecutionContext context : contexts()) {
+        for (ExecutionContext context : TestSupport.contextsOfEveryBackend("DeviceExecuteTest")) {
             try (context; Arena arena = Arena.ofConfined()) {
                 ConvPlan plan = builder().context(context).build(arena);
                 ConvPlan host = builder().build(arena);  // the same layer on the default CPU context

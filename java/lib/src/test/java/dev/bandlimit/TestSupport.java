@@ -6,11 +6,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /** Shared helpers: running a plan on float arrays through the tensor API, and error checks. */
 final class TestSupport {
     private TestSupport() {}
+
+    /**
+     * A context of every backend this machine runs: the CPU always, CUDA where a device is (else
+     * the test prints why it is skipped). The caller closes them.
+     */
+    static List<ExecutionContext> contextsOfEveryBackend(String test) {
+        List<ExecutionContext> out = new ArrayList<>();
+        out.add(ExecutionContext.builder(Backend.CPU).build());
+        try {
+            out.add(ExecutionContext.builder(Backend.CUDA).build());
+        } catch (UnsupportedFeatureException e) {
+            System.out.println(test + ": skipped: cuda: " + e.getMessage());
+        }
+        return out;
+    }
 
     /** What one forward + backward returned. */
     record Result(float[] y, Box box, float[] dx, float[] dw, float[] db) {}
