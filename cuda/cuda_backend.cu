@@ -104,21 +104,10 @@ public:
         for (const auto* p : {&x_all_, &x_one_, &dy_all_, &dy_one_, &y_all_, &y_one_, &dx_all_, &dx_one_})
             fft_work = std::max(fft_work, (*p)->work_bytes());
         // Twiddles: (cos, sin)(2 pi m / L) in double, exact at quarter turns, stored as float.
-        std::vector<float2> host(size_t(g.LH + g.LW));
-        auto fill = [](float2* t, int64_t L) {
-            for (int64_t m = 0; m < L; ++m) {
-                if ((4 * m) % L == 0) {
-                    const int64_t q = 4 * m / L;
-                    t[m] = make_float2(q == 0 ? 1.0f : q == 2 ? -1.0f : 0.0f, q == 1 ? 1.0f : q == 3 ? -1.0f : 0.0f);
-                } else {
-                    const double a = 6.283185307179586476925286766559 * double(m) / double(L);
-                    t[m] = make_float2(float(std::cos(a)), float(std::sin(a)));
-                }
-            }
-        };
-        fill(host.data(), g.LH);
-        fill(host.data() + g.LH, g.LW);
-        table_bytes_ = int64_t(host.size() * sizeof(float2));
+        std::vector<float> host(size_t(2 * (g.LH + g.LW)));
+        fill_twiddles(host.data(), g.LH);
+        fill_twiddles(host.data() + 2 * g.LH, g.LW);
+        table_bytes_ = int64_t(host.size() * sizeof(float));
         check_cuda(cudaMalloc(&twiddles_.p, size_t(table_bytes_)), "cudaMalloc (twiddle tables)");
         check_cuda(cudaMemcpy(twiddles_.p, host.data(), size_t(table_bytes_), cudaMemcpyHostToDevice),
                    "cudaMemcpy (twiddle tables)");
@@ -151,8 +140,8 @@ public:
 private:
     BoxGrid box_grid(const Box& b) const { return BoxGrid{g_.LH, g_.LW, g_.half_w, b.kh, b.kw}; }
     Twiddles twiddles() const {
-        const float2* t = static_cast<const float2*>(twiddles_.p);
-        return Twiddles{t, t + g_.LH};
+        const float* t = static_cast<const float*>(twiddles_.p);
+        return Twiddles{t, t + 2 * g_.LH};
     }
     char* base(void* ws) const {
         auto p = reinterpret_cast<uintptr_t>(ws);
@@ -245,8 +234,7 @@ void CudaPlan::forward(const bl_plugin_forward_args& a) const {
     check_cuda(weight_dft(a.w, g.F * g.C, g.KH, g.KW, bg, twiddles(), W.re, W.im, s), "weight_dft");
     // Y^_k[n][f] = sum_c X^_k[n][c] conj(W^_k[f][c])
     const Spectrum Y = spectrum_at(reinterpret_cast<float*>(ws + off_y_), kept, n * g.F);
-    check_cuda(cgemm3m(kept, n, g.F, g.C, CgemmOperand{X.re, X.im, n * g.C, g.C, 1, false},
-                       CgemmOperand{W.re, W.im, g.F * g.C, 1, g.C, true}, Y.re, Y.im, n * g.F, s, g.paper_baseline),
+    check_cuda(cgemm3m(forward_product(kept, n, g.C, g.F, X.re, X.im, W.re, W.im, Y.re, Y.im), s, g.paper_baseline),
                "cgemm3m (forward)");
     check_cuda(scatter_box(Y.re, Y.im, n * g.F, bg, half, s), "scatter_box (y)");
     transform(*y_all_, *y_one_, n, g.F, half, grid, work, s);
@@ -287,8 +275,7 @@ void CudaPlan::backward(const bl_plugin_backward_args& a) const {
         }
         // dX^_k[n][c] = sum_f dY^_k[n][f] W^_k[f][c]
         const Spectrum dX = spectrum_at(out.re, kept, n * g.C);
-        check_cuda(cgemm3m(kept, n, g.C, g.F, CgemmOperand{dY.re, dY.im, n * g.F, g.F, 1, false},
-                           CgemmOperand{W.re, W.im, g.F * g.C, g.C, 1, false}, dX.re, dX.im, n * g.C, s, g.paper_baseline),
+        check_cuda(cgemm3m(data_product(kept, n, g.C, g.F, dY.re, dY.im, W.re, W.im, dX.re, dX.im), s, g.paper_baseline),
                    "cgemm3m (backward data)");
         check_cuda(scatter_box(dX.re, dX.im, n * g.C, bg, half, s), "scatter_box (dx)");
         transform(*dx_all_, *dx_one_, n, g.C, half, grid, work, s);
@@ -298,8 +285,7 @@ void CudaPlan::backward(const bl_plugin_backward_args& a) const {
     if (a.dw) {
         // dW^_k[f][c] = sum_n conj(dY^_k[n][f]) X^_k[n][c]
         const Spectrum dW = spectrum_at(out.re, kept, g.F * g.C);
-        check_cuda(cgemm3m(kept, g.F, g.C, n, CgemmOperand{dY.re, dY.im, n * g.F, 1, g.F, true},
-                           CgemmOperand{X.re, X.im, n * g.C, g.C, 1, false}, dW.re, dW.im, g.F * g.C, s, g.paper_baseline),
+        check_cuda(cgemm3m(weight_product(kept, n, g.C, g.F, dY.re, dY.im, X.re, X.im, dW.re, dW.im), s, g.paper_baseline),
                    "cgemm3m (backward weights)");
         check_cuda(weight_idft(dW.re, dW.im, g.F * g.C, g.KH, g.KW, bg, twiddles(), a.dw, s), "weight_idft");
     }

@@ -24,11 +24,7 @@ __device__ __forceinline__ int64_t grid_step() { return int64_t(gridDim.x) * blo
 __global__ void place_planes_kernel(const float* __restrict__ src, int64_t planes, Placement at, int64_t LH,
                                     int64_t LW, float* __restrict__ grid) {
     const int64_t total = planes * LH * LW;
-    for (int64_t idx = first_index(); idx < total; idx += grid_step()) {
-        const int64_t c = idx % LW, r = (idx / LW) % LH, j = idx / (LH * LW);
-        const int64_t a = source_of(r, at.r0, at.rs, at.rows), b = source_of(c, at.c0, at.cs, at.cols);
-        grid[idx] = (a >= 0 && b >= 0) ? src[(j * at.rows + a) * at.cols + b] : 0.0f;
-    }
+    for (int64_t idx = first_index(); idx < total; idx += grid_step()) grid[idx] = place_value(src, at, LH, LW, idx);
 }
 
 __global__ void gather_box_kernel(const float2* __restrict__ half, int64_t planes, BoxGrid g, float* __restrict__ re,
@@ -54,58 +50,26 @@ __global__ void scatter_box_kernel(const float* __restrict__ re, const float* __
 __global__ void crop_planes_kernel(const float* __restrict__ grid, int64_t planes, Placement at, int64_t LH,
                                    int64_t LW, float scale, const float* __restrict__ bias, int64_t bias_period,
                                    float* __restrict__ out) {
-    const int64_t per = at.rows * at.cols, total = planes * per;
-    for (int64_t idx = first_index(); idx < total; idx += grid_step()) {
-        const int64_t b = idx % at.cols, a = (idx / at.cols) % at.rows, j = idx / per;
-        const float v = grid[grid_offset(at, LH, LW, j, a, b)] * scale;
-        out[idx] = bias ? v + bias[j % bias_period] : v;
-    }
-}
-
-// (cos, sin)(alpha + beta) from the two table entries.
-__device__ __forceinline__ float2 angle_sum(float2 a, float2 b) {
-    return make_float2(a.x * b.x - a.y * b.y, a.y * b.x + a.x * b.y);
+    const int64_t total = planes * at.rows * at.cols;
+    for (int64_t idx = first_index(); idx < total; idx += grid_step())
+        out[idx] = crop_value(grid, at, LH, LW, scale, bias, bias_period, idx);
 }
 
 __global__ void weight_dft_kernel(const float* __restrict__ w, int64_t items, int64_t KH, int64_t KW, BoxGrid g,
                                   Twiddles tw, float* __restrict__ re, float* __restrict__ im) {
-    const int64_t kc = g.kw + 1, total = g.kept() * items, taps = KH * KW;
-    for (int64_t idx = first_index(); idx < total; idx += grid_step()) {
-        const int64_t item = idx % items, k = idx / items;
-        const int64_t r = kept_row_of(g.LH, g.kh, k / kc), s = k % kc;
-        const float* wp = w + item * taps;
-        float acc_re = 0.0f, acc_im = 0.0f;
-        for (int64_t u = 0; u < KH; ++u) {
-            const float2 ru = tw.row[twiddle_index(r, u, g.LH)];
-            for (int64_t v = 0; v < KW; ++v) {
-                // x e^{-i theta}, theta = 2 pi (r u / LH + s v / LW)
-                const float2 t = angle_sum(ru, tw.col[twiddle_index(s, v, g.LW)]);
-                const float x = wp[u * KW + v];
-                acc_re += x * t.x;
-                acc_im -= x * t.y;
-            }
-        }
-        re[idx] = acc_re;
-        im[idx] = acc_im;
-    }
+    const int64_t total = g.kept() * items;
+    for (int64_t idx = first_index(); idx < total; idx += grid_step())
+        weight_dft_value(w, items, KH, KW, g.LH, g.LW, g.kh, g.kw, tw.row, tw.col, idx, re + idx, im + idx);
 }
 
 __global__ void weight_idft_kernel(const float* __restrict__ re, const float* __restrict__ im, int64_t items,
                                    int64_t KH, int64_t KW, BoxGrid g, Twiddles tw, float scale,
                                    float* __restrict__ dw) {
-    const int64_t kc = g.kw + 1, kept = g.kept(), taps = KH * KW, total = items * taps;
+    const int64_t total = items * KH * KW;
     for (int64_t idx = first_index(); idx < total; idx += grid_step()) {
-        const int64_t item = idx % items, tap = idx / items;
-        const int64_t u = tap / KW, v = tap % KW;
-        float acc = 0.0f;
-        for (int64_t k = 0; k < kept; ++k) {
-            const int64_t r = kept_row_of(g.LH, g.kh, k / kc), s = k % kc;
-            // weight(s) Re(Z e^{+i theta}) = weight(s) (Z_re cos theta - Z_im sin theta)
-            const float2 t = angle_sum(tw.row[twiddle_index(r, u, g.LH)], tw.col[twiddle_index(s, v, g.LW)]);
-            const float zr = re[k * items + item], zi = im[k * items + item];
-            acc += float(column_weight(g.LW, s)) * (zr * t.x - zi * t.y);
-        }
-        dw[item * taps + tap] = acc * scale;
+        int64_t at = 0;
+        const float v = weight_idft_value(re, im, items, KH, KW, g.LH, g.LW, g.kh, g.kw, tw.row, tw.col, scale, idx, &at);
+        dw[at] = v;
     }
 }
 
@@ -290,8 +254,13 @@ cudaError_t weight_idft(const float* re, const float* im, int64_t items, int64_t
     return cudaGetLastError();
 }
 
-cudaError_t cgemm3m(int64_t count, int64_t m, int64_t n, int64_t p, const CgemmOperand& a, const CgemmOperand& b,
-                    float* c_re, float* c_im, int64_t c_batch, cudaStream_t stream, bool four_mult) {
+cudaError_t cgemm3m(const ProductCall& call, cudaStream_t stream, bool four_mult) {
+    const int64_t count = call.count, m = call.m, n = call.n, p = call.p;
+    const CgemmOperand& a = call.a;
+    const CgemmOperand& b = call.b;
+    float* c_re = call.c_re;
+    float* c_im = call.c_im;
+    const int64_t c_batch = call.c_batch;
     if (count <= 0 || m <= 0 || n <= 0) return cudaSuccess;
     const int64_t col_tiles = (n + kTile - 1) / kTile, row_tiles = (m + kTile - 1) / kTile;
     const dim3 grid(unsigned(std::min<int64_t>(col_tiles, 65535)), unsigned(std::min<int64_t>(row_tiles, 65535)),

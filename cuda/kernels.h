@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "index_maps.h"
+#include "kernel_math.h"
 
 namespace bl {
 namespace cuda {
@@ -33,10 +34,10 @@ struct BoxGrid {
     BL_HD int64_t kept() const { return kept_rows_of(LH, kh) * (kw + 1); }
 };
 
-// Twiddle tables on the device: cos / sin(2 pi m / L) for m < L, rows (LH) then columns (LW).
+// Twiddle tables on the device: interleaved (cos, sin)(2 pi m / L) for m < L.
 struct Twiddles {
-    const float2* row;  // LH entries
-    const float2* col;  // LW entries
+    const float* row;  // LH entries
+    const float* col;  // LW entries
 };
 
 cudaError_t place_planes(const float* src, int64_t planes, const Placement& at, int64_t LH, int64_t LW,
@@ -56,18 +57,9 @@ cudaError_t weight_dft(const float* w, int64_t items, int64_t KH, int64_t KW, co
 cudaError_t weight_idft(const float* re, const float* im, int64_t items, int64_t KH, int64_t KW,
                         const BoxGrid& g, const Twiddles& tw, float* dw, cudaStream_t stream);
 
-// One complex operand of the batched product: element (i, p) of frequency k at
-// k * batch + i * rs + p * cs of the re / im planes, conjugated when conj.
-struct CgemmOperand {
-    const float* re;
-    const float* im;
-    int64_t batch, rs, cs;
-    bool conj;
-};
-// C_k (m x n) = A_k (m x p) B_k (p x n) for k < count; C_k[i][j] at k * c_batch + i * n + j.
-// four_mult: the paper's 4-mult form (BL_METHOD_PAPER_BASELINE) instead of the 3-mult one.
-cudaError_t cgemm3m(int64_t count, int64_t m, int64_t n, int64_t p, const CgemmOperand& a, const CgemmOperand& b,
-                    float* c_re, float* c_im, int64_t c_batch, cudaStream_t stream, bool four_mult = false);
+// The batched product of kernel_math.h's ProductCall. four_mult: the paper's 4-mult form
+// (BL_METHOD_PAPER_BASELINE) instead of the 3-mult one.
+cudaError_t cgemm3m(const ProductCall& call, cudaStream_t stream, bool four_mult = false);
 
 // energy[r * half_w + s] = weight(s) * sum_j |half[j][r][s]|^2.
 cudaError_t spectrum_energy(const float2* half, int64_t planes, int64_t LH, int64_t LW, double* energy,
