@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Unpacks NVIDIA's cuFFT wheel from the machine image into build/cuda-deps (a wheel is a zip), so
-# that CMake's BL_WITH_CUDA finds include/cufft.h and lib/libcufft.so.*. Proprietary: never
-# committed (build/ is ignored). Usage: scripts/cuda-deps.sh [wheel]
+# Unpacks NVIDIA's wheels from the machine image into build/cuda-deps (a wheel is a zip), where
+# CMake's BL_WITH_CUDA looks: cuFFT (include/cufft.h, lib/libcufft.so.*), which the CUDA backend
+# links, and cuDNN's headers and loader library (libcudnn.so.9), which the GPU benchmark's cuDNN
+# timer links. Proprietary: never committed (build/ is ignored).
+# Usage: scripts/cuda-deps.sh [--cudnn-all] [cufft-wheel]
+#   --cudnn-all: all of cuDNN's libraries (~900 MB; what running the cuDNN timer needs: the GPU
+#   check passes it), not only the loader.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-wheel="${1:-$( (find / -name 'nvidia_cufft*.whl' -not -path '/proc/*' 2>/dev/null || true) | sort | tail -n 1)}"
+cudnn_all=0
+if [ "${1:-}" = --cudnn-all ]; then cudnn_all=1; shift; fi
+find_wheel() { (find / -name "$1" -not -path '/proc/*' 2>/dev/null || true) | sort | tail -n 1; }
+wheel="${1:-$(find_wheel 'nvidia_cufft*.whl')}"
 [ -n "$wheel" ] && [ -f "$wheel" ] || { echo "no nvidia_cufft wheel found on this machine" >&2; exit 1; }
 dest="$root/build/cuda-deps"
 mkdir -p "$dest"
@@ -13,3 +20,18 @@ python3 -m zipfile -e "$wheel" "$dest"
 header="$(find "$dest/nvidia" -name cufft.h | head -n 1)"
 [ -n "$header" ] || { echo "$wheel holds no cufft.h" >&2; exit 1; }
 echo "cuFFT from $(basename "$wheel") unpacked: configure with -DBL_CUFFT_ROOT=$(dirname "$(dirname "$header")")"
+
+cudnn="$(find_wheel 'nvidia_cudnn_cu13*.whl')"
+if [ -z "$cudnn" ]; then
+  echo "no nvidia_cudnn_cu13 wheel on this machine: the GPU benchmark runs without cuDNN"
+  exit 0
+fi
+python3 - "$cudnn" "$dest" "$cudnn_all" <<'PY'
+import sys, zipfile
+wheel, dest, everything = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+with zipfile.ZipFile(wheel) as z:
+    names = [n for n in z.namelist() if "/include/" in n or n.endswith("/lib/libcudnn.so.9")
+             or (everything and "/lib/" in n)]
+    z.extractall(dest, names)
+print(f"cuDNN from {wheel.split('/')[-1]}: {len(names)} files unpacked" + (" (all libraries)" if everything else " (headers and loader)"))
+PY

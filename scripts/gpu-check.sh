@@ -7,8 +7,8 @@
 # prints a markdown table for docs/GPU.md.
 #
 # Side by side with the paper's method on the same GPU (BL_METHOD_PAPER_BASELINE: power-of-two
-# FFT sizes, 4-mult products; its spectra are stored compact like ours). Not here yet (docs/GPU.md
-# says so): cuDNN.
+# FFT sizes, 4-mult products; its spectra are stored compact like ours) and with cuDNN
+# (bl_cudnn_time: its fastest algorithm by cudnnFind*, fp32 FMA math; rate-independent).
 #
 # Usage: scripts/gpu-check.sh [reps]      (default 20 timed calls per pass)
 # Output: the test log and the table on stdout; the table also in $OUT/gpu-table.md when $OUT is set.
@@ -23,7 +23,8 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
 nvcc --version | tail -n 2 || true
 
 echo "== build (CUDA backend) =="
-[ -d "$root/build/cuda-deps/nvidia" ] || scripts/cuda-deps.sh
+[ -f "$root/build/cuda-deps/nvidia/cudnn/lib/libcudnn_cnn.so.9" ] || scripts/cuda-deps.sh --cudnn-all
+export LD_LIBRARY_PATH="$root/build/cuda-deps/nvidia/cudnn/lib:$root/build/cuda-deps/nvidia/cu13/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBL_WITH_CUDA=ON | grep -E "BL_WITH_CUDA|bench:" || true
 cmake --build "$build" -j "$(nproc)"
 [ -f "$build/libbandlimit_cuda.so" ] || { echo "libbandlimit_cuda.so was not built (see BL_WITH_CUDA above)"; exit 1; }
@@ -52,9 +53,9 @@ else
   echo "== compute-sanitizer: not on this machine (skipped) =="
 fi
 
-echo "== CUDA passes: ours and the paper's method (bl_pass_time --cuda [--paper], median of $reps) =="
-table="| layer | rho | ours fwd / bwd-data / bwd-weights ms | paper's method fwd / bwd-data / bwd-weights ms | speed-up (sum) |
-|---|---|---|---|---|"
+echo "== CUDA passes: ours, the paper's method (bl_pass_time --cuda [--paper]) and cuDNN (bl_cudnn_time, fp32 FMA math), median of $reps =="
+table="| layer | rho | ours fwd / bwd-data / bwd-weights ms | paper's method fwd / bwd-data / bwd-weights ms | vs paper (sum) | cuDNN fwd / bwd-data / bwd-weights ms | vs cuDNN (sum) |
+|---|---|---|---|---|---|---|"
 # One layer at one rate: ours, then the baseline (BL_METHOD_PAPER_BASELINE: power-of-two
 # lengths >= padded input + kernel - 1, 4-mult products), every pass; appends a row.
 row_for() {
@@ -66,23 +67,37 @@ row_for() {
     ms=$("$build/bl_pass_time" --cuda --paper "$@" "$rho" "$pass" "$reps" 2>&1 | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
     paper="$paper${paper:+ / }${ms:-error}"; sp=$(python3 -c "print($sp + ${ms:-0})")
   done
-  local ratio
+  local ratio cudnn_ratio
   ratio=$(python3 -c "print(f'{$sp / $so:.2f}x' if $so > 0 else 'n/a')")
+  cudnn_ratio=$(python3 -c "print(f'{$cudnn_sum / $so:.2f}x' if $so > 0 and $cudnn_sum > 0 else 'n/a')")
   table="$table
-| $name | $rho | $ours | $paper | $ratio |"
+| $name | $rho | $ours | $paper | $ratio | $cudnn_ms | $cudnn_ratio |"
 }
 layers=("32 64 64 32 3|ResNet C=F=64 32x32"
         "32 128 128 16 3|ResNet C=F=128 16x16"
         "32 256 256 8 3|ResNet C=F=256 8x8"
         "32 512 512 4 3|ResNet C=F=512 4x4"
         "8 16 16 64 31|k=31 64x64 C=F=16 N=8")
+# cuDNN's dense passes of one layer (rate-independent): sets cudnn_ms and cudnn_sum.
+cudnn_for() {
+  cudnn_ms=""; cudnn_sum=0
+  local ms
+  for pass in 0 1 2; do
+    ms=""
+    [ -x "$build/bl_cudnn_time" ] && ms=$("$build/bl_cudnn_time" "$@" "$pass" "$reps" 2>&1 | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
+    cudnn_ms="$cudnn_ms${cudnn_ms:+ / }${ms:-n/a}"; cudnn_sum=$(python3 -c "print($cudnn_sum + ${ms:-0})")
+  done
+}
 for spec in "${layers[@]}"; do
   dims="${spec%%|*}"; name="${spec#*|}"
+  # shellcheck disable=SC2086
+  cudnn_for $dims
   for rho in 0 0.5 0.75 0.9; do
     # shellcheck disable=SC2086
     row_for "$name" "$rho" $dims
   done
 done
+cudnn_for --1d 8 16 16 4096 1024
 for rho in 0 0.5 0.75 0.9; do
   row_for "1D L=4096 K=1024 C=F=16 N=8" "$rho" --1d 8 16 16 4096 1024
 done
