@@ -11,7 +11,8 @@
 # (bl_cudnn_time: its fastest algorithm by cudnnFind*, fp32 FMA math; rate-independent).
 #
 # Usage: scripts/gpu-check.sh [reps]      (default 20 timed calls per pass)
-# Output: the test log and the table on stdout; the table also in $OUT/gpu-table.md when $OUT is set.
+# Output: test results and the table on stdout; with $OUT set (the device machine's return folder)
+# also $OUT/gpu-table.md, the test and memcheck logs and nvidia-smi's report.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -102,5 +103,10 @@ for rho in 0 0.5 0.75 0.9; do
   row_for "1D L=4096 K=1024 C=F=16 N=8" "$rho" --1d 8 16 16 4096 1024
 done
 echo "$table"
-[ -n "${OUT:-}" ] && echo "$table" > "$OUT/gpu-table.md"
+if [ -n "${OUT:-}" ]; then
+  # What comes back from a lent device machine: the table, the test and memcheck logs.
+  echo "$table" > "$OUT/gpu-table.md"
+  cp "$build"/*.log "$OUT/" 2>/dev/null || true
+  nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || true
+fi
 exit $status
