@@ -104,9 +104,10 @@ for rho in 0 0.5 0.75 0.9; do
 done
 echo "$table"
 if [ -n "${OUT:-}" ]; then
-  # What comes back from a lent device machine: the table, the test and memcheck logs.
+  # What comes back from a lent device machine (at most 8 files): the table, the test and
+  # memcheck logs in one file, nvidia-smi's report.
   echo "$table" > "$OUT/gpu-table.md"
-  cp "$build"/*.log "$OUT/" 2>/dev/null || true
+  for f in "$build"/*.log; do echo "===== $(basename "$f")"; cat "$f"; done > "$OUT/gpu-logs.txt" 2>/dev/null || true
   nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || true
 fi
 exit $status
