@@ -12,9 +12,22 @@ cudnn_all=0
 if [ "${1:-}" = --cudnn-all ]; then cudnn_all=1; shift; fi
 find_wheel() { (find / -name "$1" -not -path '/proc/*' 2>/dev/null || true) | sort | tail -n 1; }
 wheel="${1:-$(find_wheel 'nvidia_cufft*.whl')}"
-[ -n "$wheel" ] && [ -f "$wheel" ] || { echo "no nvidia_cufft wheel found on this machine" >&2; exit 1; }
 dest="$root/build/cuda-deps"
-mkdir -p "$dest"
+mkdir -p "$dest/nvidia"
+# Where the wheels are installed instead (a machine whose Python holds nvidia-cufft and
+# nvidia-cudnn-cu13, such as the lent GPU machine): link their folders in place of unpacking.
+link_installed() {  # $1: a file inside the package's include folder, $2: the name under build/cuda-deps/nvidia
+  local header
+  header="$( (find / -path /proc -prune -o -path "*-packages/nvidia/*/include/$1" -print 2>/dev/null || true) | head -n 1)"
+  [ -n "$header" ] || return 1
+  ln -sfn "$(dirname "$(dirname "$header")")" "$dest/nvidia/$2"
+  echo "$2: linked the installed $(dirname "$(dirname "$header")")"
+}
+if [ -z "$wheel" ] || [ ! -f "$wheel" ]; then
+  link_installed cufft.h cu13 || { echo "no nvidia_cufft wheel or installed cuFFT on this machine" >&2; exit 1; }
+  link_installed cudnn.h cudnn || echo "no installed cuDNN: the GPU benchmark runs without cuDNN"
+  exit 0
+fi
 python3 -m zipfile -e "$wheel" "$dest"
 # The wheel's folder is nvidia/cufft (CUDA 12 wheels) or nvidia/cu13 (CUDA 13 wheels).
 header="$(find "$dest/nvidia" -name cufft.h | head -n 1)"

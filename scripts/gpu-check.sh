@@ -11,6 +11,7 @@
 # (bl_cudnn_time: its fastest algorithm by cudnnFind*, fp32 FMA math; rate-independent).
 #
 # Usage: scripts/gpu-check.sh [reps]      (default 20 timed calls per pass)
+# On the lent device machine: carry build/carry (the tests' nlohmann/json header; docs/GPU.md).
 # Output: test results and the table on stdout; with $OUT set (the device machine's return folder)
 # also $OUT/gpu-table.md, the test and memcheck logs and nvidia-smi's report.
 set -euo pipefail
