@@ -264,7 +264,7 @@ void CudaPlan::backward(const bl_plugin_backward_args& a) const {
     transform(*dy_all_, *dy_one_, n, g.F, grid, half, work, s);
     const Spectrum dY = spectrum_at(reinterpret_cast<float*>(ws + off_y_), kept, n * g.F);
     check_cuda(gather_box(half, n * g.F, bg, dY.re, dY.im, s), "gather_box (dy)");
-    const Spectrum out = spectrum_at(reinterpret_cast<float*>(ws + off_out_), kept, std::max(n * g.C, g.F * g.C));
+    float* out = reinterpret_cast<float*>(ws + off_out_);  // dX^, then dW^
     if (a.dx) {
         Spectrum W{};
         if (mode_ == BL_SPECTRA_INPUT_AND_WEIGHT) {
@@ -274,7 +274,7 @@ void CudaPlan::backward(const bl_plugin_backward_args& a) const {
             check_cuda(weight_dft(a.w, g.F * g.C, g.KH, g.KW, bg, twiddles(), W.re, W.im, s), "weight_dft");
         }
         // dX^_k[n][c] = sum_f dY^_k[n][f] W^_k[f][c]
-        const Spectrum dX = spectrum_at(out.re, kept, n * g.C);
+        const Spectrum dX = spectrum_at(out, kept, n * g.C);
         check_cuda(cgemm3m(data_product(kept, n, g.C, g.F, dY.re, dY.im, W.re, W.im, dX.re, dX.im), s, g.paper_baseline),
                    "cgemm3m (backward data)");
         check_cuda(scatter_box(dX.re, dX.im, n * g.C, bg, half, s), "scatter_box (dx)");
@@ -284,7 +284,7 @@ void CudaPlan::backward(const bl_plugin_backward_args& a) const {
     }
     if (a.dw) {
         // dW^_k[f][c] = sum_n conj(dY^_k[n][f]) X^_k[n][c]
-        const Spectrum dW = spectrum_at(out.re, kept, g.F * g.C);
+        const Spectrum dW = spectrum_at(out, kept, g.F * g.C);
         check_cuda(cgemm3m(weight_product(kept, n, g.C, g.F, dY.re, dY.im, X.re, X.im, dW.re, dW.im), s, g.paper_baseline),
                    "cgemm3m (backward weights)");
         check_cuda(weight_idft(dW.re, dW.im, g.F * g.C, g.KH, g.KW, bg, twiddles(), a.dw, s), "weight_idft");

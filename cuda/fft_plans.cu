@@ -76,17 +76,14 @@ std::shared_ptr<const FftPlan> fft_plan(const FftKey& key) {
     auto plan = std::make_shared<const FftPlan>(key);
     lru->push_front(plan);
     (*index)[key] = lru->begin();
-    // Evict from the least recently used end the entries held only by the cache.
-    for (auto it = std::prev(lru->end()); lru->size() > kFftCacheCapacity;) {
-        const bool held = it->use_count() > 1;
-        auto victim = it;
-        const bool first = it == lru->begin();
-        if (!first) --it;
-        if (!held) {
-            index->erase((*victim)->key());
-            lru->erase(victim);
+    // Evict from the least recently used end the entries held only by the cache (the new one is
+    // held by `plan`).
+    for (auto it = lru->end(); lru->size() > kFftCacheCapacity && it != lru->begin();) {
+        --it;
+        if (it->use_count() == 1) {
+            index->erase((*it)->key());
+            it = lru->erase(it);
         }
-        if (first) break;
     }
     return plan;
 }

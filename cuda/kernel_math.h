@@ -8,10 +8,10 @@
 // Twiddle tables are interleaved (cos, sin)(2 pi m / L), m < L.
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 
 #include "index_maps.h"
+#include "unit_root.h"
 
 namespace bl {
 namespace cuda {
@@ -82,20 +82,11 @@ BL_HD float weight_idft_value(const float* re, const float* im, int64_t items, i
     return acc * scale;
 }
 
-// The twiddle table of length L (host): (cos, sin)(2 pi m / L) in double, exact at quarter
-// turns, stored as float.
+// The twiddle table of length L (host): unit_root.h's values, stored as float.
 inline void fill_twiddles(float* t, int64_t L) {
     for (int64_t m = 0; m < L; ++m) {
         double c, s;
-        if ((4 * m) % L == 0) {
-            const int64_t q = 4 * m / L;
-            c = q == 0 ? 1.0 : q == 2 ? -1.0 : 0.0;
-            s = q == 1 ? 1.0 : q == 3 ? -1.0 : 0.0;
-        } else {
-            const double a = 6.283185307179586476925286766559 * double(m) / double(L);
-            c = std::cos(a);
-            s = std::sin(a);
-        }
+        unit_root(m, L, &c, &s);
         t[2 * m] = float(c);
         t[2 * m + 1] = float(s);
     }

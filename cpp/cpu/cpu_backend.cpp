@@ -51,6 +51,7 @@
 #include "plan.h"
 #include "stage_timers.h"
 #include "thread_pool.h"
+#include "unit_root.h"
 
 namespace bl {
 
@@ -613,17 +614,7 @@ void CpuPlan::build_dft_bases() {
     auto table = [](int64_t L, std::vector<double>& c, std::vector<double>& sn) {
         c.resize(size_t(L));
         sn.resize(size_t(L));
-        for (int64_t m = 0; m < L; ++m) {
-            if ((4 * m) % L == 0) {
-                const int64_t q = 4 * m / L;
-                c[size_t(m)] = q == 0 ? 1.0 : q == 2 ? -1.0 : 0.0;
-                sn[size_t(m)] = q == 1 ? 1.0 : q == 3 ? -1.0 : 0.0;
-            } else {
-                const double t = 6.283185307179586476925286766559 * double(m) / double(L);
-                c[size_t(m)] = std::cos(t);
-                sn[size_t(m)] = std::sin(t);
-            }
-        }
+        for (int64_t m = 0; m < L; ++m) unit_root(m, L, &c[size_t(m)], &sn[size_t(m)]);
     };
     std::vector<double> cos_h, sin_h, cos_w, sin_w;
     table(g.LH, cos_h, sin_h);

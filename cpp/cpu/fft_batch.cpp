@@ -1,6 +1,7 @@
 // fft_batch.cpp -- the tables of the batched FFT, its portable kernel instance and the dispatch
 // by CPU path (fft_batch.h).
 #include "fft_batch.h"
+#include "unit_root.h"
 
 #include <cmath>
 #include <cstdint>
@@ -48,15 +49,7 @@ BatchFft::BatchFft(int64_t n) {
             for (int r = 1; r < R; ++r) {
                 const int64_t m = (int64_t(r) * jj) % L;
                 double c, s;
-                if ((4 * m) % L == 0) {
-                    const int64_t quarter = 4 * m / L;
-                    c = quarter == 0 ? 1.0 : quarter == 2 ? -1.0 : 0.0;
-                    s = quarter == 1 ? 1.0 : quarter == 3 ? -1.0 : 0.0;
-                } else {
-                    const double a = 6.283185307179586476925286766559 * double(m) / double(L);
-                    c = std::cos(a);
-                    s = std::sin(a);
-                }
+                unit_root(m, L, &c, &s);
                 tw[(jj * (R - 1) + r - 1) * 2] = float(c);
                 tw[(jj * (R - 1) + r - 1) * 2 + 1] = float(s);
             }

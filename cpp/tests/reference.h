@@ -112,6 +112,13 @@ inline void dense_backward(const Geom& g, int64_t n, const double* x, const doub
 // ------------------------------------------------------------------------------------------
 
 // Smallest 2^a 3^b 5^c 7^d >= n (n >= 1).
+// Smallest power of two >= n (the paper baseline's FFT lengths, of padded input + kernel - 1).
+inline int64_t next_pow2(int64_t n) {
+    int64_t p = 1;
+    while (p < n) p *= 2;
+    return p;
+}
+
 inline int64_t next_7smooth(int64_t n) {
     if (n < 1) throw std::invalid_argument("next_7smooth: n < 1");
     for (int64_t m = n;; ++m) {

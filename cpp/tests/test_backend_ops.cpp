@@ -140,15 +140,13 @@ bl_status t_backward(bl_plan plan, int64_t n, const void* saved, int64_t saved_b
 
 bl_status t_backward_data(bl_plan plan, int64_t n, const void* saved, int64_t saved_bytes, const float* w,
                           const float* dy, float* dx, void* ws, int64_t ws_bytes) {
-    if (g_memory == BL_MEMORY_HOST) return bl_backward_data(plan, n, saved, saved_bytes, w, dy, dx, ws, ws_bytes);
-    if (!dx) return bl_backward_data(plan, n, saved, saved_bytes, w, dy, dx, ws, ws_bytes);
+    if (g_memory == BL_MEMORY_HOST || !dx) return bl_backward_data(plan, n, saved, saved_bytes, w, dy, dx, ws, ws_bytes);
     return t_backward(plan, n, saved, saved_bytes, w, dy, dx, nullptr, nullptr, ws, ws_bytes);
 }
 
 bl_status t_backward_weights(bl_plan plan, int64_t n, const void* saved, int64_t saved_bytes, const float* dy,
                              float* dw, float* db, void* ws, int64_t ws_bytes) {
-    if (g_memory == BL_MEMORY_HOST) return bl_backward_weights(plan, n, saved, saved_bytes, dy, dw, db, ws, ws_bytes);
-    if (!dw) return bl_backward_weights(plan, n, saved, saved_bytes, dy, dw, db, ws, ws_bytes);
+    if (g_memory == BL_MEMORY_HOST || !dw) return bl_backward_weights(plan, n, saved, saved_bytes, dy, dw, db, ws, ws_bytes);
     return t_backward(plan, n, saved, saved_bytes, nullptr, dy, nullptr, dw, db, ws, ws_bytes);
 }
 
@@ -903,18 +901,13 @@ static void path_body_dw_tiles() {
 static void path_body_paper();
 BL_TEST("paper baseline: power-of-two lengths >= padded input + kernel - 1; rho 0 / 0.5 equal the float64 reference at those lengths (y, dx, dw, db) [every backend and CPU path]") { for_each_target(path_body_paper); }
 static void path_body_paper() {
-    auto pow2 = [](int64_t n) {
-        int64_t p = 1;
-        while (p < n) p *= 2;
-        return p;
-    };
     Worst worst;
     g_method = BL_METHOD_PAPER_BASELINE;
     try {
         for (size_t i = 0; i < sizeof kBandCases / sizeof kBandCases[0]; ++i) {
             const GeoCase& gc = kBandCases[i];
             const Geom g = gc.geom();
-            const int64_t LH = pow2(g.Hp() + g.KH - 1), LW = pow2(g.Wp() + g.KW - 1);
+            const int64_t LH = blref::next_pow2(g.Hp() + g.KH - 1), LW = blref::next_pow2(g.Wp() + g.KW - 1);
             Data d(g, gc.n, 5100 + i);
             for (double rho : {0.0, 0.5}) {
                 const std::string ctx = fmt("paper[%d] \"%s\" rho=%.2f: ", (int)i, gc.name, rho) + geom_str(g, gc.one_d != 0);

@@ -284,13 +284,8 @@ BL_TEST("cuda data flow on the host: place, R2C, gather, weight DFT, the three p
     std::mt19937_64 rng(9191);
     for (const Case& c : cases) {
         const blref::Geom& g = c.g;
-        auto pow2 = [](int64_t v) {
-            int64_t p = 1;
-            while (p < v) p *= 2;
-            return p;
-        };
-        const int64_t LH = c.paper ? pow2(g.Hp() + g.KH - 1) : blref::next_7smooth(g.Hp());
-        const int64_t LW = c.paper ? pow2(g.Wp() + g.KW - 1) : blref::next_7smooth(g.Wp());
+        const int64_t LH = c.paper ? blref::next_pow2(g.Hp() + g.KH - 1) : blref::next_7smooth(g.Hp());
+        const int64_t LW = c.paper ? blref::next_pow2(g.Wp() + g.KW - 1) : blref::next_7smooth(g.Wp());
         const std::vector<float> x = blref::random_normal(rng, size_t(g.x_size(g.N)));
         const std::vector<float> w = blref::random_normal(rng, size_t(g.w_size()));
         const std::vector<float> b = blref::random_normal(rng, size_t(g.F));

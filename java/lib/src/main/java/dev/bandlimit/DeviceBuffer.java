@@ -27,11 +27,13 @@ import java.lang.foreign.ValueLayout;
  */
 public final class DeviceBuffer implements AutoCloseable {
     private final ExecutionContext context;
+    private final BufferMemory memory;  // the context's, read once: execute calls check it per buffer
     private final long bytes;
     private MemorySegment address;  // the native pointer, as a zero-length segment; null once closed
 
-    private DeviceBuffer(ExecutionContext context, long bytes, MemorySegment address) {
+    private DeviceBuffer(ExecutionContext context, BufferMemory memory, long bytes, MemorySegment address) {
         this.context = context;
+        this.memory = memory;
         this.bytes = bytes;
         this.address = address;
     }
@@ -40,10 +42,11 @@ public final class DeviceBuffer implements AutoCloseable {
     static DeviceBuffer allocate(ExecutionContext context, long bytes) {
         if (bytes < 1) throw new IllegalArgumentException("bytes must be >= 1, got " + bytes);
         Native.ensureLoaded();
+        BufferMemory memory = context.bufferMemory();  // before allocating: nothing to leak if it throws
         try (Arena call = Arena.ofConfined()) {
             MemorySegment out = call.allocate(ValueLayout.ADDRESS);
             Native.check(BandlimitH.bl_buffer_alloc(context.handle(), bytes, out), "DeviceBuffer.allocate");
-            return new DeviceBuffer(context, bytes, out.get(ValueLayout.ADDRESS, 0));
+            return new DeviceBuffer(context, memory, bytes, out.get(ValueLayout.ADDRESS, 0));
         }
     }
 
@@ -54,7 +57,7 @@ public final class DeviceBuffer implements AutoCloseable {
 
     /** Where the buffer lives. */
     public BufferMemory memory() {
-        return context.bufferMemory();
+        return memory;
     }
 
     /** Copies all of {@code host} (a native segment of at most {@link #bytes()}) to the start of this buffer. */
