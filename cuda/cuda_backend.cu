@@ -13,6 +13,9 @@
 // Saved spectra: the 64-byte header, X^ for the call's n, then (INPUT_AND_WEIGHT) W^ -- the
 // CPU backend's layout, re plane then im plane per spectrum.
 //
+// The layer ops (bandlimit.h, "Layer kernels") are layer_kernels.cu's; this file puts their table
+// and buffer_zero in the plugin's.
+//
 // cuFFT plans come from the shared cache (fft_plans.h) at plan creation, for the whole batch
 // and for one sample (a call with n < N runs the one-sample transforms n times); execute
 // allocates nothing, runs on the context's stream and returns without synchronising, except in
@@ -32,27 +35,12 @@
 #include "fft_plans.h"
 #include "geometry.h"
 #include "kernels.h"
+#include "layer_kernels.h"
+#include "plugin_checks.h"
 
 namespace bl {
 namespace cuda {
 namespace {
-
-void set_error(bl_plugin_error* e, const std::string& argument, const std::string& text) {
-    if (!e) return;
-    std::snprintf(e->argument, sizeof e->argument, "%s", argument.c_str());
-    std::snprintf(e->text, sizeof e->text, "%s", text.c_str());
-}
-
-// A failed CUDA or cuFFT call inside a pass, as the status the ABI returns.
-struct PassError {
-    bl_status status;
-    std::string argument, text;
-};
-
-void check_cuda(cudaError_t err, const char* what) {
-    if (err != cudaSuccess)
-        throw PassError{BL_ERR_INTERNAL, "", std::string("CUDA: ") + what + ": " + cudaGetErrorString(err)};
-}
 
 void check_cufft(cufftResult r, const char* what) {
     if (r != CUFFT_SUCCESS) throw PassError{BL_ERR_INTERNAL, "", std::string("cuFFT: ") + what + ": " + cufft_result_name(r)};
@@ -291,50 +279,6 @@ void CudaPlan::backward(const bl_plugin_backward_args& a) const {
     }
 }
 
-// --- Argument checks that need the device: every buffer must be memory this device can use. ---
-
-bool device_pointer_ok(const void* p, int device) {
-    cudaPointerAttributes attr{};
-    if (cudaPointerGetAttributes(&attr, p) != cudaSuccess) {
-        (void)cudaGetLastError();  // clear the non-sticky error
-        return false;
-    }
-    return attr.type == cudaMemoryTypeManaged || (attr.type == cudaMemoryTypeDevice && attr.device == device);
-}
-
-bl_status check_buffers(const CudaPlan& plan, std::initializer_list<std::pair<const void*, const char*>> buffers,
-                        bl_plugin_error* e) {
-    for (const auto& [p, name] : buffers) {
-        if (!p || device_pointer_ok(p, plan.device())) continue;
-        set_error(e, name,
-                  std::string(name) + " is not device memory of CUDA device " + std::to_string(plan.device()) +
-                      " (the CUDA backend's buffers are device or managed memory: copy host data to the device first)");
-        return BL_ERR_INVALID_ARGUMENT;
-    }
-    return BL_OK;
-}
-
-// Runs a pass, turning exceptions into statuses (nothing throws across the C table).
-template <typename Fn>
-bl_status guarded(bl_plugin_error* e, Fn&& fn) {
-    try {
-        fn();
-        return BL_OK;
-    } catch (const PassError& err) {
-        set_error(e, err.argument, err.text);
-        return err.status;
-    } catch (const FftError& err) {
-        set_error(e, "", std::string("cuFFT: ") + err.what + ": " + cufft_result_name(err.result));
-        return err.result == CUFFT_ALLOC_FAILED ? BL_ERR_OUT_OF_MEMORY : BL_ERR_INTERNAL;
-    } catch (const std::bad_alloc&) {
-        set_error(e, "", "out of host memory");
-        return BL_ERR_OUT_OF_MEMORY;
-    } catch (const std::exception& err) {
-        set_error(e, "", std::string("CUDA backend: ") + err.what());
-        return BL_ERR_INTERNAL;
-    }
-}
-
 // --- The plugin table. ---
 
 char g_reason[256];
@@ -389,8 +333,8 @@ double executed_flops(const void* plan, int32_t pass, int64_t n, bl_box box) {
 
 bl_status forward(const void* p, const bl_plugin_forward_args* a, bl_plugin_error* e) {
     const CudaPlan& plan = *static_cast<const CudaPlan*>(p);
-    if (bl_status st = check_buffers(plan, {{a->x, "x"}, {a->w, "w"}, {a->bias, "bias"}, {a->y, "y"},
-                                            {a->saved, "saved"}, {a->workspace, "workspace"}},
+    if (bl_status st = check_buffers(plan.device(), {{a->x, "x"}, {a->w, "w"}, {a->bias, "bias"}, {a->y, "y"},
+                                                     {a->saved, "saved"}, {a->workspace, "workspace"}},
                                      e);
         st != BL_OK)
         return st;
@@ -399,8 +343,8 @@ bl_status forward(const void* p, const bl_plugin_forward_args* a, bl_plugin_erro
 
 bl_status backward(const void* p, const bl_plugin_backward_args* a, bl_plugin_error* e) {
     const CudaPlan& plan = *static_cast<const CudaPlan*>(p);
-    if (bl_status st = check_buffers(plan, {{a->saved, "saved"}, {a->w, "w"}, {a->dy, "dy"}, {a->dx, "dx"},
-                                            {a->dw, "dw"}, {a->db, "db"}, {a->workspace, "workspace"}},
+    if (bl_status st = check_buffers(plan.device(), {{a->saved, "saved"}, {a->w, "w"}, {a->dy, "dy"}, {a->dx, "dx"},
+                                                     {a->dw, "dw"}, {a->db, "db"}, {a->workspace, "workspace"}},
                                      e);
         st != BL_OK)
         return st;
@@ -499,6 +443,20 @@ bl_status synchronize(int32_t device, void* stream, bl_plugin_error* e) {
     return BL_OK;
 }
 
+// Queued on the stream like the ops around it: no synchronisation (no host memory is involved).
+bl_status buffer_zero(int32_t device, void* buffer, int64_t bytes, void* stream, bl_plugin_error* e) {
+    if (bytes <= 0) return BL_OK;
+    if (bl_status st = check_buffer(buffer, "buffer", device, e); st != BL_OK) return st;
+    cudaError_t err = cudaSetDevice(device);
+    if (err == cudaSuccess) err = cudaMemsetAsync(buffer, 0, size_t(bytes), static_cast<cudaStream_t>(stream));
+    if (err != cudaSuccess) {
+        (void)cudaGetLastError();
+        set_error(e, "", std::string("cudaMemsetAsync failed: ") + cudaGetErrorString(err));
+        return BL_ERR_INTERNAL;
+    }
+    return BL_OK;
+}
+
 }  // namespace
 }  // namespace cuda
 }  // namespace bl
@@ -510,6 +468,6 @@ extern "C" __attribute__((visibility("default"))) bl_status bl_backend_plugin_v1
     *out = bl_backend_plugin{BL_PLUGIN_ABI_VERSION, BL_BACKEND_CUDA, BL_MEMORY_DEVICE, "cuda",
                              probe, check_context, plan_create, plan_destroy, workspace_bytes, table_bytes,
                              executed_flops, forward, backward, write_saved_header, read_saved_header,
-                             buffer_alloc, buffer_free, buffer_copy, synchronize};
+                             buffer_alloc, buffer_free, buffer_copy, synchronize, buffer_zero, layer_ops_table()};
     return BL_OK;
 }

@@ -6,20 +6,11 @@
 
 #include <algorithm>
 
+#include "kernel_launch.h"
+
 namespace bl {
 namespace cuda {
 namespace {
-
-constexpr int kThreads = 256;
-
-// Blocks for a grid-stride loop over `total` elements.
-unsigned blocks_for(int64_t total) {
-    const int64_t b = (total + kThreads - 1) / kThreads;
-    return unsigned(std::max<int64_t>(1, std::min<int64_t>(b, int64_t(1) << 20)));
-}
-
-__device__ __forceinline__ int64_t first_index() { return int64_t(blockIdx.x) * blockDim.x + threadIdx.x; }
-__device__ __forceinline__ int64_t grid_step() { return int64_t(gridDim.x) * blockDim.x; }
 
 __global__ void place_planes_kernel(const float* __restrict__ src, int64_t planes, Placement at, int64_t LH,
                                     int64_t LW, float* __restrict__ grid) {
@@ -170,17 +161,6 @@ __global__ void __launch_bounds__(256) cgemm_kernel(int64_t count, int64_t m, in
             }
         }
     }
-}
-
-// A fixed-order tree over the block's partial sums (blockDim.x == kThreads).
-__device__ double block_sum(double v, double* shared) {
-    shared[threadIdx.x] = v;
-    __syncthreads();
-    for (int half = kThreads / 2; half > 0; half /= 2) {
-        if (int(threadIdx.x) < half) shared[threadIdx.x] += shared[threadIdx.x + half];
-        __syncthreads();
-    }
-    return shared[0];
 }
 
 __global__ void spectrum_energy_kernel(const float2* __restrict__ half, int64_t planes, int64_t LH, int64_t LW,

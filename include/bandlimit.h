@@ -196,6 +196,10 @@ BL_API bl_status bl_buffer_copy(bl_context context, void* dst, const void* src, 
    an error a queued kernel raised); returns at once on the CPU. */
 BL_API bl_status bl_context_synchronize(bl_context context);
 
+/* Sets bytes (>= 0) of a buffer of the context's memory to zero, in the order of the work
+   queued on the context's stream (a device memset on CUDA). */
+BL_API bl_status bl_buffer_zero(bl_context context, void* buffer, int64_t bytes);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Plan description                                                                          */
 /* ---------------------------------------------------------------------------------------- */
@@ -388,8 +392,8 @@ BL_API bl_status bl_backward_weights(bl_plan plan, int64_t n, const void* saved,
  * Batch norm, ReLU, max pooling, a linear layer, an element-wise add and the optimizers'
  * updates, for callers (the Java nn package) whose training step would otherwise run these
  * loops outside the native core. The conventions above hold: caller-owned float32 buffers in
- * the context's buffer memory (host memory; no backend but the CPU has these kernels yet:
- * other contexts get BL_ERR_UNSUPPORTED), validated descriptions, a status. They run on the
+ * the context's buffer memory (host memory on the CPU, device memory on CUDA), validated
+ * descriptions, a status. They run on the
  * context's threads (NULL = the default context) and every output element is computed in a
  * fixed order, so results are bitwise independent of the thread count. Reductions (batch-norm
  * statistics and gradient sums) are summed in float64.
@@ -474,6 +478,50 @@ BL_API bl_status bl_linear_backward(bl_context context, int64_t batch, int64_t i
 
 /* dst[i] += src[i] for count elements. */
 BL_API bl_status bl_add_into(bl_context context, int64_t count, float* dst, const float* src);
+
+/* Average pooling with max pooling's geometry (bl_pool2d_desc): y = the window's mean, summed
+   in float64. A 1D or global pooling is a plane of height 1, or a window of the whole plane. */
+BL_API bl_status bl_avgpool2d_forward(bl_context context, const bl_pool2d_desc* desc,
+                                      const float* x, float* y);
+
+/* dx (=, or += when accumulate) the adjoint of bl_avgpool2d_forward: each input element gets
+   the sum, over the windows that cover it, of dy / (kernel_h kernel_w), summed in float64 in
+   the order of the windows (rows, then columns). */
+BL_API bl_status bl_avgpool2d_backward(bl_context context, const bl_pool2d_desc* desc,
+                                       const float* dy, float* dx, int32_t accumulate);
+
+/* Inverted dropout over count elements: element i is kept when u_i >= p, where
+   u_i = (bl_mix64(bl_mix64(seed) + i) >> 40) 2^-24 and bl_mix64 is SplitMix64's finaliser
+   (z += 0x9E3779B97F4A7C15; z = (z ^ z >> 30) 0xBF58476D1CE4E5B9; z = (z ^ z >> 27)
+   0x94D049BB133111EB; z ^ z >> 31), so the mask is a pure function of (seed, i), the same on
+   every backend and thread count. Kept elements are scaled by (float) (1 / (1 - p)), dropped
+   ones are 0; mask[i] (may be NULL) is 1 where kept, 0 where dropped. p in [0, 1). */
+BL_API bl_status bl_dropout_forward(bl_context context, int64_t count, double p, uint64_t seed,
+                                    const float* x, float* y, uint8_t* mask);
+
+/* dx (=, or += when accumulate) dy (float) (1 / (1 - p)) where mask[i] is 1, else 0. */
+BL_API bl_status bl_dropout_backward(bl_context context, int64_t count, double p,
+                                     const uint8_t* mask, const float* dy, float* dx,
+                                     int32_t accumulate);
+
+/* Mean softmax cross-entropy of logits[batch][classes] against labels[batch] (int32 class
+   indices in [0, classes), in the context's buffer memory): loss[0] (written) =
+   (1 / batch) sum_n (logsumexp(logits_n) - logits_n[label_n]), each row's log-sum-exp taken
+   in float64 after subtracting the row's maximum, the rows summed in float64 in order.
+   probs[batch][classes] (may be NULL) receives the softmax for the backward. A label outside
+   [0, classes) is BL_ERR_INVALID_ARGUMENT on the CPU; on CUDA, where checking would cost a
+   device-to-host copy, it makes the loss (and, in the backward, that row's gradient) NaN. */
+BL_API bl_status bl_softmax_xent_forward(bl_context context, int64_t batch, int64_t classes,
+                                         const float* logits, const int32_t* labels,
+                                         float* loss, float* probs);
+
+/* dlogits (=, or += when accumulate) dloss[0] (probs - onehot(labels)) / batch, with probs the
+   forward's softmax; dloss is one float in the context's buffer memory (the loss's
+   gradient). */
+BL_API bl_status bl_softmax_xent_backward(bl_context context, int64_t batch, int64_t classes,
+                                          const float* probs, const int32_t* labels,
+                                          const float* dloss, float* dlogits,
+                                          int32_t accumulate);
 
 /* One parameter tensor of an optimizer step: data is updated in place from grad; state0 and
    state1 are the optimizer's per-element state (Adam: first and second moments; SGD: the

@@ -33,7 +33,7 @@ cmake --build "$build" -j "$(nproc)"
 
 echo "== cross-backend tests =="
 status=0
-for t in test_cuda_maps test_backend_ops test_errors; do
+for t in test_cuda_maps test_backend_ops test_layers_backends test_errors; do
   if "$build/$t" > "$build/$t.log" 2>&1; then
     echo "$t: passed ($(grep -c 'skipped: cuda' "$build/$t.log" || true) 'skipped: cuda' lines)"
   else
@@ -51,6 +51,9 @@ if command -v compute-sanitizer >/dev/null; then
     compute-sanitizer --tool memcheck --error-exitcode 9 "$build/bl_pass_time" --cuda --1d 2 4 4 100 9 0.5 "$pass" 1 >/dev/null 2>"$build/memcheck-1d-$pass.log" \
       && echo "1D pass $pass: clean" || { status=1; echo "1D pass $pass: memcheck FAILED"; head -n 30 "$build/memcheck-1d-$pass.log"; }
   done
+  # The layer kernels (every op, small shapes) under memcheck too.
+  compute-sanitizer --tool memcheck --error-exitcode 9 "$build/test_layers_backends" >/dev/null 2>"$build/memcheck-layers.log" \
+    && echo "layer kernels: clean" || { status=1; echo "layer kernels: memcheck FAILED"; head -n 30 "$build/memcheck-layers.log"; }
 else
   echo "== compute-sanitizer: not on this machine (skipped) =="
 fi

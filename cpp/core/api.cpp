@@ -560,6 +560,14 @@ bl_status bl_context_synchronize(bl_context context) {
     return guarded([&] { return c->backend().synchronize(*c); });
 }
 
+bl_status bl_buffer_zero(bl_context context, void* buffer, int64_t bytes) {
+    if (bytes < 0) return fail(BL_ERR_INVALID_SIZE, "bytes", "bytes must be >= 0, got " + std::to_string(bytes));
+    if (bytes == 0) return BL_OK;
+    if (!buffer) return fail_null("buffer");
+    const std::shared_ptr<Context>& c = context_of(context);
+    return guarded([&] { return c->backend().buffer_zero(*c, buffer, bytes); });
+}
+
 bl_status bl_set_num_threads(int32_t num_threads) { return bl_context_set_num_threads(nullptr, num_threads); }
 bl_status bl_get_num_threads(int32_t* out_num_threads) { return bl_context_get_num_threads(nullptr, out_num_threads); }
 bl_status bl_get_cpu_path(int32_t* out_path) { return bl_context_get_cpu_path(nullptr, out_path); }

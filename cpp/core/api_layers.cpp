@@ -121,6 +121,13 @@ bl_status check_linear(int64_t batch, int64_t in, int64_t out) {
     return BL_OK;
 }
 
+bl_status check_xent(int64_t batch, int64_t classes) {
+    BL_CHECK(check_count(batch, "batch"));
+    BL_CHECK(check_count(classes, "classes"));
+    BL_CHECK(check_product("classes", batch, classes));
+    return BL_OK;
+}
+
 bl_status check_params(const bl_param_slot* params, int64_t count, bool needs_state1, bool needs_state0) {
     BL_CHECK(check_count(count, "param_count", 0));
     if (count > 0) BL_REQUIRE(params, "params");
@@ -301,6 +308,88 @@ bl_status bl_sgd_step(bl_context context, const bl_sgd_desc* desc, const bl_para
         BL_CHECK(check_params(params, param_count, false, desc->momentum != 0.0));
         return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
             ops.sgd_step(c, *desc, params, param_count);
+        });
+    });
+}
+
+bl_status bl_avgpool2d_forward(bl_context context, const bl_pool2d_desc* desc, const float* x, float* y) {
+    return guarded([&] {
+        BL_CHECK(check_pool(desc));
+        BL_REQUIRE(x, "x");
+        BL_REQUIRE(y, "y");
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.avgpool2d_forward(c, *desc, x, y);
+        });
+    });
+}
+
+bl_status bl_avgpool2d_backward(bl_context context, const bl_pool2d_desc* desc, const float* dy, float* dx,
+                                int32_t accumulate) {
+    return guarded([&] {
+        BL_CHECK(check_pool(desc));
+        BL_REQUIRE(dy, "dy");
+        BL_REQUIRE(dx, "dx");
+        BL_CHECK(check_flag(accumulate, "accumulate"));
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.avgpool2d_backward(c, *desc, dy, dx, accumulate != 0);
+        });
+    });
+}
+
+bl_status bl_dropout_forward(bl_context context, int64_t count, double p, uint64_t seed, const float* x, float* y,
+                             uint8_t* mask) {
+    return guarded([&] {
+        BL_CHECK(check_count(count, "count"));
+        BL_CHECK(check_unit(p, "p"));
+        BL_REQUIRE(x, "x");
+        BL_REQUIRE(y, "y");
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.dropout_forward(c, count, p, seed, x, y, mask);
+        });
+    });
+}
+
+bl_status bl_dropout_backward(bl_context context, int64_t count, double p, const uint8_t* mask, const float* dy,
+                              float* dx, int32_t accumulate) {
+    return guarded([&] {
+        BL_CHECK(check_count(count, "count"));
+        BL_CHECK(check_unit(p, "p"));
+        BL_REQUIRE(mask, "mask");
+        BL_REQUIRE(dy, "dy");
+        BL_REQUIRE(dx, "dx");
+        BL_CHECK(check_flag(accumulate, "accumulate"));
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.dropout_backward(c, count, p, mask, dy, dx, accumulate != 0);
+        });
+    });
+}
+
+// The labels are not read here (on CUDA they are device memory): the CPU backend refuses one
+// outside [0, classes) before writing anything, CUDA makes its row NaN (bandlimit.h).
+bl_status bl_softmax_xent_forward(bl_context context, int64_t batch, int64_t classes, const float* logits,
+                                  const int32_t* labels, float* loss, float* probs) {
+    return guarded([&] {
+        BL_CHECK(check_xent(batch, classes));
+        BL_REQUIRE(logits, "logits");
+        BL_REQUIRE(labels, "labels");
+        BL_REQUIRE(loss, "loss");
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.softmax_xent_forward(c, batch, classes, logits, labels, loss, probs);
+        });
+    });
+}
+
+bl_status bl_softmax_xent_backward(bl_context context, int64_t batch, int64_t classes, const float* probs,
+                                   const int32_t* labels, const float* dloss, float* dlogits, int32_t accumulate) {
+    return guarded([&] {
+        BL_CHECK(check_xent(batch, classes));
+        BL_REQUIRE(probs, "probs");
+        BL_REQUIRE(labels, "labels");
+        BL_REQUIRE(dloss, "dloss");
+        BL_REQUIRE(dlogits, "dlogits");
+        BL_CHECK(check_flag(accumulate, "accumulate"));
+        return run_layer_op(context, [&](const Context& c, const LayerOps& ops) {
+            ops.softmax_xent_backward(c, batch, classes, probs, labels, dloss, dlogits, accumulate != 0);
         });
     });
 }

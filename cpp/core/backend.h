@@ -106,6 +106,8 @@ public:
     virtual bl_status buffer_copy(const Context& context, void* dst, const void* src, int64_t bytes,
                                   bl_copy_kind kind) const = 0;
     virtual bl_status synchronize(const Context& context) const = 0;
+    // Sets bytes of a buffer to zero, in the order of the work queued on the context's stream.
+    virtual bl_status buffer_zero(const Context& context, void* buffer, int64_t bytes) const = 0;
 };
 
 }  // namespace bl

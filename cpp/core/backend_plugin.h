@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define BL_PLUGIN_ABI_VERSION 2
+#define BL_PLUGIN_ABI_VERSION 3
 
 typedef struct bl_plugin_error {
     char argument[64];
@@ -62,6 +62,62 @@ typedef struct bl_plugin_backward_args {
     void* stream;
 } bl_plugin_backward_args;
 
+/* Where a layer op runs: the context's device and stream. */
+typedef struct bl_plugin_exec {
+    int32_t device;
+    void* stream;
+} bl_plugin_exec;
+
+/* The layer kernels (bandlimit.h, "Layer kernels"; cpp/core/layer_ops.h), with the ABI's
+   arguments after validation by the core (sizes positive, products fit, flags 0 or 1, required
+   pointers non-NULL, descriptions checked). Every pointer but the bl_param_slot array (host
+   memory) is in the context's buffer memory; the plugin checks that it is, so a host pointer is
+   refused with BL_ERR_INVALID_ARGUMENT, not faulted on. Work is queued on exec->stream. */
+typedef struct bl_plugin_layer_ops {
+    bl_status (*batchnorm_forward)(const bl_plugin_exec* exec, const bl_batchnorm_desc* desc, const float* x,
+                                   const float* gamma, const float* beta, float* running_mean,
+                                   float* running_var, float* y, double* out_mean, double* out_inv_std,
+                                   bl_plugin_error* error);
+    bl_status (*batchnorm_backward)(const bl_plugin_exec* exec, const bl_batchnorm_desc* desc, const float* x,
+                                    const float* y, const float* dy, const float* gamma, const double* mean,
+                                    const double* inv_std, float* dx, int32_t dx_accumulate, float* dgamma,
+                                    float* dbeta, bl_plugin_error* error);
+    bl_status (*relu_forward)(const bl_plugin_exec* exec, int64_t count, const float* x, float* y,
+                              bl_plugin_error* error);
+    bl_status (*relu_backward)(const bl_plugin_exec* exec, int64_t count, const float* x, const float* dy,
+                               float* dx, int32_t accumulate, bl_plugin_error* error);
+    bl_status (*maxpool2d_forward)(const bl_plugin_exec* exec, const bl_pool2d_desc* desc, const float* x,
+                                   float* y, int32_t* winners, bl_plugin_error* error);
+    bl_status (*maxpool2d_backward)(const bl_plugin_exec* exec, const bl_pool2d_desc* desc,
+                                    const int32_t* winners, const float* dy, float* dx, int32_t accumulate,
+                                    bl_plugin_error* error);
+    bl_status (*linear_forward)(const bl_plugin_exec* exec, int64_t batch, int64_t in, int64_t out,
+                                const float* x, const float* w, const float* b, float* y, bl_plugin_error* error);
+    bl_status (*linear_backward)(const bl_plugin_exec* exec, int64_t batch, int64_t in, int64_t out,
+                                 const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
+                                 bl_plugin_error* error);
+    bl_status (*add_into)(const bl_plugin_exec* exec, int64_t count, float* dst, const float* src,
+                          bl_plugin_error* error);
+    bl_status (*adam_step)(const bl_plugin_exec* exec, const bl_adam_desc* desc, const bl_param_slot* params,
+                           int64_t param_count, bl_plugin_error* error);
+    bl_status (*sgd_step)(const bl_plugin_exec* exec, const bl_sgd_desc* desc, const bl_param_slot* params,
+                          int64_t param_count, bl_plugin_error* error);
+    bl_status (*avgpool2d_forward)(const bl_plugin_exec* exec, const bl_pool2d_desc* desc, const float* x,
+                                   float* y, bl_plugin_error* error);
+    bl_status (*avgpool2d_backward)(const bl_plugin_exec* exec, const bl_pool2d_desc* desc, const float* dy,
+                                    float* dx, int32_t accumulate, bl_plugin_error* error);
+    bl_status (*dropout_forward)(const bl_plugin_exec* exec, int64_t count, double p, uint64_t seed,
+                                 const float* x, float* y, uint8_t* mask, bl_plugin_error* error);
+    bl_status (*dropout_backward)(const bl_plugin_exec* exec, int64_t count, double p, const uint8_t* mask,
+                                  const float* dy, float* dx, int32_t accumulate, bl_plugin_error* error);
+    bl_status (*softmax_xent_forward)(const bl_plugin_exec* exec, int64_t batch, int64_t classes,
+                                      const float* logits, const int32_t* labels, float* loss, float* probs,
+                                      bl_plugin_error* error);
+    bl_status (*softmax_xent_backward)(const bl_plugin_exec* exec, int64_t batch, int64_t classes,
+                                       const float* probs, const int32_t* labels, const float* dloss,
+                                       float* dlogits, int32_t accumulate, bl_plugin_error* error);
+} bl_plugin_layer_ops;
+
 typedef struct bl_backend_plugin {
     int32_t abi_version;    /* BL_PLUGIN_ABI_VERSION */
     int32_t backend;        /* the bl_backend it implements */
@@ -88,6 +144,9 @@ typedef struct bl_backend_plugin {
     bl_status (*buffer_copy)(int32_t device, void* dst, const void* src, int64_t bytes, int32_t kind,
                              void* stream, bl_plugin_error* error);
     bl_status (*synchronize)(int32_t device, void* stream, bl_plugin_error* error);
+    bl_status (*buffer_zero)(int32_t device, void* buffer, int64_t bytes, void* stream, bl_plugin_error* error);
+    /* The layer kernels, or NULL when the plugin has none (the core then reports UNSUPPORTED). */
+    const bl_plugin_layer_ops* layer_ops;
 } bl_backend_plugin;
 
 /* The one symbol a plugin exports. Returns BL_OK and fills *out, or a status when the plugin

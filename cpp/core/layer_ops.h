@@ -69,6 +69,21 @@ public:
                            int64_t count) const = 0;
     virtual void sgd_step(const Context& c, const bl_sgd_desc& d, const bl_param_slot* params,
                           int64_t count) const = 0;
+    virtual void avgpool2d_forward(const Context& c, const bl_pool2d_desc& d, const float* x, float* y) const = 0;
+    virtual void avgpool2d_backward(const Context& c, const bl_pool2d_desc& d, const float* dy, float* dx,
+                                    bool accumulate) const = 0;
+    // mask may be null; p in [0, 1) (dropout_mask.h says which elements are kept).
+    virtual void dropout_forward(const Context& c, int64_t count, double p, uint64_t seed, const float* x,
+                                 float* y, uint8_t* mask) const = 0;
+    virtual void dropout_backward(const Context& c, int64_t count, double p, const uint8_t* mask,
+                                  const float* dy, float* dx, bool accumulate) const = 0;
+    // probs may be null. Labels are not validated by the ABI layer (they may be device memory):
+    // the CPU throws StatusError(BL_ERR_INVALID_ARGUMENT, "labels") before writing anything.
+    virtual void softmax_xent_forward(const Context& c, int64_t batch, int64_t classes, const float* logits,
+                                      const int32_t* labels, float* loss, float* probs) const = 0;
+    virtual void softmax_xent_backward(const Context& c, int64_t batch, int64_t classes, const float* probs,
+                                       const int32_t* labels, const float* dloss, float* dlogits,
+                                       bool accumulate) const = 0;
 };
 
 }  // namespace bl

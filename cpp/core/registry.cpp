@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "backend_plugin.h"
 #include "context.h"
 #include "cpu_backend.h"
 #include "errors.h"
+#include "layer_ops.h"
 #include "plan.h"
 
 namespace bl {
@@ -74,6 +76,96 @@ private:
     const bl_backend_plugin& t_;
     void* plan_;
     std::shared_ptr<const Context> context_;
+};
+
+// A plugin's layer kernels: each op runs on the context's device and stream, and a failure
+// inside it is thrown for guarded() to record (the ABI layer validated the arguments before).
+class PluginLayerOps final : public LayerOps {
+public:
+    PluginLayerOps(const bl_plugin_layer_ops& table, const char* backend_name) : t_(table), backend_name_(backend_name) {}
+
+    void batchnorm_forward(const Context& c, const BatchNormArgs& a) const override {
+        call(t_.batchnorm_forward, "batchnorm_forward", c, &a.desc, a.x, a.gamma, a.beta, a.running_mean,
+             a.running_var, a.y, a.mean, a.inv_std);
+    }
+    void batchnorm_backward(const Context& c, const BatchNormBackwardArgs& a) const override {
+        call(t_.batchnorm_backward, "batchnorm_backward", c, &a.desc, a.x, a.y, a.dy, a.gamma, a.mean, a.inv_std,
+             a.dx, flag(a.dx_accumulate), a.dgamma, a.dbeta);
+    }
+    void relu_forward(const Context& c, int64_t count, const float* x, float* y) const override {
+        call(t_.relu_forward, "relu_forward", c, count, x, y);
+    }
+    void relu_backward(const Context& c, int64_t count, const float* x, const float* dy, float* dx,
+                       bool accumulate) const override {
+        call(t_.relu_backward, "relu_backward", c, count, x, dy, dx, flag(accumulate));
+    }
+    void maxpool2d_forward(const Context& c, const bl_pool2d_desc& d, const float* x, float* y,
+                           int32_t* winners) const override {
+        call(t_.maxpool2d_forward, "maxpool2d_forward", c, &d, x, y, winners);
+    }
+    void maxpool2d_backward(const Context& c, const bl_pool2d_desc& d, const int32_t* winners, const float* dy,
+                            float* dx, bool accumulate) const override {
+        call(t_.maxpool2d_backward, "maxpool2d_backward", c, &d, winners, dy, dx, flag(accumulate));
+    }
+    void linear_forward(const Context& c, const LinearArgs& a) const override {
+        call(t_.linear_forward, "linear_forward", c, a.batch, a.in, a.out, a.x, a.w, a.b, a.y);
+    }
+    void linear_backward(const Context& c, const LinearArgs& a) const override {
+        call(t_.linear_backward, "linear_backward", c, a.batch, a.in, a.out, a.x, a.w, a.dy, a.dx, a.dw, a.db);
+    }
+    void add_into(const Context& c, int64_t count, float* dst, const float* src) const override {
+        call(t_.add_into, "add_into", c, count, dst, src);
+    }
+    void adam_step(const Context& c, const bl_adam_desc& d, const bl_param_slot* params,
+                   int64_t count) const override {
+        call(t_.adam_step, "adam_step", c, &d, params, count);
+    }
+    void sgd_step(const Context& c, const bl_sgd_desc& d, const bl_param_slot* params, int64_t count) const override {
+        call(t_.sgd_step, "sgd_step", c, &d, params, count);
+    }
+    void avgpool2d_forward(const Context& c, const bl_pool2d_desc& d, const float* x, float* y) const override {
+        call(t_.avgpool2d_forward, "avgpool2d_forward", c, &d, x, y);
+    }
+    void avgpool2d_backward(const Context& c, const bl_pool2d_desc& d, const float* dy, float* dx,
+                            bool accumulate) const override {
+        call(t_.avgpool2d_backward, "avgpool2d_backward", c, &d, dy, dx, flag(accumulate));
+    }
+    void dropout_forward(const Context& c, int64_t count, double p, uint64_t seed, const float* x, float* y,
+                         uint8_t* mask) const override {
+        call(t_.dropout_forward, "dropout_forward", c, count, p, seed, x, y, mask);
+    }
+    void dropout_backward(const Context& c, int64_t count, double p, const uint8_t* mask, const float* dy,
+                          float* dx, bool accumulate) const override {
+        call(t_.dropout_backward, "dropout_backward", c, count, p, mask, dy, dx, flag(accumulate));
+    }
+    void softmax_xent_forward(const Context& c, int64_t batch, int64_t classes, const float* logits,
+                              const int32_t* labels, float* loss, float* probs) const override {
+        call(t_.softmax_xent_forward, "softmax_xent_forward", c, batch, classes, logits, labels, loss, probs);
+    }
+    void softmax_xent_backward(const Context& c, int64_t batch, int64_t classes, const float* probs,
+                               const int32_t* labels, const float* dloss, float* dlogits,
+                               bool accumulate) const override {
+        call(t_.softmax_xent_backward, "softmax_xent_backward", c, batch, classes, probs, labels, dloss, dlogits,
+             flag(accumulate));
+    }
+
+private:
+    static int32_t flag(bool v) { return v ? 1 : 0; }
+
+    // fn(exec, args..., error), its failure thrown. A slot the plugin left NULL is refused as
+    // the ABI refuses a backend without layer kernels, not called.
+    template <typename Fn, typename... Args>
+    void call(Fn fn, const char* op, const Context& c, Args... args) const {
+        if (!fn)
+            throw StatusError(BL_ERR_UNSUPPORTED, "context",
+                              std::string("context: the ") + backend_name_ + " backend has no " + op + " kernel");
+        const bl_plugin_exec exec{c.device(), c.stream()};
+        bl_plugin_error e{};
+        if (bl_status s = fn(&exec, args..., &e); s != BL_OK) throw_plugin_error(s, e);
+    }
+
+    const bl_plugin_layer_ops& t_;
+    const char* backend_name_;
 };
 
 // A backend in its own shared library. Loaded once, on first use, and never unloaded (plans
@@ -138,6 +230,14 @@ public:
         const bl_status s = table_.synchronize(c.device(), c.stream(), &e);
         return s == BL_OK ? s : record_plugin_error(s, e);
     }
+    bl_status buffer_zero(const Context& c, void* buffer, int64_t bytes) const override {
+        if (!table_.buffer_zero)
+            return fail(BL_ERR_UNSUPPORTED, "context", std::string("context: the ") + name_ + " backend has no buffer_zero");
+        bl_plugin_error e{};
+        const bl_status s = table_.buffer_zero(c.device(), buffer, bytes, c.stream(), &e);
+        return s == BL_OK ? s : record_plugin_error(s, e);
+    }
+    const LayerOps* layer_ops() const override { return layer_ops_.get(); }
 
 private:
     void load(const char* file) {
@@ -175,6 +275,7 @@ private:
             return;  // the library stays loaded: unloading code that may have run is not worth it
         }
         loaded_ = true;
+        if (table_.layer_ops) layer_ops_ = std::make_unique<PluginLayerOps>(*table_.layer_ops, name_);
         const char* why = nullptr;
         status_.available = table_.probe(&why) == 1;
         if (!status_.available) status_.reason = why && *why ? why : "the backend reports it cannot run here";
@@ -185,6 +286,7 @@ private:
     bool loaded_ = false;
     bl_backend_plugin table_{};
     BackendStatus status_;
+    std::unique_ptr<const PluginLayerOps> layer_ops_;  // null when the plugin has no layer kernels
 };
 
 }  // namespace

@@ -1069,6 +1069,10 @@ public:
         return BL_OK;
     }
     bl_status synchronize(const Context&) const override { return BL_OK; }
+    bl_status buffer_zero(const Context&, void* buffer, int64_t bytes) const override {
+        std::memset(buffer, 0, size_t(bytes));
+        return BL_OK;
+    }
 };
 
 }  // namespace

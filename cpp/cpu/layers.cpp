@@ -1,12 +1,19 @@
 // layers.cpp -- the CPU backend's layer ops (layers.h): the portable instance of the chunk
 // kernels, their dispatch by CPU path, and the ops, which split the work over the thread pool.
+// Average pooling, dropout and softmax cross-entropy are plain loops here: they are either
+// float64 sums (which the chunk kernels' float32 lanes would not match) or memory-bound, and
+// the CUDA backend computes the same formulas element by element.
 #include "layers.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "context.h"
+#include "dropout_mask.h"
+#include "errors.h"
 #include "thread_pool.h"
 
 namespace bl {
@@ -66,6 +73,26 @@ void for_param_blocks(const Context& c, const bl_param_slot* params, int64_t cou
         const int64_t begin = blk * kBlockElements;
         fn(params[k], begin, std::min(params[k].count, begin + kBlockElements));
     });
+}
+
+// The output rows [first, last] of a pooling whose windows (kernel k, stride s, n outputs)
+// cover input row i: those with o s <= i < o s + k. Empty (first > last) where the stride
+// skips the input.
+struct CoveringWindows {
+    int64_t first, last;
+};
+CoveringWindows covering_windows(int64_t i, int64_t k, int64_t s, int64_t n) {
+    return {i < k ? 0 : (i - k) / s + 1, std::min(n - 1, i / s)};
+}
+
+// Softmax cross-entropy reads labels as indices: one outside [0, classes) is refused before
+// anything is written (bandlimit.h; the CUDA backend makes it NaN instead).
+void check_labels(const int32_t* labels, int64_t batch, int64_t classes) {
+    for (int64_t n = 0; n < batch; ++n)
+        if (labels[n] < 0 || labels[n] >= classes)
+            throw StatusError(BL_ERR_INVALID_ARGUMENT, "labels",
+                              "labels[" + std::to_string(n) + "] = " + std::to_string(labels[n]) +
+                                  " is outside [0, classes) = [0, " + std::to_string(classes) + ")");
 }
 
 class CpuLayerOps final : public LayerOps {
@@ -169,6 +196,117 @@ public:
             const int32_t* wp = winners + p * out_plane;
             const float* dyp = dy + p * out_plane;
             for (int64_t q = 0; q < out_plane; ++q) dxp[wp[q]] += dyp[q];
+        });
+    }
+
+    void avgpool2d_forward(const Context& c, const bl_pool2d_desc& d, const float* x, float* y) const override {
+        const int64_t ho = (d.height - d.kernel_h) / d.stride_h + 1, wo = (d.width - d.kernel_w) / d.stride_w + 1;
+        const int64_t in_plane = d.height * d.width;
+        const double taps = double(d.kernel_h * d.kernel_w);
+        // One output row of one plane per index, so that a few large planes (a global pooling)
+        // still spread over the threads; each window summed in row-major order.
+        parallel_for(d.planes * ho, threads_for(c, d.planes * in_plane), [&](int64_t row, int) {
+            const int64_t p = row / ho, i = row % ho;
+            const float* xp = x + p * in_plane + i * d.stride_h * d.width;
+            float* yr = y + row * wo;
+            for (int64_t j = 0; j < wo; ++j) {
+                double acc = 0;
+                for (int64_t u = 0; u < d.kernel_h; ++u) {
+                    const float* xr = xp + u * d.width + j * d.stride_w;
+                    for (int64_t v = 0; v < d.kernel_w; ++v) acc += double(xr[v]);
+                }
+                yr[j] = float(acc / taps);
+            }
+        });
+    }
+
+    void avgpool2d_backward(const Context& c, const bl_pool2d_desc& d, const float* dy, float* dx,
+                            bool accumulate) const override {
+        const int64_t ho = (d.height - d.kernel_h) / d.stride_h + 1, wo = (d.width - d.kernel_w) / d.stride_w + 1;
+        const int64_t in_plane = d.height * d.width;
+        const double taps = double(d.kernel_h * d.kernel_w);
+        // A gather: each input element sums the windows that cover it (rows, then columns), so
+        // overlapping windows need no scatter and the order is fixed. One input row per index.
+        parallel_for(d.planes * d.height, threads_for(c, d.planes * in_plane), [&](int64_t row, int) {
+            const int64_t p = row / d.height, i = row % d.height;
+            const CoveringWindows rows = covering_windows(i, d.kernel_h, d.stride_h, ho);
+            const float* dyp = dy + p * ho * wo;
+            float* dxr = dx + row * d.width;
+            for (int64_t j = 0; j < d.width; ++j) {
+                const CoveringWindows cols = covering_windows(j, d.kernel_w, d.stride_w, wo);
+                double acc = 0;
+                for (int64_t oi = rows.first; oi <= rows.last; ++oi)
+                    for (int64_t oj = cols.first; oj <= cols.last; ++oj) acc += double(dyp[oi * wo + oj]);
+                const float g = float(acc / taps);
+                dxr[j] = accumulate ? dxr[j] + g : g;
+            }
+        });
+    }
+
+    void dropout_forward(const Context& c, int64_t count, double p, uint64_t seed, const float* x, float* y,
+                         uint8_t* mask) const override {
+        const uint64_t mixed_seed = mix64(seed);
+        const float scale = dropout_scale(p);
+        for_blocks(c, count, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i) {
+                const bool keep = dropout_keeps(mixed_seed, i, p);
+                y[i] = keep ? x[i] * scale : 0.0f;  // x is read first: y may be x
+                if (mask) mask[i] = keep ? 1 : 0;
+            }
+        });
+    }
+
+    void dropout_backward(const Context& c, int64_t count, double p, const uint8_t* mask, const float* dy,
+                          float* dx, bool accumulate) const override {
+        const float scale = dropout_scale(p);
+        for_blocks(c, count, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i) {
+                const float g = mask[i] ? dy[i] * scale : 0.0f;
+                dx[i] = accumulate ? dx[i] + g : g;
+            }
+        });
+    }
+
+    void softmax_xent_forward(const Context& c, int64_t batch, int64_t classes, const float* logits,
+                              const int32_t* labels, float* loss, float* probs) const override {
+        check_labels(labels, batch, classes);
+        // Each row's loss in its own slot, then one ordered sum: the total does not depend on
+        // which thread computed which row.
+        std::vector<double> row_loss(static_cast<size_t>(batch));
+        parallel_for(batch, threads_for(c, batch * classes), [&](int64_t n, int) {
+            const float* z = logits + n * classes;
+            double m = double(z[0]);
+            for (int64_t k = 1; k < classes; ++k) m = std::max(m, double(z[k]));
+            double s = 0;
+            for (int64_t k = 0; k < classes; ++k) s += std::exp(double(z[k]) - m);
+            const double ls = std::log(s);
+            row_loss[size_t(n)] = (m + ls) - double(z[labels[n]]);
+            if (probs) {
+                float* pr = probs + n * classes;
+                for (int64_t k = 0; k < classes; ++k) pr[k] = float(std::exp(double(z[k]) - m - ls));
+            }
+        });
+        double total = 0;
+        for (double v : row_loss) total += v;
+        loss[0] = float(total / double(batch));
+    }
+
+    void softmax_xent_backward(const Context& c, int64_t batch, int64_t classes, const float* probs,
+                               const int32_t* labels, const float* dloss, float* dlogits,
+                               bool accumulate) const override {
+        check_labels(labels, batch, classes);
+        const double g = double(dloss[0]) / double(batch);
+        // Element blocks rather than rows: a few wide rows still spread over the threads.
+        for_blocks(c, batch * classes, [&](int64_t b, int64_t e) {
+            int64_t n = b / classes, k = b % classes;
+            for (int64_t i = b; i < e; ++i) {
+                const double d = (double(probs[i]) - (k == labels[n] ? 1.0 : 0.0)) * g;
+                dlogits[i] = accumulate ? float(double(dlogits[i]) + d) : float(d);
+                if (++k == classes) {
+                    k = 0;
+                    ++n;
+                }
+            }
         });
     }
 

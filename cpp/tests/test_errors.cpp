@@ -978,4 +978,189 @@ BL_TEST("buffers: bad sizes, NULL pointers and unknown copy kinds are refused na
     CHECK_OK(bl_buffer_free(nullptr, b));
 }
 
+BL_TEST("buffers: bl_buffer_zero zeroes exactly its range; a NULL buffer with bytes > 0 and negative bytes are refused") {
+    const bl_context_options o{BL_BACKEND_CPU, 0, 2, BL_CPU_PATH_AUTO, nullptr};
+    bl_context ctx = nullptr;
+    REQUIRE_OK(bl_context_create(&o, &ctx));
+    std::mt19937_64 rng(4242);
+    const int64_t bytes = 4099, first = 37, zeroed = 1001;  // an odd range inside an odd size
+    std::vector<unsigned char> src(static_cast<size_t>(bytes)), got(static_cast<size_t>(bytes));
+    for (auto& b : src) b = static_cast<unsigned char>(rng() | 1);  // no zero byte to start with
+    void* buf = nullptr;
+    REQUIRE_OK(bl_buffer_alloc(ctx, bytes, &buf));
+    REQUIRE_OK(bl_buffer_copy(ctx, buf, src.data(), bytes, BL_COPY_HOST_TO_BUFFER));
+    CHECK_OK(bl_buffer_zero(ctx, static_cast<unsigned char*>(buf) + first, zeroed));
+    CHECK_OK(bl_buffer_copy(ctx, got.data(), buf, bytes, BL_COPY_BUFFER_TO_HOST));
+    bool exact = true;
+    for (int64_t i = 0; i < bytes; ++i)
+        exact &= got[size_t(i)] == (i >= first && i < first + zeroed ? 0 : src[size_t(i)]);
+    CHECK_MSG(exact, "exactly bytes [37, 1038) are zero, the others as they were");
+
+    CHECK_OK(bl_buffer_zero(ctx, nullptr, 0));  // nothing to zero
+    expect_status("bl_buffer_zero(buffer NULL)", bl_buffer_zero(ctx, nullptr, 16), BL_ERR_NULL_POINTER, {"buffer"});
+    CHECK(std::string(bl_last_error_argument()) == "buffer");
+    expect_status("bl_buffer_zero(bytes -1)", bl_buffer_zero(ctx, buf, -1), BL_ERR_INVALID_SIZE, {"bytes"});
+    CHECK(std::string(bl_last_error_argument()) == "bytes");
+    std::vector<unsigned char> after(static_cast<size_t>(bytes));
+    CHECK_OK(bl_buffer_copy(ctx, after.data(), buf, bytes, BL_COPY_BUFFER_TO_HOST));
+    CHECK_MSG(after == got, "a refused bl_buffer_zero wrote the buffer");
+
+    // The default context (CPU) zeroes the whole buffer.
+    CHECK_OK(bl_buffer_zero(nullptr, buf, bytes));
+    CHECK_OK(bl_buffer_copy(ctx, after.data(), buf, bytes, BL_COPY_BUFFER_TO_HOST));
+    CHECK(std::all_of(after.begin(), after.end(), [](unsigned char b) { return b == 0; }));
+    CHECK_OK(bl_buffer_free(ctx, buf));
+    CHECK_OK(bl_context_destroy(ctx));
+}
+
+// ==========================================================================================
+// Layer kernels: average pooling, dropout, softmax cross-entropy
+// ==========================================================================================
+
+namespace {
+
+// Sentinel-filled outputs of the layer calls below, compared whole after every refusal.
+struct LayerOutputs {
+    std::vector<float> f = std::vector<float>(256, 3.5f);
+    std::vector<uint8_t> mask = std::vector<uint8_t>(256, 7);
+    float loss = -2.0f;
+    bool untouched() const {
+        return std::all_of(f.begin(), f.end(), [](float v) { return v == 3.5f; }) &&
+               std::all_of(mask.begin(), mask.end(), [](uint8_t v) { return v == 7; }) && loss == -2.0f;
+    }
+};
+
+// A refused call: its status, the argument named (exactly, as its own field) and no write.
+void refused(const std::string& label, bl_status got, bl_status want, const char* argument, const LayerOutputs& out) {
+    expect_status(label, got, want, {argument});
+    const std::string arg = bl_last_error_argument();
+    CHECK_MSG(arg == argument, label + ": argument \"" + arg + "\", expected \"" + argument + "\"");
+    CHECK_MSG(out.untouched(), label + ": an output was written");
+}
+
+}  // namespace
+
+BL_TEST("avgpool2d: NULL pointers, bad descriptions and flags name the argument; nothing written") {
+    LayerOutputs o;
+    const std::vector<float> in(256, 0.25f);
+    const bl_pool2d_desc ok{2, 4, 6, 2, 3, 2, 3};
+    float* y = o.f.data();
+    refused("avgpool forward desc NULL", bl_avgpool2d_forward(nullptr, nullptr, in.data(), y), BL_ERR_NULL_POINTER, "desc", o);
+    refused("avgpool forward x NULL", bl_avgpool2d_forward(nullptr, &ok, nullptr, y), BL_ERR_NULL_POINTER, "x", o);
+    refused("avgpool forward y NULL", bl_avgpool2d_forward(nullptr, &ok, in.data(), nullptr), BL_ERR_NULL_POINTER, "y", o);
+    refused("avgpool backward dy NULL", bl_avgpool2d_backward(nullptr, &ok, nullptr, y, 0), BL_ERR_NULL_POINTER, "dy", o);
+    refused("avgpool backward dx NULL", bl_avgpool2d_backward(nullptr, &ok, in.data(), nullptr, 0), BL_ERR_NULL_POINTER, "dx", o);
+    refused("avgpool backward accumulate 2", bl_avgpool2d_backward(nullptr, &ok, in.data(), y, 2), BL_ERR_INVALID_ARGUMENT,
+            "accumulate", o);
+    refused("avgpool backward accumulate -1", bl_avgpool2d_backward(nullptr, &ok, in.data(), y, -1), BL_ERR_INVALID_ARGUMENT,
+            "accumulate", o);
+    struct Bad {
+        const char* label;
+        bl_pool2d_desc desc;
+        bl_status want;
+        const char* argument;
+    };
+    const int64_t big = int64_t(1) << 16;
+    for (const Bad& b : {Bad{"planes 0", {0, 4, 6, 2, 3, 2, 3}, BL_ERR_INVALID_SIZE, "desc.planes"},
+                         Bad{"height -1", {2, -1, 6, 2, 3, 2, 3}, BL_ERR_INVALID_SIZE, "desc.height"},
+                         Bad{"kernel_w 0", {2, 4, 6, 2, 0, 2, 3}, BL_ERR_INVALID_SIZE, "desc.kernel_w"},
+                         Bad{"stride_h 0", {2, 4, 6, 2, 3, 0, 3}, BL_ERR_INVALID_SIZE, "desc.stride_h"},
+                         Bad{"kernel taller than the plane", {2, 4, 6, 5, 3, 2, 3}, BL_ERR_INVALID_ARGUMENT, "desc.kernel_h"},
+                         Bad{"kernel wider than the plane", {2, 4, 6, 2, 7, 2, 3}, BL_ERR_INVALID_ARGUMENT, "desc.kernel_w"},
+                         Bad{"a plane of 2^32", {1, big, big, 2, 2, 2, 2}, BL_ERR_SIZE_OVERFLOW, "desc"}}) {
+        refused(std::string("avgpool forward ") + b.label, bl_avgpool2d_forward(nullptr, &b.desc, in.data(), y), b.want,
+                b.argument, o);
+        refused(std::string("avgpool backward ") + b.label, bl_avgpool2d_backward(nullptr, &b.desc, in.data(), y, 1),
+                b.want, b.argument, o);
+    }
+}
+
+BL_TEST("dropout: NULL pointers, count < 1, p outside [0, 1) or NaN, bad flags name the argument; nothing written") {
+    LayerOutputs o;
+    const std::vector<float> in(256, 0.25f);
+    const std::vector<uint8_t> kept(256, 1);
+    float* y = o.f.data();
+    uint8_t* mask = o.mask.data();
+    refused("dropout forward count 0", bl_dropout_forward(nullptr, 0, 0.5, 1, in.data(), y, mask), BL_ERR_INVALID_SIZE, "count", o);
+    refused("dropout forward count -3", bl_dropout_forward(nullptr, -3, 0.5, 1, in.data(), y, mask), BL_ERR_INVALID_SIZE, "count", o);
+    for (double p : {-0.1, 1.0, 1.5, std::nan(""), std::numeric_limits<double>::infinity()}) {
+        const std::string at = fmt("p %g", p);
+        refused("dropout forward " + at, bl_dropout_forward(nullptr, 8, p, 1, in.data(), y, mask), BL_ERR_INVALID_ARGUMENT, "p", o);
+        refused("dropout backward " + at, bl_dropout_backward(nullptr, 8, p, kept.data(), in.data(), y, 0),
+                BL_ERR_INVALID_ARGUMENT, "p", o);
+    }
+    refused("dropout forward x NULL", bl_dropout_forward(nullptr, 8, 0.5, 1, nullptr, y, mask), BL_ERR_NULL_POINTER, "x", o);
+    refused("dropout forward y NULL", bl_dropout_forward(nullptr, 8, 0.5, 1, in.data(), nullptr, mask), BL_ERR_NULL_POINTER, "y", o);
+    refused("dropout backward mask NULL", bl_dropout_backward(nullptr, 8, 0.5, nullptr, in.data(), y, 0), BL_ERR_NULL_POINTER,
+            "mask", o);
+    refused("dropout backward dy NULL", bl_dropout_backward(nullptr, 8, 0.5, kept.data(), nullptr, y, 0), BL_ERR_NULL_POINTER,
+            "dy", o);
+    refused("dropout backward dx NULL", bl_dropout_backward(nullptr, 8, 0.5, kept.data(), in.data(), nullptr, 0),
+            BL_ERR_NULL_POINTER, "dx", o);
+    refused("dropout backward accumulate 2", bl_dropout_backward(nullptr, 8, 0.5, kept.data(), in.data(), y, 2),
+            BL_ERR_INVALID_ARGUMENT, "accumulate", o);
+    refused("dropout backward count 0", bl_dropout_backward(nullptr, 0, 0.5, kept.data(), in.data(), y, 0), BL_ERR_INVALID_SIZE,
+            "count", o);
+    // The mask is optional.
+    std::vector<float> y_ok(8, 0.0f);
+    CHECK_OK(bl_dropout_forward(nullptr, 8, 0.5, 1, in.data(), y_ok.data(), nullptr));
+}
+
+BL_TEST("softmax cross-entropy: NULL pointers, bad sizes and flags name the argument; a label outside [0, classes) names labels; nothing written") {
+    LayerOutputs o;
+    const std::vector<float> in(256, 0.25f);
+    const int32_t labels[4] = {0, 3, 1, 2};
+    const float dloss = 1.0f;
+    float* probs = o.f.data();
+    float* loss = &o.loss;
+    refused("xent forward batch 0", bl_softmax_xent_forward(nullptr, 0, 4, in.data(), labels, loss, probs), BL_ERR_INVALID_SIZE,
+            "batch", o);
+    refused("xent forward classes -1", bl_softmax_xent_forward(nullptr, 4, -1, in.data(), labels, loss, probs),
+            BL_ERR_INVALID_SIZE, "classes", o);
+    refused("xent forward batch * classes overflows",
+            bl_softmax_xent_forward(nullptr, int64_t(1) << 40, int64_t(1) << 30, in.data(), labels, loss, probs),
+            BL_ERR_SIZE_OVERFLOW, "classes", o);
+    refused("xent forward logits NULL", bl_softmax_xent_forward(nullptr, 4, 4, nullptr, labels, loss, probs), BL_ERR_NULL_POINTER,
+            "logits", o);
+    refused("xent forward labels NULL", bl_softmax_xent_forward(nullptr, 4, 4, in.data(), nullptr, loss, probs),
+            BL_ERR_NULL_POINTER, "labels", o);
+    refused("xent forward loss NULL", bl_softmax_xent_forward(nullptr, 4, 4, in.data(), labels, nullptr, probs),
+            BL_ERR_NULL_POINTER, "loss", o);
+    refused("xent backward batch 0", bl_softmax_xent_backward(nullptr, 0, 4, in.data(), labels, &dloss, probs, 0),
+            BL_ERR_INVALID_SIZE, "batch", o);
+    refused("xent backward probs NULL", bl_softmax_xent_backward(nullptr, 4, 4, nullptr, labels, &dloss, probs, 0),
+            BL_ERR_NULL_POINTER, "probs", o);
+    refused("xent backward labels NULL", bl_softmax_xent_backward(nullptr, 4, 4, in.data(), nullptr, &dloss, probs, 0),
+            BL_ERR_NULL_POINTER, "labels", o);
+    refused("xent backward dloss NULL", bl_softmax_xent_backward(nullptr, 4, 4, in.data(), labels, nullptr, probs, 0),
+            BL_ERR_NULL_POINTER, "dloss", o);
+    refused("xent backward dlogits NULL", bl_softmax_xent_backward(nullptr, 4, 4, in.data(), labels, &dloss, nullptr, 0),
+            BL_ERR_NULL_POINTER, "dlogits", o);
+    refused("xent backward accumulate 5", bl_softmax_xent_backward(nullptr, 4, 4, in.data(), labels, &dloss, probs, 5),
+            BL_ERR_INVALID_ARGUMENT, "accumulate", o);
+
+    // Labels are checked by the CPU backend, before the loss, the probabilities or the gradient
+    // are written; the last label is the bad one, so that a check interleaved with the rows
+    // would already have written the others.
+    const bl_context_options opts{BL_BACKEND_CPU, 0, 2, BL_CPU_PATH_AUTO, nullptr};
+    bl_context ctx = nullptr;
+    REQUIRE_OK(bl_context_create(&opts, &ctx));
+    const int32_t too_big[4] = {0, 1, 2, 4}, negative[4] = {0, 1, 2, -1};
+    for (bl_context c : {static_cast<bl_context>(nullptr), ctx})
+        for (const int32_t* bad : {too_big, negative}) {
+            const std::string at = fmt("label %d (%s context)", bad[3], c ? "a CPU" : "the default");
+            refused("xent forward " + at, bl_softmax_xent_forward(c, 4, 4, in.data(), bad, loss, probs),
+                    BL_ERR_INVALID_ARGUMENT, "labels", o);
+            refused("xent forward without probs " + at, bl_softmax_xent_forward(c, 4, 4, in.data(), bad, loss, nullptr),
+                    BL_ERR_INVALID_ARGUMENT, "labels", o);
+            for (int32_t accumulate : {0, 1})
+                refused("xent backward " + at, bl_softmax_xent_backward(c, 4, 4, in.data(), bad, &dloss, probs, accumulate),
+                        BL_ERR_INVALID_ARGUMENT, "labels", o);
+        }
+    // The probabilities are optional.
+    float loss_ok = 0;
+    CHECK_OK(bl_softmax_xent_forward(ctx, 4, 4, in.data(), labels, &loss_ok, nullptr));
+    CHECK_OK(bl_context_destroy(ctx));
+}
+
 BL_TEST_MAIN()

@@ -2,9 +2,12 @@
 // against float64 references on fresh random inputs: batch norm (forward against the formula,
 // backward against central differences of a float64 forward), ReLU, max pooling (first
 // maximum on ties; backward by the dot-product test), the linear layer (against float64 sums;
-// backward by dot-product tests), add, Adam and SGD (against float64 updates); results bitwise
-// independent of the thread count; and every invalid argument reported, naming it, with no
-// output written.
+// backward by dot-product tests), add, Adam and SGD (against float64 updates), average
+// pooling (overlapping, non-square and global windows; backward against a float64 scatter and
+// by the dot-product test), dropout (the mask against the documented hash, its statistics, the
+// backward by the dot-product test) and softmax cross-entropy (against a float64 log-sum-exp;
+// the gradient against central differences); results bitwise independent of the thread count;
+// and every invalid argument reported, naming it, with no output written.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -17,6 +20,7 @@
 #include "abi_fixtures.h"
 #include "bandlimit.h"
 #include "check.h"
+#include "dropout_mask.h"
 
 namespace {
 
@@ -425,6 +429,352 @@ BL_TEST("layer kernels: results bitwise independent of the thread count") {
                                           ldw.data(), nullptr));
             fvec all;
             for (const fvec* v : {&rm, &rv, &y, &dx, &dg, &dbeta, &pooled, &pdx, &ly, &ldx, &ldw}) all.insert(all.end(), v->begin(), v->end());
+            outputs.push_back(all);
+        }
+        CHECK_MSG(outputs[0] == outputs[1] && outputs[0] == outputs[2], std::string("[") + p.tag + "]");
+    }
+}
+
+namespace {
+
+// sum |a_i b_i|: the scale of the rounding in a float64 dot product of float32 results.
+double abs_dot(const dvec& a, const dvec& b) {
+    double s = 0;
+    for (size_t i = 0; i < a.size(); ++i) s += std::fabs(a[i] * b[i]);
+    return s;
+}
+
+// ---- average pooling: float64 references -----------------------------------------------------
+
+struct PoolShape {
+    int64_t planes, h, w, kh, kw, sh, sw;
+    int64_t ho() const { return (h - kh) / sh + 1; }
+    int64_t wo() const { return (w - kw) / sw + 1; }
+    bl_pool2d_desc desc() const { return bl_pool2d_desc{planes, h, w, kh, kw, sh, sw}; }
+    std::string tag() const {
+        return bltest::fmt("%lldx%lldx%lld k %lldx%lld s %lldx%lld", (long long)planes, (long long)h, (long long)w,
+                           (long long)kh, (long long)kw, (long long)sh, (long long)sw);
+    }
+};
+
+// Each window's mean, by direct sums.
+dvec avgpool_reference(const PoolShape& s, const dvec& x) {
+    const int64_t ho = s.ho(), wo = s.wo();
+    dvec y(size_t(s.planes * ho * wo));
+    for (int64_t q = 0; q < s.planes; ++q)
+        for (int64_t i = 0; i < ho; ++i)
+            for (int64_t j = 0; j < wo; ++j) {
+                double acc = 0;
+                for (int64_t u = 0; u < s.kh; ++u)
+                    for (int64_t v = 0; v < s.kw; ++v) acc += x[size_t((q * s.h + i * s.sh + u) * s.w + j * s.sw + v)];
+                y[size_t((q * ho + i) * wo + j)] = acc / double(s.kh * s.kw);
+            }
+    return y;
+}
+
+// The adjoint as a scatter (each window spreads dy / taps over its elements): the library
+// gathers per input element, so the two cannot share an indexing mistake.
+dvec avgpool_adjoint_reference(const PoolShape& s, const dvec& dy) {
+    const int64_t ho = s.ho(), wo = s.wo();
+    dvec dx(size_t(s.planes * s.h * s.w), 0.0);
+    for (int64_t q = 0; q < s.planes; ++q)
+        for (int64_t i = 0; i < ho; ++i)
+            for (int64_t j = 0; j < wo; ++j)
+                for (int64_t u = 0; u < s.kh; ++u)
+                    for (int64_t v = 0; v < s.kw; ++v)
+                        dx[size_t((q * s.h + i * s.sh + u) * s.w + j * s.sw + v)] +=
+                            dy[size_t((q * ho + i) * wo + j)] / double(s.kh * s.kw);
+    return dx;
+}
+
+// ---- dropout: the mask as bandlimit.h words it -------------------------------------------------
+
+// SplitMix64's finaliser, transcribed from the comment of bl_dropout_forward (not taken from
+// dropout_mask.h), so that the documented formula and the implementation check each other.
+uint64_t documented_mix64(uint64_t z) {
+    z += 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// Element i is kept when u_i = (mix64(mix64(seed) + i) >> 40) 2^-24 >= p.
+bool documented_keep(uint64_t seed, int64_t i, double p) {
+    return std::ldexp(double(documented_mix64(documented_mix64(seed) + uint64_t(i)) >> 40), -24) >= p;
+}
+
+// ---- softmax cross-entropy: a float64 reference ------------------------------------------------
+
+struct XentRef {
+    double loss;
+    dvec probs;
+};
+
+// (1 / B) sum_n (lse(z_n) - z_n[label_n]) and softmax(z_n), with lse = m + log sum exp(z - m).
+XentRef xent_reference(int64_t B, int64_t K, const dvec& z, const std::vector<int32_t>& labels) {
+    XentRef r{0.0, dvec(z.size())};
+    for (int64_t n = 0; n < B; ++n) {
+        const double* row = z.data() + n * K;
+        const double m = *std::max_element(row, row + K);
+        double s = 0;
+        for (int64_t k = 0; k < K; ++k) s += std::exp(row[k] - m);
+        const double lse = m + std::log(s);
+        r.loss += lse - row[labels[size_t(n)]];
+        for (int64_t k = 0; k < K; ++k) r.probs[size_t(n * K + k)] = std::exp(row[k] - lse);
+    }
+    r.loss /= double(B);
+    return r;
+}
+
+std::vector<int32_t> random_labels(int64_t B, int64_t K) {
+    std::uniform_int_distribution<int32_t> pick(0, int32_t(K - 1));
+    std::vector<int32_t> labels(static_cast<size_t>(B));
+    for (int32_t& l : labels) l = pick(rng());
+    return labels;
+}
+
+// Logits of spread 3, with every third row shifted by 800: exp(800) overflows float64, so
+// those rows pass only if the row maximum is subtracted first.
+fvec random_logits(int64_t B, int64_t K) {
+    fvec z = normal(size_t(B * K), 0.0, 3.0);
+    for (int64_t n = 0; n < B; n += 3)
+        for (int64_t k = 0; k < K; ++k) z[size_t(n * K + k)] += 800.0f;
+    return z;
+}
+
+}  // namespace
+
+BL_TEST("avgpool2d: float64 window means; backward against a float64 scatter and by the dot-product test, written and added") {
+    for (const Path& p : paths()) {
+        Context ctx(p.path, 2);
+        for (PoolShape s : {PoolShape{3, 6, 8, 2, 2, 2, 2},       // windows that tile the plane
+                            PoolShape{2, 7, 5, 3, 2, 1, 2},       // overlapping rows, non-square
+                            PoolShape{4, 9, 9, 3, 3, 2, 2},       // overlapping both ways
+                            PoolShape{2, 10, 11, 3, 4, 4, 3},     // rows the stride skips; overlapping columns
+                            PoolShape{5, 7, 6, 7, 6, 1, 1},       // global: the window is the plane
+                            PoolShape{3, 1, 17, 1, 5, 1, 2},      // 1D: planes of height 1
+                            PoolShape{1024, 28, 28, 3, 3, 2, 2}}) {  // enough work for several threads
+            const bl_pool2d_desc d = s.desc();
+            const size_t in = size_t(s.planes * s.h * s.w), out = size_t(s.planes * s.ho() * s.wo());
+            const fvec x = normal(in, 0.5, 2.0);
+            fvec y(out, 1e30f);
+            REQUIRE_OK(bl_avgpool2d_forward(ctx.handle, &d, x.data(), y.data()));
+            const std::string tag = bltest::fmt("[%s] %s: ", p.tag, s.tag().c_str());
+            // A float64 sum rounded once to float32: 2^-24 relative per output.
+            const dvec y_ref = avgpool_reference(s, widen(x));
+            CHECK_MSG(rel_err(y, y_ref) < 1e-6, tag + bltest::fmt("forward err %.3g", rel_err(y, y_ref)));
+
+            const fvec dy = normal(out), prior = normal(in);
+            fvec dx(in, 1e30f), acc = prior;  // written: the sentinel must go, uncovered inputs included
+            REQUIRE_OK(bl_avgpool2d_backward(ctx.handle, &d, dy.data(), dx.data(), 0));
+            REQUIRE_OK(bl_avgpool2d_backward(ctx.handle, &d, dy.data(), acc.data(), 1));
+            const dvec dx_ref = avgpool_adjoint_reference(s, widen(dy));
+            CHECK_MSG(rel_err(dx, dx_ref) < 1e-6, tag + bltest::fmt("backward err %.3g", rel_err(dx, dx_ref)));
+            // <dy, A x> = <A^T dy, x>, each side from float32 results rounded once (2^-24 each).
+            const double lhs = dot(widen(dy), widen(y)), rhs = dot(widen(dx), widen(x));
+            const double bound = 1e-6 * (abs_dot(widen(dy), widen(y)) + abs_dot(widen(dx), widen(x)));
+            CHECK_MSG(std::fabs(lhs - rhs) <= bound, tag + bltest::fmt("adjoint %.9g vs %.9g", lhs, rhs));
+            // Added: the written gradient plus the prior, in float32, exactly.
+            bool added = true;
+            for (size_t i = 0; i < in; ++i) added &= acc[i] == prior[i] + dx[i];
+            CHECK_MSG(added, tag + "accumulate");
+        }
+    }
+}
+
+BL_TEST("dropout: the mask is the documented hash of (seed, i); kept fraction ~ 1 - p; backward by the dot-product test") {
+    const int64_t count = 100003;
+    const size_t m = size_t(count);
+    for (const Path& path : paths()) {
+        Context ctx(path.path, 2);
+        for (double p : {0.0, 0.1, 0.5, 0.9}) {
+            const uint64_t seed = rng()();
+            const std::string tag = bltest::fmt("[%s] p %g seed %llu: ", path.tag, p, (unsigned long long)seed);
+            const fvec x = normal(m);
+            fvec y(m, 1e30f);
+            std::vector<uint8_t> mask(m, 7);
+            REQUIRE_OK(bl_dropout_forward(ctx.handle, count, p, seed, x.data(), y.data(), mask.data()));
+            const float scale = float(1.0 / (1.0 - p));
+            const uint64_t mixed = bl::mix64(seed);
+            bool hash = true, formula = true, scaled = true;
+            int64_t kept = 0;
+            for (size_t i = 0; i < m; ++i) {
+                const bool keep = documented_keep(seed, int64_t(i), p);
+                hash &= mask[i] == (keep ? 1 : 0) && bl::dropout_keeps(mixed, int64_t(i), p) == keep;
+                formula &= y[i] == (keep ? x[i] * scale : 0.0f);
+                // Against x / (1 - p) in float64: the scale and the product each rounded once.
+                const double ref = keep ? double(x[i]) / (1.0 - p) : 0.0;
+                scaled &= std::fabs(double(y[i]) - ref) <= 2.5e-7 * std::fabs(ref);
+                kept += keep;
+            }
+            CHECK_MSG(hash, tag + "mask is not the documented hash");
+            CHECK_MSG(formula, tag + "y is not x (float) (1 / (1 - p)) where kept, 0 elsewhere");
+            CHECK_MSG(scaled, tag + "y against x / (1 - p) in float64");
+            // 1e5 draws: the kept fraction's standard deviation is below 0.0016.
+            const double frac = double(kept) / double(count);
+            CHECK_MSG(std::fabs(frac - (1 - p)) < 0.01, tag + bltest::fmt("kept fraction %.4f", frac));
+            if (p == 0.0) CHECK_MSG(kept == count && y == x, tag + "p = 0 keeps everything unchanged");
+
+            // The same seed draws the same mask, with or without it being stored, and in place.
+            fvec again(m), in_place = x;
+            std::vector<uint8_t> mask_again(m, 9);
+            REQUIRE_OK(bl_dropout_forward(ctx.handle, count, p, seed, x.data(), again.data(), mask_again.data()));
+            CHECK_MSG(mask_again == mask && again == y, tag + "the same seed redrew another mask");
+            REQUIRE_OK(bl_dropout_forward(ctx.handle, count, p, seed, in_place.data(), in_place.data(), nullptr));
+            CHECK_MSG(in_place == y, tag + "in place, without a mask");
+            // Another seed: an independent mask, differing at a fraction 2 p (1 - p).
+            std::vector<uint8_t> other(m);
+            REQUIRE_OK(bl_dropout_forward(ctx.handle, count, p, seed + 1, x.data(), again.data(), other.data()));
+            int64_t differ = 0;
+            for (size_t i = 0; i < m; ++i) differ += other[i] != mask[i];
+            const double differ_frac = double(differ) / double(count);
+            CHECK_MSG(std::fabs(differ_frac - 2 * p * (1 - p)) < 0.01, tag + bltest::fmt("seed + 1 differs at %.4f", differ_frac));
+            if (p > 0) CHECK_MSG(differ > 0, tag + "seed + 1 drew the same mask");
+
+            // Backward: written (over a sentinel) and added.
+            const fvec dy = normal(m), prior = normal(m);
+            fvec dx(m, 1e30f), acc = prior;
+            REQUIRE_OK(bl_dropout_backward(ctx.handle, count, p, mask.data(), dy.data(), dx.data(), 0));
+            REQUIRE_OK(bl_dropout_backward(ctx.handle, count, p, mask.data(), dy.data(), acc.data(), 1));
+            bool grad = true, added = true;
+            dvec dx_ref(m);
+            for (size_t i = 0; i < m; ++i) {
+                dx_ref[i] = mask[i] ? double(dy[i]) / (1.0 - p) : 0.0;
+                grad &= dx[i] == (mask[i] ? dy[i] * scale : 0.0f);
+                added &= acc[i] == prior[i] + dx[i];
+            }
+            CHECK_MSG(grad, tag + "dx is not dy (float) (1 / (1 - p)) where kept");
+            CHECK_MSG(added, tag + "accumulate");
+            CHECK_MSG(rel_err(dx, dx_ref) < 2.5e-7, tag + bltest::fmt("dx against float64 err %.3g", rel_err(dx, dx_ref)));
+            // <dy, D x> = <D^T dy, x> with D = diag(mask / (1 - p)).
+            const double lhs = dot(widen(dy), widen(y)), rhs = dot(widen(dx), widen(x));
+            const double bound = 1e-6 * (abs_dot(widen(dy), widen(y)) + abs_dot(widen(dx), widen(x)));
+            CHECK_MSG(std::fabs(lhs - rhs) <= bound, tag + bltest::fmt("adjoint %.9g vs %.9g", lhs, rhs));
+        }
+    }
+}
+
+BL_TEST("softmax cross-entropy: float64 log-sum-exp and softmax; gradient against central differences and the analytic formula, written and added") {
+    struct Shape {
+        int64_t batch, classes;
+    };
+    for (const Path& p : paths()) {
+        Context ctx(p.path, 2);
+        for (Shape s : {Shape{1, 1}, Shape{1, 2}, Shape{4, 10}, Shape{33, 7}, Shape{64, 1000}, Shape{2, 40000}}) {
+            const int64_t B = s.batch, K = s.classes;
+            const size_t n = size_t(B * K);
+            const std::string tag = bltest::fmt("[%s] %lldx%lld: ", p.tag, (long long)B, (long long)K);
+            const fvec z = random_logits(B, K);
+            const std::vector<int32_t> labels = random_labels(B, K);
+            float loss = 1e30f;
+            fvec probs(n, 1e30f);
+            REQUIRE_OK(bl_softmax_xent_forward(ctx.handle, B, K, z.data(), labels.data(), &loss, probs.data()));
+            const XentRef r = xent_reference(B, K, widen(z), labels);
+            // The loss is rounded once to float32; the float64 sums around an offset of 800 lose
+            // ~1e-13 absolute.
+            CHECK_MSG(std::fabs(double(loss) - r.loss) <= 1e-6 * std::fabs(r.loss) + 1e-10,
+                      tag + bltest::fmt("loss %.9g vs %.9g", double(loss), r.loss));
+            // Each probability rounded once (2^-24 relative); 1e-37 covers float32 subnormals.
+            bool probs_ok = true;
+            for (size_t i = 0; i < n; ++i) probs_ok &= std::fabs(double(probs[i]) - r.probs[i]) <= 2.5e-7 * r.probs[i] + 1e-37;
+            CHECK_MSG(probs_ok, tag + "probs");
+            float loss_alone = 1e30f;
+            REQUIRE_OK(bl_softmax_xent_forward(ctx.handle, B, K, z.data(), labels.data(), &loss_alone, nullptr));
+            CHECK_MSG(loss_alone == loss, tag + "the loss without probs");
+
+            const float dloss = float(0.5 + std::fabs(normal(1)[0]));
+            fvec dz(n, 1e30f);
+            REQUIRE_OK(bl_softmax_xent_backward(ctx.handle, B, K, probs.data(), labels.data(), &dloss, dz.data(), 0));
+            dvec analytic(n);
+            for (size_t i = 0; i < n; ++i)
+                analytic[i] = double(dloss) * (r.probs[i] - (int64_t(i % size_t(K)) == labels[i / size_t(K)] ? 1.0 : 0.0)) /
+                              double(B);
+            // Elementwise: the float32 probs carry 2^-24 p_i each, scaled by g = dloss / B (which
+            // is all that is left of p - 1 when the label's probability is near 1), and the
+            // result is rounded once (2^-24 of it). 2.5e-7 is twice both.
+            const double g = double(dloss) / double(B);
+            auto worst_excess = [&](const fvec& got, const dvec& want, double absolute) {
+                double worst = 0;  // > 1: outside the bound
+                for (size_t i = 0; i < n; ++i)
+                    worst = std::max(worst, std::fabs(double(got[i]) - want[i]) /
+                                                (2.5e-7 * (std::fabs(want[i]) + g * r.probs[i]) + absolute));
+                return worst;
+            };
+            CHECK_MSG(worst_excess(dz, analytic, 1e-300) <= 1,
+                      tag + bltest::fmt("dlogits: %.3g x the bound", worst_excess(dz, analytic, 1e-300)));
+            if (n <= 400) {
+                // dloss * dL/dz by central differences of the float64 loss, to 1e-8 dloss: the
+                // truncation is h^2 / 6 times a third derivative below 1 (< 2e-9), the rounding
+                // ~ 1e-16 * 800 / h (~ 1e-9).
+                const dvec zd = widen(z);
+                const double h = 1e-4;
+                dvec fd(n);
+                for (size_t i = 0; i < n; ++i) {
+                    dvec a = zd, b = zd;
+                    a[i] += h;
+                    b[i] -= h;
+                    fd[i] = double(dloss) * (xent_reference(B, K, a, labels).loss - xent_reference(B, K, b, labels).loss) /
+                            (2 * h);
+                }
+                CHECK_MSG(worst_excess(dz, fd, 1e-8 * double(dloss)) <= 1,
+                          tag + bltest::fmt("dlogits against central differences: %.3g x the bound",
+                                            worst_excess(dz, fd, 1e-8 * double(dloss))));
+            }
+            const fvec prior = normal(n);
+            fvec acc = prior;
+            REQUIRE_OK(bl_softmax_xent_backward(ctx.handle, B, K, probs.data(), labels.data(), &dloss, acc.data(), 1));
+            dvec acc_ref(n);
+            for (size_t i = 0; i < n; ++i) acc_ref[i] = prior[i] + analytic[i];
+            CHECK_MSG(worst_excess(acc, acc_ref, 1e-300) <= 1,
+                      tag + bltest::fmt("accumulated dlogits: %.3g x the bound", worst_excess(acc, acc_ref, 1e-300)));
+        }
+    }
+}
+
+BL_TEST("avgpool, dropout and softmax cross-entropy: results bitwise independent of the thread count") {
+    // Overlapping windows on many planes, and one global window on a few large planes (split by rows).
+    const PoolShape pools[] = {PoolShape{64 * 16, 28, 28, 3, 3, 2, 2}, PoolShape{3, 200, 256, 200, 256, 1, 1}};
+    std::vector<fvec> pool_x, pool_dy;
+    for (const PoolShape& s : pools) {
+        pool_x.push_back(normal(size_t(s.planes * s.h * s.w)));
+        pool_dy.push_back(normal(size_t(s.planes * s.ho() * s.wo())));
+    }
+    const int64_t count = (int64_t(1) << 20) + 3;
+    const size_t elements = static_cast<size_t>(count);
+    const uint64_t seed = rng()();
+    const fvec dx_in = normal(elements), ddy = normal(elements), dprior = normal(elements);
+    const int64_t B = 256, K = 1000;
+    const fvec z = random_logits(B, K), zprior = normal(size_t(B * K));
+    const std::vector<int32_t> labels = random_labels(B, K);
+    const float dloss = 1.25f;
+    for (const Path& p : paths()) {
+        std::vector<fvec> outputs;
+        for (int32_t threads : {1, 2, 3}) {
+            Context ctx(p.path, threads);
+            REQUIRE(ctx.handle);
+            fvec all;
+            for (size_t k = 0; k < 2; ++k) {
+                const bl_pool2d_desc d = pools[k].desc();
+                fvec y(pool_dy[k].size()), dx(pool_x[k].size());
+                REQUIRE_OK(bl_avgpool2d_forward(ctx.handle, &d, pool_x[k].data(), y.data()));
+                REQUIRE_OK(bl_avgpool2d_backward(ctx.handle, &d, pool_dy[k].data(), dx.data(), 0));
+                all.insert(all.end(), y.begin(), y.end());
+                all.insert(all.end(), dx.begin(), dx.end());
+            }
+            fvec y(elements), dx = dprior;
+            std::vector<uint8_t> mask(elements);
+            REQUIRE_OK(bl_dropout_forward(ctx.handle, count, 0.3, seed, dx_in.data(), y.data(), mask.data()));
+            REQUIRE_OK(bl_dropout_backward(ctx.handle, count, 0.3, mask.data(), ddy.data(), dx.data(), 1));
+            all.insert(all.end(), y.begin(), y.end());
+            all.insert(all.end(), dx.begin(), dx.end());
+            all.insert(all.end(), mask.begin(), mask.end());
+            float loss = 0;
+            fvec probs(size_t(B * K)), dz = zprior;
+            REQUIRE_OK(bl_softmax_xent_forward(ctx.handle, B, K, z.data(), labels.data(), &loss, probs.data()));
+            REQUIRE_OK(bl_softmax_xent_backward(ctx.handle, B, K, probs.data(), labels.data(), &dloss, dz.data(), 1));
+            all.push_back(loss);
+            all.insert(all.end(), probs.begin(), probs.end());
+            all.insert(all.end(), dz.begin(), dz.end());
             outputs.push_back(all);
         }
         CHECK_MSG(outputs[0] == outputs[1] && outputs[0] == outputs[2], std::string("[") + p.tag + "]");

@@ -425,7 +425,7 @@ public final class ConvPlan implements AutoCloseable {
             if (optional) return;
             throw new NullPointerException(name + " must not be null");
         }
-        BufferMemory want = backend == Backend.CPU ? BufferMemory.HOST : BufferMemory.DEVICE;
+        BufferMemory want = executesOn();
         if (b.memory() != want) {
             throw new IllegalArgumentException(name + " is a " + b.memory() + " buffer; this plan's " + backend
                     + " backend executes on " + want + " memory");
@@ -434,6 +434,11 @@ public final class ConvPlan implements AutoCloseable {
             throw new InvalidArgumentException(Status.BUFFER_TOO_SMALL, name,
                     name + " has " + b.bytes() + " bytes, the call needs " + needBytes);
         }
+    }
+
+    /** The memory this plan's backend reads and writes. */
+    private BufferMemory executesOn() {
+        return backend == Backend.CPU ? BufferMemory.HOST : BufferMemory.DEVICE;
     }
 
     private static long product(long[] shape) {
@@ -496,14 +501,14 @@ public final class ConvPlan implements AutoCloseable {
     private Box runForward(Tensor x, Tensor w, @Nullable Tensor bias, Tensor y, @Nullable SavedSpectra saved,
             Workspace workspace) {
         checkOpen();
-        long n = ShapeChecks.forward(geometry, savedSpectraBytes(), workspaceBytes(), x, w, bias, y, saved, workspace);
+        long n = ShapeChecks.forward(geometry, executesOn(), savedSpectraBytes(), workspaceBytes(), x, w, bias, y, saved, workspace);
         return NativePlan.forward(handle.pointer, n, x, w, bias, y, saved, workspace);
     }
 
     private void runBackward(SavedSpectra saved, @Nullable Tensor w, Tensor dy, @Nullable Tensor dx,
             @Nullable Tensor dw, @Nullable Tensor db, Workspace workspace) {
         checkOpen();
-        long n = ShapeChecks.backward(geometry, savedSpectraBytes(), workspaceBytes(),
+        long n = ShapeChecks.backward(geometry, executesOn(), savedSpectraBytes(), workspaceBytes(),
                 spectraMode == SpectraMode.INPUT_ONLY, saved, w, dy, dx, dw, db, workspace);
         NativePlan.backward(handle.pointer, n, saved, w, dy, dx, dw, db, workspace);
     }

@@ -30,6 +30,8 @@ public final class DeviceBuffer implements AutoCloseable {
     private final BufferMemory memory;  // the context's, read once: execute calls check it per buffer
     private final long bytes;
     private MemorySegment address;  // the native pointer, as a zero-length segment; null once closed
+    /** Scopes the tensors that view this buffer: closed with it, so they cannot outlive the memory. */
+    private final Arena views = Arena.ofShared();
 
     private DeviceBuffer(ExecutionContext context, BufferMemory memory, long bytes, MemorySegment address) {
         this.context = context;
@@ -106,6 +108,19 @@ public final class DeviceBuffer implements AutoCloseable {
                 BandlimitH.BL_COPY_BUFFER_TO_BUFFER()), "DeviceBuffer.copyFrom");
     }
 
+    /** The context whose memory this is. */
+    public ExecutionContext context() {
+        return context;
+    }
+
+    /**
+     * {@code length} bytes from {@code offset} as an address segment scoped to this buffer (for
+     * buffer tensors: passed to native calls, never dereferenced by Java).
+     */
+    MemorySegment memory(long offset, long length) {
+        return address().reinterpret(bytes, views, null).asSlice(offset, length);
+    }
+
     /** The native pointer, for execute calls (never dereferenced on the Java side). */
     MemorySegment address() {
         if (address == null) throw new IllegalStateException("DeviceBuffer is closed");
@@ -118,6 +133,7 @@ public final class DeviceBuffer implements AutoCloseable {
         if (address == null) return;
         MemorySegment p = address;
         address = null;
+        views.close();
         Native.check(BandlimitH.bl_buffer_free(context.handle(), p), "DeviceBuffer.close");
     }
 

@@ -6,6 +6,7 @@ import dev.bandlimit.internal.ffm.bl_context_options;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where plans execute: a backend, a device, the CPU thread count and code path (the native
@@ -27,6 +28,7 @@ public final class ExecutionContext implements AutoCloseable {
 
     private MemorySegment handle;
     private final boolean owned;
+    private volatile @Nullable BufferMemory bufferMemory;
 
     private ExecutionContext(MemorySegment handle, boolean owned) {
         this.handle = handle;
@@ -58,8 +60,14 @@ public final class ExecutionContext implements AutoCloseable {
 
     /** Where the data buffers of execute calls in this context live. */
     public BufferMemory bufferMemory() {
-        return BufferMemory.of(readInt((out) -> BandlimitH.bl_context_buffer_memory(handle(), out),
-                "ExecutionContext.bufferMemory"));
+        BufferMemory m = bufferMemory;
+        if (m == null) {
+            // Fixed for the context's life: read once (tensor and buffer checks ask often).
+            m = BufferMemory.of(readInt((out) -> BandlimitH.bl_context_buffer_memory(handle(), out),
+                    "ExecutionContext.bufferMemory"));
+            bufferMemory = m;
+        }
+        return m;
     }
 
     /** Host threads of execute calls. */

@@ -156,11 +156,11 @@ final class NativePlan {
     /** {@code bl_forward}; null {@code bias} or {@code saved} pass NULL. Returns the box used. */
     static Box forward(MemorySegment plan, long n, Tensor x, Tensor w, @Nullable Tensor bias, Tensor y,
             @Nullable SavedSpectra saved, Workspace workspace) {
-        MemorySegment savedSegment = saved == null ? MemorySegment.NULL : saved.segment();
-        MemorySegment ws = workspace.segment();
+        MemorySegment savedSegment = saved == null ? MemorySegment.NULL : saved.memory();
+        MemorySegment ws = workspace.memory();
         try (Arena call = Arena.ofConfined()) {
             MemorySegment boxOut = bl_box.allocate(call);
-            Native.check(BandlimitH.bl_forward(plan, n, x.segment(), w.segment(), segmentOrNull(bias), y.segment(),
+            Native.check(BandlimitH.bl_forward(plan, n, x.memory(), w.memory(), segmentOrNull(bias), y.memory(),
                     savedSegment, savedSegment.byteSize(), ws, ws.byteSize(), boxOut), "ConvPlan.forward");
             return box(boxOut);
         }
@@ -169,13 +169,13 @@ final class NativePlan {
     /** {@code bl_backward}; each null tensor passes NULL. */
     static void backward(MemorySegment plan, long n, SavedSpectra saved, @Nullable Tensor w, Tensor dy,
             @Nullable Tensor dx, @Nullable Tensor dw, @Nullable Tensor db, Workspace workspace) {
-        MemorySegment ws = workspace.segment();
-        Native.check(BandlimitH.bl_backward(plan, n, saved.segment(), saved.byteSize(), segmentOrNull(w), dy.segment(),
+        MemorySegment ws = workspace.memory();
+        Native.check(BandlimitH.bl_backward(plan, n, saved.memory(), saved.byteSize(), segmentOrNull(w), dy.memory(),
                 segmentOrNull(dx), segmentOrNull(dw), segmentOrNull(db), ws, ws.byteSize()), "ConvPlan.backward");
     }
 
     private static MemorySegment segmentOrNull(@Nullable Tensor t) {
-        return t == null ? MemorySegment.NULL : t.segment();
+        return t == null ? MemorySegment.NULL : t.memory();
     }
 
     private static MemorySegment box(SegmentAllocator call, Box b) {

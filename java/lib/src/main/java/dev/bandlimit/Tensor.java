@@ -9,20 +9,40 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A float32 tensor: a {@link MemorySegment} with a shape, row-major (C-contiguous). The segment
- * is the caller's; plans read and write it in place, with no copy. Tensors passed to a plan
- * must be off-heap (allocated in an {@link Arena}); heap-backed tensors are accepted here for
- * convenience and rejected by the plan with an exception naming the argument.
+ * A float32 tensor: memory with a shape, row-major (C-contiguous). The memory is the caller's;
+ * plans read and write it in place, with no copy.
+ *
+ * <p>Two kinds of memory: host memory, a {@link MemorySegment} ({@link #segment()}; tensors
+ * passed to a plan must be off-heap, allocated in an {@link Arena}; heap-backed tensors are
+ * accepted here for convenience and rejected by the plan with an exception naming the
+ * argument), and the buffer memory of an {@link ExecutionContext} (device memory for CUDA: a
+ * view of a {@link DeviceBuffer} by {@link #wrap(DeviceBuffer, long...)}, or what a device
+ * {@code nn} tape allocates). Java cannot address a buffer tensor's memory, so it has no
+ * {@link #segment()}: its elements are read and written through copies ({@link #get(long)},
+ * {@link #set(long, float)}, {@link #toArray()}, {@link #copyFrom(float[])},
+ * {@link #copyFrom(Tensor)}), each of which waits for the work queued in its context.
  */
 public final class Tensor {
+    static {
+        InternalBridge.register();
+    }
+
+    /** Host memory, or the native address of buffer memory (never dereferenced by Java then). */
     private final MemorySegment segment;
+    /** The context whose buffer memory holds the elements; null for host memory. */
+    private final @Nullable ExecutionContext context;
     private final long[] shape;
     private final long elementCount;
 
-    private Tensor(MemorySegment segment, long[] shape, long elementCount) {
+    private Tensor(MemorySegment segment, @Nullable ExecutionContext context, long[] shape, long elementCount) {
         this.segment = segment;
+        this.context = context;
         this.shape = shape;
         this.elementCount = elementCount;
+    }
+
+    private Tensor(MemorySegment segment, long[] shape, long elementCount) {
+        this(segment, null, shape, elementCount);
     }
 
     /** A zero-filled tensor of the given shape, allocated (64-byte aligned) in {@code arena}. */
@@ -72,8 +92,80 @@ public final class Tensor {
         return new Tensor(segment.asSlice(0, need), shape.clone(), count);
     }
 
-    /** The segment holding the elements (exactly {@code 4 * elementCount()} bytes). */
+    /**
+     * A tensor over the start of {@code buffer} (the buffer memory of its context: device memory
+     * for CUDA), no copy; valid while the buffer is open.
+     */
+    public static Tensor wrap(DeviceBuffer buffer, long... shape) {
+        return wrapAt(buffer, 0, shape);
+    }
+
+    /** A tensor over {@code buffer} from {@code byteOffset} (a multiple of 4), no copy. */
+    public static Tensor wrapAt(DeviceBuffer buffer, long byteOffset, long... shape) {
+        Objects.requireNonNull(buffer, "buffer must not be null");
+        long count = elementCount(shape);
+        long need = Math.multiplyExact(count, Float.BYTES);
+        if (byteOffset < 0 || byteOffset % Float.BYTES != 0) {
+            throw new InvalidArgumentException(Status.INVALID_ARGUMENT, "byteOffset",
+                    "byteOffset must be a non-negative multiple of 4, got " + byteOffset);
+        }
+        if (byteOffset > buffer.bytes() - need) {
+            throw new InvalidArgumentException(Status.BUFFER_TOO_SMALL, "buffer",
+                    "buffer of " + buffer.bytes() + " bytes is too small for shape " + Arrays.toString(shape) + " ("
+                            + need + " bytes) at offset " + byteOffset);
+        }
+        return new Tensor(buffer.memory(byteOffset, need), buffer.context(), shape.clone(), count);
+    }
+
+    /** A buffer tensor over {@code memory} (the address segment of context buffer memory, scoped). */
+    static Tensor onBuffer(ExecutionContext context, MemorySegment memory, long... shape) {
+        long count = elementCount(shape);
+        if (memory.byteSize() < count * Float.BYTES) throw new IllegalArgumentException("memory too small for shape");
+        return new Tensor(memory.asSlice(0, count * Float.BYTES), context, shape.clone(), count);
+    }
+
+    /**
+     * The segment holding the elements (exactly {@code 4 * elementCount()} bytes) of a host
+     * tensor.
+     *
+     * @throws IllegalStateException for a tensor in a context's buffer memory ({@link #context()}
+     *     not null), which Java cannot address: copy it with {@link #toArray()} or
+     *     {@link #copyFrom(Tensor)}
+     */
     public MemorySegment segment() {
+        if (context != null) {
+            throw new IllegalStateException("this tensor lives in the " + context.bufferMemory()
+                    + " buffer memory of " + context + ", which Java does not address: read it with toArray() or"
+                    + " copy it into a host tensor with copyFrom(Tensor)");
+        }
+        return segment;
+    }
+
+    /** The context whose buffer memory holds this tensor, or null for host memory. */
+    public @Nullable ExecutionContext context() {
+        return context;
+    }
+
+    /** Whether the elements are in host memory that Java addresses ({@link #segment()} works). */
+    public boolean isHost() {
+        return context == null;
+    }
+
+    /**
+     * The same elements with another shape of the same element count (a view, no copy), in the
+     * same memory.
+     */
+    public Tensor reshape(long... newShape) {
+        long count = elementCount(newShape);
+        if (count != elementCount) {
+            throw new InvalidArgumentException(Status.INVALID_SIZE, "shape", "cannot view " + elementCount
+                    + " elements of shape " + Arrays.toString(shape) + " as " + Arrays.toString(newShape));
+        }
+        return new Tensor(segment, context, newShape.clone(), count);
+    }
+
+    /** The memory (host, or the address of buffer memory), for the library's native calls only. */
+    MemorySegment memory() {
         return segment;
     }
 
@@ -109,7 +201,7 @@ public final class Tensor {
      * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, elementCount())}
      */
     public float get(long i) {
-        return segment.getAtIndex(ValueLayout.JAVA_FLOAT, flatIndex(i));
+        return read(flatIndex(i));
     }
 
     /**
@@ -119,7 +211,7 @@ public final class Tensor {
      * @throws IndexOutOfBoundsException if {@code i} is outside {@code [0, elementCount())}
      */
     public void set(long i, float value) {
-        segment.setAtIndex(ValueLayout.JAVA_FLOAT, flatIndex(i), value);
+        write(flatIndex(i), value);
     }
 
     // Multi-index access. Element (i, j, k, l) of a shape [d0, d1, d2, d3] is at the flat index
@@ -133,26 +225,25 @@ public final class Tensor {
      *     message names the axis
      */
     public float get(long... index) {
-        return segment.getAtIndex(ValueLayout.JAVA_FLOAT, flatIndex(index));
+        return read(flatIndex(index));
     }
 
     /** Element {@code (i, j)} of a rank-2 tensor; see {@link #get(long...)}. */
     public float get(long i, long j) {
         requireRank(2);
-        return segment.getAtIndex(ValueLayout.JAVA_FLOAT, axis(0, i) * shape[1] + axis(1, j));
+        return read(axis(0, i) * shape[1] + axis(1, j));
     }
 
     /** Element {@code (i, j, k)} of a rank-3 tensor; see {@link #get(long...)}. */
     public float get(long i, long j, long k) {
         requireRank(3);
-        return segment.getAtIndex(ValueLayout.JAVA_FLOAT, (axis(0, i) * shape[1] + axis(1, j)) * shape[2] + axis(2, k));
+        return read((axis(0, i) * shape[1] + axis(1, j)) * shape[2] + axis(2, k));
     }
 
     /** Element {@code (i, j, k, l)} of a rank-4 tensor (e.g. {@code x[n][c][h][w]}); see {@link #get(long...)}. */
     public float get(long i, long j, long k, long l) {
         requireRank(4);
-        return segment.getAtIndex(ValueLayout.JAVA_FLOAT,
-                ((axis(0, i) * shape[1] + axis(1, j)) * shape[2] + axis(2, k)) * shape[3] + axis(3, l));
+        return read(((axis(0, i) * shape[1] + axis(1, j)) * shape[2] + axis(2, k)) * shape[3] + axis(3, l));
     }
 
     /**
@@ -165,26 +256,48 @@ public final class Tensor {
      *     message names the axis
      */
     public void set(float value, long... index) {
-        segment.setAtIndex(ValueLayout.JAVA_FLOAT, flatIndex(index), value);
+        write(flatIndex(index), value);
     }
 
     /** Sets element {@code (i, j)} of a rank-2 tensor; see {@link #set(float, long...)}. */
     public void set(float value, long i, long j) {
         requireRank(2);
-        segment.setAtIndex(ValueLayout.JAVA_FLOAT, axis(0, i) * shape[1] + axis(1, j), value);
+        write(axis(0, i) * shape[1] + axis(1, j), value);
     }
 
     /** Sets element {@code (i, j, k)} of a rank-3 tensor; see {@link #set(float, long...)}. */
     public void set(float value, long i, long j, long k) {
         requireRank(3);
-        segment.setAtIndex(ValueLayout.JAVA_FLOAT, (axis(0, i) * shape[1] + axis(1, j)) * shape[2] + axis(2, k), value);
+        write((axis(0, i) * shape[1] + axis(1, j)) * shape[2] + axis(2, k), value);
     }
 
     /** Sets element {@code (i, j, k, l)} of a rank-4 tensor; see {@link #set(float, long...)}. */
     public void set(float value, long i, long j, long k, long l) {
         requireRank(4);
-        segment.setAtIndex(ValueLayout.JAVA_FLOAT,
-                ((axis(0, i) * shape[1] + axis(1, j)) * shape[2] + axis(2, k)) * shape[3] + axis(3, l), value);
+        write(((axis(0, i) * shape[1] + axis(1, j)) * shape[2] + axis(2, k)) * shape[3] + axis(3, l), value);
+    }
+
+    private float read(long flat) {
+        if (context == null) return segment.getAtIndex(ValueLayout.JAVA_FLOAT, flat);
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment host = call.allocate(ValueLayout.JAVA_FLOAT);
+            Buffers.copy(context, host, segment.asSlice(flat * Float.BYTES, Float.BYTES), Float.BYTES,
+                    Buffers.TO_HOST, "Tensor.get");
+            return host.get(ValueLayout.JAVA_FLOAT, 0);
+        }
+    }
+
+    private void write(long flat, float value) {
+        if (context == null) {
+            segment.setAtIndex(ValueLayout.JAVA_FLOAT, flat, value);
+            return;
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment host = call.allocate(ValueLayout.JAVA_FLOAT);
+            host.set(ValueLayout.JAVA_FLOAT, 0, value);
+            Buffers.copy(context, segment.asSlice(flat * Float.BYTES, Float.BYTES), host, Float.BYTES,
+                    Buffers.FROM_HOST, "Tensor.set");
+        }
     }
 
     private long flatIndex(long i) {
@@ -219,9 +332,14 @@ public final class Tensor {
         return index;
     }
 
-    /** Copies the elements into a new array (copies). */
+    /** Copies the elements into a new array (copies; from buffer memory after the context's queued work). */
     public float[] toArray() {
-        return segment.toArray(ValueLayout.JAVA_FLOAT);
+        if (context == null) return segment.toArray(ValueLayout.JAVA_FLOAT);
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment host = call.allocate(byteSize(), 64);
+            Buffers.copy(context, host, segment, byteSize(), Buffers.TO_HOST, "Tensor.toArray");
+            return host.toArray(ValueLayout.JAVA_FLOAT);
+        }
     }
 
     /** Copies {@code data} into this tensor (copies). */
@@ -230,11 +348,55 @@ public final class Tensor {
             throw new InvalidArgumentException(Status.INVALID_SIZE, "data",
                     "data has " + data.length + " elements, the tensor " + elementCount);
         }
-        MemorySegment.copy(data, 0, segment, ValueLayout.JAVA_FLOAT, 0, data.length);
+        if (context == null) {
+            MemorySegment.copy(data, 0, segment, ValueLayout.JAVA_FLOAT, 0, data.length);
+            return;
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment host = call.allocate(byteSize(), 64);
+            MemorySegment.copy(data, 0, host, ValueLayout.JAVA_FLOAT, 0, data.length);
+            Buffers.copy(context, segment, host, byteSize(), Buffers.FROM_HOST, "Tensor.copyFrom");
+        }
+    }
+
+    /**
+     * Copies the elements of {@code source} (same element count, any shape) into this tensor,
+     * between any two memories: host to host, host to a context's buffer memory and back, or
+     * within one context's buffer memory. Buffer tensors of two different contexts go through
+     * the host.
+     */
+    public void copyFrom(Tensor source) {
+        Objects.requireNonNull(source, "source must not be null");
+        if (source.elementCount != elementCount) {
+            throw new InvalidArgumentException(Status.INVALID_SIZE, "source", "source has " + source.elementCount
+                    + " elements, the tensor " + elementCount);
+        }
+        long bytes = byteSize();
+        if (context == null && source.context == null) {
+            MemorySegment.copy(source.segment, 0, segment, 0, bytes);
+        } else if (context == null) {
+            requireNative(segment, "this tensor");
+            Buffers.copy(source.context, segment, source.segment, bytes, Buffers.TO_HOST, "Tensor.copyFrom");
+        } else if (source.context == null) {
+            requireNative(source.segment, "source");
+            Buffers.copy(context, segment, source.segment, bytes, Buffers.FROM_HOST, "Tensor.copyFrom");
+        } else if (source.context == context) {
+            Buffers.copy(context, segment, source.segment, bytes, Buffers.WITHIN, "Tensor.copyFrom");
+        } else {
+            copyFrom(source.toArray());
+        }
+    }
+
+    private static void requireNative(MemorySegment s, String name) {
+        if (!s.isNative()) {
+            throw new InvalidArgumentException(Status.INVALID_ARGUMENT, name,
+                    name + " is a heap tensor; copies to and from buffer memory need off-heap memory");
+        }
     }
 
     @Override
     public String toString() {
+        if (context != null) return "Tensor" + Arrays.toString(shape) + " (" + context.bufferMemory() + " buffer)";
         return "Tensor" + Arrays.toString(shape) + (segment.isNative() ? "" : " (heap)");
     }
 

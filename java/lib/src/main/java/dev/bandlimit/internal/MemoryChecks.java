@@ -31,6 +31,24 @@ public final class MemoryChecks {
         }
     }
 
+    /** Alive, off-heap, writable when {@code output}, at least {@code need} bytes (byte data: no alignment). */
+    public static MemorySegment bytes(String name, MemorySegment s, long need, boolean output) {
+        if (!s.scope().isAlive()) {
+            throw new IllegalStateException(name + ": the arena that owns its memory is closed");
+        }
+        if (!s.isNative()) {
+            throw new InvalidArgumentException(Status.INVALID_ARGUMENT, name, name + " is a heap segment; the native core needs off-heap memory");
+        }
+        if (output && s.isReadOnly()) {
+            throw new InvalidArgumentException(Status.INVALID_ARGUMENT, name, name + " is read-only");
+        }
+        if (s.byteSize() < need) {
+            throw new InvalidArgumentException(Status.BUFFER_TOO_SMALL, name,
+                    name + " has " + s.byteSize() + " bytes, the call needs " + need);
+        }
+        return s;
+    }
+
     /** {@link #segment} and at least {@code need} bytes; returns {@code s}. */
     public static MemorySegment buffer(String name, MemorySegment s, long need, boolean output) {
         segment(name, s, output);

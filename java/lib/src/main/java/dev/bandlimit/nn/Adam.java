@@ -43,11 +43,11 @@ public final class Adam extends OptimizerBase {
         List<LayerKernels.ParamSlot> slots = new ArrayList<>(params.size());
         for (int k = 0; k < params.size(); k++) {
             Parameter p = params.get(k);
-            slots.add(new LayerKernels.ParamSlot(p.data().segment(), p.grad().segment(), firstMoments[k],
+            slots.add(new LayerKernels.ParamSlot(data(p), grad(p), firstMoments[k],
                     secondMoments[k], p.elementCount()));
         }
         // All parameters in one native call (bl_adam_step), on the library's threads.
-        LayerKernels.adamStep(learningRate(), beta1, beta2, eps, weightDecay, steps, slots);
+        LayerKernels.adamStep(stepContext(), learningRate(), beta1, beta2, eps, weightDecay, steps, slots);
         OpTimers.record("optimizer.step", System.nanoTime() - start);
     }
 

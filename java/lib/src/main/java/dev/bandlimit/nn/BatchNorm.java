@@ -13,7 +13,6 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
     private final long channels;
     private final double momentum, eps;
     private final Parameter weight, bias;
-    private final Tensor runningMean, runningVar;
 
     BatchNorm(long channels, double momentum, double eps) {
         if (channels < 1) throw new IllegalArgumentException("channels must be >= 1, got " + channels);
@@ -22,10 +21,9 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
         this.eps = eps;
         this.weight = addParameter("weight", channels);
         this.bias = addParameter("bias", channels);
-        this.runningMean = addBuffer("running_mean", channels);
-        this.runningVar = addBuffer("running_var", channels);
+        addBuffer("running_mean", channels);
         Init.fill(weight.data(), 1f);
-        Init.fill(runningVar, 1f);
+        Init.fill(addBuffer("running_var", channels), 1f);
     }
 
     /** Whether an input of this rank is accepted (channels are dimension 1). */
@@ -48,9 +46,9 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
                     + expectedShape() + " with C = " + channels + ", got " + Arrays.toString(s));
         }
         return relu
-                ? Functional.batchNormRelu(tape, x, tape.param(weight), tape.param(bias), runningMean, runningVar,
+                ? Functional.batchNormRelu(tape, x, tape.param(weight), tape.param(bias), runningMean(), runningVar(),
                         momentum, eps)
-                : Functional.batchNorm(tape, x, tape.param(weight), tape.param(bias), runningMean, runningVar, momentum,
+                : Functional.batchNorm(tape, x, tape.param(weight), tape.param(bias), runningMean(), runningVar(), momentum,
                         eps);
     }
 
@@ -65,11 +63,11 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
     }
 
     public Tensor runningMean() {
-        return runningMean;
+        return buffer("running_mean");
     }
 
     public Tensor runningVar() {
-        return runningVar;
+        return buffer("running_var");
     }
 
     public long channels() {

@@ -2,6 +2,8 @@ package dev.bandlimit.nn;
 
 import dev.bandlimit.Box;
 import dev.bandlimit.Compression;
+import dev.bandlimit.DeviceBuffer;
+import dev.bandlimit.ExecutionContext;
 import dev.bandlimit.ConvPlan;
 import dev.bandlimit.Flops;
 import dev.bandlimit.Padding;
@@ -55,27 +57,32 @@ final class ConvCore {
      * batch (often much larger) must not grow the training plan, whose saved-spectra buffer, which
      * every training step allocates, is sized for the plan's batch bound.
      */
-    private record PlanKey(Compression compression, long height, long width, boolean training) {}
+    private record PlanKey(Compression compression, long height, long width, boolean training,
+            @Nullable ExecutionContext device) {}
 
     /** A plan, its workspace and the arena holding both; closed once evicted and unpinned. */
     private static final class CachedPlan {
         final Arena arena;
         final ConvPlan plan;
         final Workspace workspace;
+        /** The workspace's buffer on a device tape's context; null on the host (it is in the arena). */
+        final @Nullable DeviceBuffer workspaceBuffer;
         /** Holders that need the plan open: tapes with a recorded backward, and "last forward". */
         int pins;
         boolean evicted;
         boolean closed;
 
-        CachedPlan(Arena arena, ConvPlan plan, Workspace workspace) {
+        CachedPlan(Arena arena, ConvPlan plan, Workspace workspace, @Nullable DeviceBuffer workspaceBuffer) {
             this.arena = arena;
             this.plan = plan;
             this.workspace = workspace;
+            this.workspaceBuffer = workspaceBuffer;
         }
 
         void closeNow() {
             if (closed) return;
             closed = true;
+            if (workspaceBuffer != null) workspaceBuffer.close();
             arena.close();
         }
     }
@@ -127,7 +134,7 @@ final class ConvCore {
         }
         long start = System.nanoTime();
         long batch = s[0];
-        CachedPlan cached = planFor(compression, conv1d ? 1 : s[2], s[rank - 1], batch, tape.training());
+        CachedPlan cached = planFor(compression, conv1d ? 1 : s[2], s[rank - 1], batch, tape.training(), tape.device());
         ConvPlan plan = cached.plan;
         Tensor y = tape.allocateUninitialized(plan.outputShape(batch)); // the native forward writes all of it
         Tensor bias = b == null ? null : b.value();
@@ -138,7 +145,7 @@ final class ConvCore {
             cached.pins++;
             tape.onClose(() -> unpin(cached));
             // The forward writes the whole buffer (header, then spectra): no need to zero it.
-            SavedSpectra saved = SavedSpectra.wrap(tape.allocateBytesUninitialized(plan.savedSpectraBytes()));
+            SavedSpectra saved = DeviceMemory.saved(tape.device(), tape.allocateBytesUninitialized(plan.savedSpectraBytes()));
             box = plan.forward(x.value(), w.value(), bias, y, saved, cached.workspace);
             lastSavedSpectraBytes = saved.byteSize();
             tape.onBackward(out, "conv.backward", () -> {
@@ -161,8 +168,9 @@ final class ConvCore {
         return out;
     }
 
-    private CachedPlan planFor(Compression compression, long height, long width, long batch, boolean training) {
-        PlanKey key = new PlanKey(compression, height, width, training);
+    private CachedPlan planFor(Compression compression, long height, long width, long batch, boolean training,
+            @Nullable ExecutionContext device) {
+        PlanKey key = new PlanKey(compression, height, width, training, device);
         CachedPlan cached = plans.get(key); // a hit makes it the most recently used
         if (cached != null && cached.plan.maxBatch() >= batch) return cached;
         Arena arena = Arena.ofShared();
@@ -171,9 +179,15 @@ final class ConvCore {
             ConvPlan.Builder builder = conv1d
                     ? ConvPlan.conv1d().length(width).kernel(kernelW)
                     : ConvPlan.conv2d().input(height, width).kernel(kernelH, kernelW);
+            if (device != null) builder.context(device);  // a device tape: the plan runs where its tensors are
             ConvPlan plan = builder.maxBatch(batch).channels(inChannels).filters(outChannels).padding(padding)
                     .stride(stride).compression(compression).build(arena);
-            fresh = new CachedPlan(arena, plan, plan.allocateWorkspace(arena));
+            if (device == null) {
+                fresh = new CachedPlan(arena, plan, plan.allocateWorkspace(arena), null);
+            } else {
+                DeviceBuffer ws = device.allocate(Math.max(1, plan.workspaceBytes()));
+                fresh = new CachedPlan(arena, plan, Workspace.wrap(ws), ws);
+            }
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;

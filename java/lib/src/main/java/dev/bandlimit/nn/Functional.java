@@ -1,10 +1,11 @@
 package dev.bandlimit.nn;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import dev.bandlimit.Tensor;
 import dev.bandlimit.internal.LayerKernels;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
@@ -30,14 +31,14 @@ public final class Functional {
     public static Var relu(Tape tape, Var x) {
         tape.checkInput(x, "x");
         long start = System.nanoTime();
-        MemorySegment xs = x.value().segment();
+        MemorySegment xs = m(x.value());
         long count = x.value().elementCount();
         Tensor y = tape.allocateUninitialized(x.shape());
-        LayerKernels.reluForward(count, xs, y.segment());
+        LayerKernels.reluForward(tape.kernelContext(), count, xs, m(y));
         Var out = tape.result(y, x);
         tape.onBackward(out, "relu.backward", () -> {
             Tensor fresh = x.freshGrad();
-            LayerKernels.reluBackward(count, xs, out.grad().segment(), x.grad().segment(), fresh == null);
+            LayerKernels.reluBackward(tape.kernelContext(), count, xs, m(out.grad()), m(x.grad()), fresh == null);
         });
         OpTimers.record("relu.forward", System.nanoTime() - start);
         return out;
@@ -53,17 +54,13 @@ public final class Functional {
         }
         long start = System.nanoTime();
         long count = a.value().elementCount();
-        MemorySegment as = a.value().segment(), bs = b.value().segment();
         Tensor y = tape.allocateUninitialized(a.shape());
-        MemorySegment ys = y.segment();
-        for (long i = 0; i < count; i++) {
-            ys.setAtIndex(JAVA_FLOAT, i, as.getAtIndex(JAVA_FLOAT, i) + bs.getAtIndex(JAVA_FLOAT, i));
-        }
+        y.copyFrom(a.value());
+        LayerKernels.addInto(tape.kernelContext(), count, m(y), m(b.value()));
         Var out = tape.result(y, a, b);
         tape.onBackward(out, "add.backward", () -> {
-            MemorySegment dy = out.grad().segment();
-            if (a.requiresGrad()) Kernels.accumulate(a, dy);
-            if (b.requiresGrad()) Kernels.accumulate(b, dy);
+            if (a.requiresGrad()) Kernels.accumulate(a, out.grad());
+            if (b.requiresGrad()) Kernels.accumulate(b, out.grad());
         });
         OpTimers.record("add.forward", System.nanoTime() - start);
         return out;
@@ -81,26 +78,13 @@ public final class Functional {
         if (!tape.training() || p == 0.0) return x;
         long start = System.nanoTime();
         long count = x.value().elementCount();
-        float scale = (float) (1.0 / (1.0 - p));
-        MemorySegment xs = x.value().segment();
         MemorySegment keep = tape.allocateBytesUninitialized(count);
         Tensor y = tape.allocateUninitialized(x.shape());
-        MemorySegment ys = y.segment();
-        Rng rng = new Rng(maskSeed);
-        for (long i = 0; i < count; i++) {
-            boolean kept = rng.nextDouble() >= p;
-            keep.set(JAVA_BYTE, i, kept ? (byte) 1 : (byte) 0);
-            ys.setAtIndex(JAVA_FLOAT, i, kept ? xs.getAtIndex(JAVA_FLOAT, i) * scale : 0f);
-        }
+        LayerKernels.dropoutForward(tape.kernelContext(), count, p, maskSeed, m(x.value()), m(y), keep);
         Var out = tape.result(y, x);
         tape.onBackward(out, "dropout.backward", () -> {
-            MemorySegment dy = out.grad().segment();
-            MemorySegment dx = x.gradAccumulator().segment();
-            for (long i = 0; i < count; i++) {
-                if (keep.get(JAVA_BYTE, i) != 0) {
-                    dx.setAtIndex(JAVA_FLOAT, i, dx.getAtIndex(JAVA_FLOAT, i) + dy.getAtIndex(JAVA_FLOAT, i) * scale);
-                }
-            }
+            Tensor fresh = x.freshGrad();
+            LayerKernels.dropoutBackward(tape.kernelContext(), count, p, keep, m(out.grad()), m(x.grad()), fresh == null);
         });
         OpTimers.record("dropout.forward", System.nanoTime() - start);
         return out;
@@ -137,11 +121,11 @@ public final class Functional {
         Tensor y = tape.allocateUninitialized(outShape);
         boolean record = tape.training() && x.requiresGrad();
         MemorySegment winners = record ? tape.allocateBytesUninitialized(y.elementCount() * Integer.BYTES) : null;
-        LayerKernels.maxPoolForward(shape, x.value().segment(), y.segment(), winners);
+        LayerKernels.maxPoolForward(tape.kernelContext(), shape, m(x.value()), m(y), winners);
         Var out = tape.result(y, x);
         tape.onBackward(out, "maxpool.backward", () -> {
             Tensor fresh = x.freshGrad(); // the kernel zeroes a fresh gradient before scattering
-            LayerKernels.maxPoolBackward(shape, winners, out.grad().segment(), x.grad().segment(), fresh == null);
+            LayerKernels.maxPoolBackward(tape.kernelContext(), shape, winners, m(out.grad()), m(x.grad()), fresh == null);
         });
         OpTimers.record("maxpool.forward", System.nanoTime() - start);
         return out;
@@ -151,47 +135,9 @@ public final class Functional {
     public static Var avgPool2d(Tape tape, Var x, long kernel, long stride) {
         tape.checkInput(x, "x");
         long[] s = requireRank(x, 4, "avgPool2d");
-        long start = System.nanoTime();
-        long planes = s[0] * s[1], h = s[2], w = s[3];
-        long ho = pooledSize(h, kernel, stride, "avgPool2d"), wo = pooledSize(w, kernel, stride, "avgPool2d");
-        float inv = 1.0f / (kernel * kernel);
-        MemorySegment xs = x.value().segment();
-        Tensor y = tape.allocateUninitialized(s[0], s[1], ho, wo);
-        MemorySegment ys = y.segment();
-        for (long p = 0; p < planes; p++) {
-            long inPlane = p * h * w, outPlane = p * ho * wo;
-            for (long i = 0; i < ho; i++) {
-                for (long j = 0; j < wo; j++) {
-                    float sum = 0f;
-                    for (long u = 0; u < kernel; u++) {
-                        long row = inPlane + (i * stride + u) * w + j * stride;
-                        for (long v = 0; v < kernel; v++) sum += xs.getAtIndex(JAVA_FLOAT, row + v);
-                    }
-                    ys.setAtIndex(JAVA_FLOAT, outPlane + i * wo + j, sum * inv);
-                }
-            }
-        }
-        Var out = tape.result(y, x);
-        tape.onBackward(out, "avgpool.backward", () -> {
-            MemorySegment dy = out.grad().segment();
-            MemorySegment dx = x.gradAccumulator().segment();
-            for (long p = 0; p < planes; p++) {
-                long inPlane = p * h * w, outPlane = p * ho * wo;
-                for (long i = 0; i < ho; i++) {
-                    for (long j = 0; j < wo; j++) {
-                        float g = dy.getAtIndex(JAVA_FLOAT, outPlane + i * wo + j) * inv;
-                        for (long u = 0; u < kernel; u++) {
-                            long row = inPlane + (i * stride + u) * w + j * stride;
-                            for (long v = 0; v < kernel; v++) {
-                                dx.setAtIndex(JAVA_FLOAT, row + v, dx.getAtIndex(JAVA_FLOAT, row + v) + g);
-                            }
-                        }
-                    }
-                }
-            }
-        });
-        OpTimers.record("avgpool.forward", System.nanoTime() - start);
-        return out;
+        long ho = pooledSize(s[2], kernel, stride, "avgPool2d"), wo = pooledSize(s[3], kernel, stride, "avgPool2d");
+        return avgPool(tape, x, new LayerKernels.PoolShape(s[0] * s[1], s[2], s[3], kernel, kernel, stride, stride),
+                new long[] {s[0], s[1], ho, wo}, "avgpool");
     }
 
     /** Mean over all positions: {@code [N,C,H,W]} or {@code [N,C,L]} (any rank >= 3) to {@code [N,C]}. */
@@ -199,29 +145,23 @@ public final class Functional {
         tape.checkInput(x, "x");
         long[] s = x.value().shape();
         if (s.length < 3) throw new IllegalArgumentException("globalAvgPool needs [N,C,...] of rank >= 3, got " + Arrays.toString(s));
-        long start = System.nanoTime();
         long planes = s[0] * s[1];
         long size = x.value().elementCount() / planes;
-        MemorySegment xs = x.value().segment();
-        Tensor y = tape.allocateUninitialized(s[0], s[1]);
-        MemorySegment ys = y.segment();
-        for (long p = 0; p < planes; p++) {
-            // Sum in double: a plane can hold thousands of positions.
-            double sum = Kernels.sum(xs, p * size, size);
-            ys.setAtIndex(JAVA_FLOAT, p, (float) (sum / size));
-        }
+        // One window over each plane, seen as a row of `size` (the kernel sums in float64).
+        return avgPool(tape, x, new LayerKernels.PoolShape(planes, 1, size, 1, size, 1, size), new long[] {s[0], s[1]},
+                "globalavgpool");
+    }
+
+    private static Var avgPool(Tape tape, Var x, LayerKernels.PoolShape shape, long[] outShape, String op) {
+        long start = System.nanoTime();
+        Tensor y = tape.allocateUninitialized(outShape);
+        LayerKernels.avgPoolForward(tape.kernelContext(), shape, m(x.value()), m(y));
         Var out = tape.result(y, x);
-        tape.onBackward(out, "globalavgpool.backward", () -> {
-            MemorySegment dy = out.grad().segment();
-            MemorySegment dx = x.gradAccumulator().segment();
-            for (long p = 0; p < planes; p++) {
-                float g = (float) (dy.getAtIndex(JAVA_FLOAT, p) / (double) size);
-                for (long i = 0; i < size; i++) {
-                    dx.setAtIndex(JAVA_FLOAT, p * size + i, dx.getAtIndex(JAVA_FLOAT, p * size + i) + g);
-                }
-            }
+        tape.onBackward(out, op + ".backward", () -> {
+            Tensor fresh = x.freshGrad();
+            LayerKernels.avgPoolBackward(tape.kernelContext(), shape, m(out.grad()), m(x.grad()), fresh == null);
         });
-        OpTimers.record("globalavgpool.forward", System.nanoTime() - start);
+        OpTimers.record(op + ".forward", System.nanoTime() - start);
         return out;
     }
 
@@ -231,9 +171,9 @@ public final class Functional {
         long start = System.nanoTime();
         Tensor xd = x.value();
         long n = xd.dim(0);
-        Tensor y = Tensor.wrap(xd.segment(), n, xd.elementCount() / n);
+        Tensor y = xd.reshape(n, xd.elementCount() / n);
         Var out = tape.result(y, x);
-        tape.onBackward(out, "flatten.backward", () -> Kernels.accumulate(x, out.grad().segment()));
+        tape.onBackward(out, "flatten.backward", () -> Kernels.accumulate(x, out.grad()));
         OpTimers.record("flatten.forward", System.nanoTime() - start);
         return out;
     }
@@ -264,14 +204,14 @@ public final class Functional {
         }
         long start = System.nanoTime();
         Tensor y = tape.allocateUninitialized(batch, outF);
-        LayerKernels.linearForward(batch, in, outF, x.value().segment(), w.value().segment(),
-                b == null ? null : b.value().segment(), y.segment());
+        LayerKernels.linearForward(tape.kernelContext(), batch, in, outF, m(x.value()), m(w.value()),
+                b == null ? null : m(b.value()), m(y));
         Var out = tape.result(y, x, w, b);
-        tape.onBackward(out, "linear.backward", () -> LayerKernels.linearBackward(batch, in, outF,
-                x.value().segment(), w.value().segment(), out.grad().segment(),
-                x.requiresGrad() ? x.gradAccumulator().segment() : null,
-                w.requiresGrad() ? w.gradAccumulator().segment() : null,
-                b != null && b.requiresGrad() ? b.gradAccumulator().segment() : null));
+        tape.onBackward(out, "linear.backward", () -> LayerKernels.linearBackward(tape.kernelContext(), batch, in, outF,
+                m(x.value()), m(w.value()), m(out.grad()),
+                x.requiresGrad() ? m(x.gradAccumulator()) : null,
+                w.requiresGrad() ? m(w.gradAccumulator()) : null,
+                b != null && b.requiresGrad() ? m(b.gradAccumulator()) : null));
         OpTimers.record("linear.forward", System.nanoTime() - start);
         return out;
     }
@@ -319,6 +259,8 @@ public final class Functional {
                         + "], got " + Arrays.toString(t.shape()));
             }
         }
+        requireTapeMemory(tape, runningMean, "runningMean");
+        requireTapeMemory(tape, runningVar, "runningVar");
         long perChannelCount = batch * spatial;
         boolean training = tape.training();
         if (training && perChannelCount < 2) {
@@ -329,29 +271,29 @@ public final class Functional {
         LayerKernels.BatchNormShape shape = new LayerKernels.BatchNormShape(batch, channels, spatial, training, relu,
                 momentum, eps);
         String op = relu ? "batchnorm_relu" : "batchnorm";
-        MemorySegment xs = x.value().segment(), gs = gamma.value().segment();
+        MemorySegment xs = m(x.value()), gs = m(gamma.value());
         Tensor y = tape.allocateUninitialized(s);
         // The statistics the forward used (float64 per channel), for the backward.
         MemorySegment mean = tape.allocateBytesUninitialized(channels * Double.BYTES);
         MemorySegment invStd = tape.allocateBytesUninitialized(channels * Double.BYTES);
-        LayerKernels.batchNormForward(shape, xs, gs, beta.value().segment(), runningMean.segment(),
-                runningVar.segment(), y.segment(), mean, invStd);
+        LayerKernels.batchNormForward(tape.kernelContext(), shape, xs, gs, m(beta.value()), m(runningMean),
+                m(runningVar), m(y), mean, invStd);
         Var out = tape.result(y, x, gamma, beta);
         // Recorded only in training (a training tape's outputs need gradients): the batch
         // statistics' backward.
-        MemorySegment ys = y.segment();
+        MemorySegment ys = m(y);
         tape.onBackward(out, op + ".backward", () -> {
             MemorySegment dx = null;
             boolean accumulate = false;
             if (x.requiresGrad()) {
                 accumulate = x.freshGrad() == null;
-                dx = x.grad().segment();
+                dx = m(x.grad());
             }
             // With the ReLU fused, its mask is read from the output (y > 0).
-            LayerKernels.batchNormBackward(shape, xs, relu ? ys : null, out.grad().segment(), gs, mean, invStd, dx,
+            LayerKernels.batchNormBackward(tape.kernelContext(), shape, xs, relu ? ys : null, m(out.grad()), gs, mean, invStd, dx,
                     accumulate,
-                    gamma.requiresGrad() ? gamma.gradAccumulator().segment() : null,
-                    beta.requiresGrad() ? beta.gradAccumulator().segment() : null);
+                    gamma.requiresGrad() ? m(gamma.gradAccumulator()) : null,
+                    beta.requiresGrad() ? m(beta.gradAccumulator()) : null);
         });
         OpTimers.record(op + ".forward", System.nanoTime() - start);
         return out;
@@ -380,44 +322,36 @@ public final class Functional {
                 throw new IllegalArgumentException("softmaxCrossEntropy: label " + label + " outside [0, " + classes + ")");
             }
         }
-        int[] labelsCopy = labels.clone();
         long start = System.nanoTime();
-        MemorySegment zs = logits.value().segment();
-        double[] rowMax = new double[batch];
-        double[] rowLogSum = new double[batch];
-        double total = 0;
-        for (int n = 0; n < batch; n++) {
-            long row = (long) n * classes;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int k = 0; k < classes; k++) max = Math.max(max, zs.getAtIndex(JAVA_FLOAT, row + k));
-            double sum = 0;
-            for (int k = 0; k < classes; k++) sum += Math.exp(zs.getAtIndex(JAVA_FLOAT, row + k) - max);
-            rowMax[n] = max;
-            rowLogSum[n] = Math.log(sum);
-            total += max + rowLogSum[n] - zs.getAtIndex(JAVA_FLOAT, row + labelsCopy[n]);
+        // The labels go to the tape's memory (the kernels read them there); probs keep the
+        // softmax for the backward.
+        MemorySegment labelMemory = tape.allocateBytesUninitialized((long) batch * Integer.BYTES);
+        try (Arena call = Arena.ofConfined()) {
+            tape.copyFromHost(labelMemory, call.allocateFrom(JAVA_INT, labels));
         }
+        boolean record = tape.training() && logits.requiresGrad();
+        Tensor probs = record ? tape.allocateUninitialized(batch, classes) : null;
         Tensor loss = tape.allocateUninitialized(1);
-        loss.set(0, (float) (total / batch));
+        LayerKernels.softmaxXentForward(tape.kernelContext(), batch, classes, m(logits.value()), labelMemory, m(loss),
+                probs == null ? null : m(probs));
         Var out = tape.result(loss, logits);
         tape.onBackward(out, "softmax_cross_entropy.backward", () -> {
-            double g = out.grad().get(0) / (double) batch;
-            MemorySegment dz = logits.gradAccumulator().segment();
-            for (int n = 0; n < batch; n++) {
-                long row = (long) n * classes;
-                for (int k = 0; k < classes; k++) {
-                    double softmax = Math.exp(zs.getAtIndex(JAVA_FLOAT, row + k) - rowMax[n] - rowLogSum[n]);
-                    double d = (softmax - (k == labelsCopy[n] ? 1.0 : 0.0)) * g;
-                    dz.setAtIndex(JAVA_FLOAT, row + k, (float) (dz.getAtIndex(JAVA_FLOAT, row + k) + d));
-                }
-            }
+            Tensor fresh = logits.freshGrad();
+            LayerKernels.softmaxXentBackward(tape.kernelContext(), batch, classes, m(probs), labelMemory, m(out.grad()),
+                    m(logits.grad()), fresh == null);
         });
         OpTimers.record("softmax_cross_entropy.forward", System.nanoTime() - start);
         return out;
     }
 
-    /** {@code sum_i x_i r_i}, a scalar {@code [1]} summed in float64; {@code r} has the shape of {@code x} and gets no gradient. */
+    /**
+     * {@code sum_i x_i r_i}, a scalar {@code [1]} summed in float64; {@code r} has the shape of
+     * {@code x} and gets no gradient. A testing aid (gradient checks) that runs in Java: host
+     * tapes and host tensors only.
+     */
     public static Var dot(Tape tape, Var x, Tensor r) {
         tape.checkInput(x, "x");
+        if (tape.device() != null) throw new IllegalArgumentException("dot runs on host tapes only (a Java loop)");
         Objects.requireNonNull(r, "r must not be null");
         if (!Arrays.equals(x.value().shape(), r.shape())) {
             throw new IllegalArgumentException("dot: shapes differ: " + Arrays.toString(x.shape()) + " and "
@@ -425,14 +359,14 @@ public final class Functional {
         }
         long start = System.nanoTime();
         long count = r.elementCount();
-        MemorySegment xs = x.value().segment(), rs = r.segment();
+        MemorySegment xs = m(x.value()), rs = r.segment();
         double sum = 0;
         for (long i = 0; i < count; i++) sum += (double) xs.getAtIndex(JAVA_FLOAT, i) * rs.getAtIndex(JAVA_FLOAT, i);
         Tensor y = tape.allocateUninitialized(1);
         y.set(0, (float) sum);
         Var out = tape.result(y, x);
         tape.onBackward(out, "dot.backward", () ->
-                Kernels.axpy(x.gradAccumulator().segment(), 0, out.grad().get(0), rs, 0, count));
+                Kernels.axpy(m(x.gradAccumulator()), 0, out.grad().get(0), rs, 0, count));
         OpTimers.record("dot.forward", System.nanoTime() - start);
         return out;
     }
@@ -440,15 +374,15 @@ public final class Functional {
     /** Index of the largest logit per row of {@code [N,K]} (the first on ties); records nothing. */
     public static int[] argmax(Var logits) {
         long[] s = requireRank(logits, 2, "argmax");
-        MemorySegment zs = logits.data().segment();
+        float[] zs = logits.data().toArray();  // one copy from a device tape
         int batch = Math.toIntExact(s[0]), classes = Math.toIntExact(s[1]);
         int[] out = new int[batch];
         for (int n = 0; n < batch; n++) {
-            long row = (long) n * classes;
+            int row = n * classes;
             int best = 0;
-            float bestValue = zs.getAtIndex(JAVA_FLOAT, row);
+            float bestValue = zs[row];
             for (int k = 1; k < classes; k++) {
-                float v = zs.getAtIndex(JAVA_FLOAT, row + k);
+                float v = zs[row + k];
                 if (v > bestValue) {
                     bestValue = v;
                     best = k;
@@ -460,6 +394,20 @@ public final class Functional {
     }
 
     // ------------------------------------------------------------------------------------
+
+    /** The memory behind {@code t}, for the native kernels (never read from Java). */
+    private static MemorySegment m(Tensor t) {
+        return DeviceMemory.of(t);
+    }
+
+    /** A tensor an op takes besides its vars (batch-norm statistics) must live where the tape's do. */
+    private static void requireTapeMemory(Tape tape, Tensor t, String name) {
+        if (t.context() != tape.device()) {
+            throw new IllegalArgumentException(name + " lives in " + (t.context() == null ? "host memory"
+                    : "the buffer memory of " + t.context()) + ", the tape in " + (tape.device() == null ? "host memory"
+                    : "the buffer memory of " + tape.device()) + " (Module.to moves a model's buffers)");
+        }
+    }
 
     private static long[] requireRank(Var v, int rank, String what) {
         long[] s = v.data().shape();

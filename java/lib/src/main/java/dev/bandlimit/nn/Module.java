@@ -1,5 +1,7 @@
 package dev.bandlimit.nn;
 
+import dev.bandlimit.DeviceBuffer;
+import dev.bandlimit.ExecutionContext;
 import dev.bandlimit.Tensor;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -8,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.LongFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A layer or a composition of layers: {@link #forward} records its ops on a {@link Tape};
@@ -28,6 +32,10 @@ public abstract class Module implements AutoCloseable {
     private final LinkedHashMap<String, Tensor> ownBuffers = new LinkedHashMap<>();
     private final LinkedHashMap<String, Module> children = new LinkedHashMap<>();
     private boolean closed;
+    /** The context whose buffer memory holds the parameters and buffers; null: host memory (this arena). */
+    private @Nullable ExecutionContext device;
+    /** Buffers holding what {@link #to} moved, freed with the module. */
+    private final List<DeviceBuffer> deviceBuffers = new ArrayList<>();
 
     protected Module() {}
 
@@ -73,12 +81,54 @@ public abstract class Module implements AutoCloseable {
     }
 
     /** Releases native plans, parameter and buffer memory, and closes the children. Idempotent. */
+    /**
+     * Moves the parameters (data and gradients) and buffers of this module and its children into
+     * {@code device}'s buffer memory (device memory for CUDA, host buffers for the CPU), copying
+     * their values; returns this. Train it then with {@link Tape#on(ExecutionContext, boolean,
+     * TapeMemory)} tapes on the same context and an optimizer built after the move. Moving again
+     * (to another context) frees the previous buffers: tensors taken from the parameters before
+     * then throw {@link IllegalStateException}. The context must outlive the module.
+     */
+    public final Module to(ExecutionContext device) {
+        checkOpen();
+        Objects.requireNonNull(device, "device must not be null");
+        for (Module child : children.values()) child.to(device);
+        if (this.device == device) return this;
+        List<DeviceBuffer> fresh = new ArrayList<>();
+        LongFunction<DeviceBuffer> allocate = bytes -> {
+            DeviceBuffer b = device.allocate(bytes);
+            fresh.add(b);
+            return b;
+        };
+        try {
+            for (Parameter p : ownParameters.values()) p.moveTo(device, allocate);
+            for (Map.Entry<String, Tensor> e : ownBuffers.entrySet()) {
+                e.setValue(DeviceMemory.copyTo(e.getValue(), device, allocate));
+            }
+        } catch (RuntimeException | Error e) {
+            for (DeviceBuffer b : fresh) b.close();
+            throw e;
+        }
+        for (DeviceBuffer b : deviceBuffers) b.close();
+        deviceBuffers.clear();
+        deviceBuffers.addAll(fresh);
+        this.device = device;
+        return this;
+    }
+
+    /** The context whose buffer memory holds this module's parameters ({@link #to}), or null for host memory. */
+    public final @Nullable ExecutionContext device() {
+        return device;
+    }
+
     @Override
     public final void close() {
         if (closed) return;
         closed = true;
         for (Module child : children.values()) child.close();
         releaseResources();
+        for (DeviceBuffer b : deviceBuffers) b.close();
+        deviceBuffers.clear();
         arena.close();
     }
 
@@ -116,6 +166,13 @@ public abstract class Module implements AutoCloseable {
     }
 
     /** Registers {@code child} under {@code name}; this module now closes it. */
+    /** The buffer registered as {@code name} by this module (after {@link #to}, its moved copy). */
+    protected final Tensor buffer(String name) {
+        Tensor t = ownBuffers.get(name);
+        if (t == null) throw new IllegalArgumentException("no buffer named " + name);
+        return t;
+    }
+
     protected final <M extends Module> M addChild(String name, M child) {
         checkOpen();
         Objects.requireNonNull(child, "child must not be null");

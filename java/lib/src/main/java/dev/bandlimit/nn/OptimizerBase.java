@@ -1,30 +1,77 @@
 package dev.bandlimit.nn;
 
+import dev.bandlimit.DeviceBuffer;
+import dev.bandlimit.ExecutionContext;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
- * What {@link Sgd} and {@link Adam} share: the parameters, the learning rate, and the arena
+ * What {@link Sgd} and {@link Adam} share: the parameters, the learning rate, and the memory
  * holding their per-parameter state (momentum buffers, moments), released by {@link #close()}.
+ * The state lives where the parameters do when the optimizer is built (host memory, or the
+ * buffer memory of the context a {@link Module#to} moved them to), and every step runs there: build
+ * the optimizer after moving the model.
  */
 abstract sealed class OptimizerBase implements Optimizer permits Sgd, Adam {
     final List<Parameter> params;
     private double lr;
     private final Arena stateArena = Arena.ofShared();
+    /** Where the parameters (and so the state) live; null: host memory. */
+    private final @Nullable ExecutionContext device;
+    private final List<DeviceBuffer> stateBuffers = new ArrayList<>();
     private boolean closed;
 
     OptimizerBase(List<Parameter> params, double lr) {
         if (lr < 0) throw new IllegalArgumentException("lr must be >= 0, got " + lr);
         this.params = List.copyOf(params);
         this.lr = lr;
+        this.device = this.params.isEmpty() ? null : this.params.get(0).data().context();
+        for (Parameter p : this.params) {
+            if (p.data().context() != device) {
+                throw new IllegalArgumentException("the parameters live in different memories (" + p.name()
+                        + "): one optimizer steps parameters of one place");
+            }
+        }
     }
 
-    /** One zeroed float32 state buffer per parameter, shaped like its data. */
+    /** One zeroed float32 state buffer per parameter, shaped like its data, where the parameters live. */
     final MemorySegment[] allocateState() {
         MemorySegment[] state = new MemorySegment[params.size()];
-        for (int i = 0; i < state.length; i++) state[i] = stateArena.allocate(params.get(i).data().byteSize(), 64);
+        for (int i = 0; i < state.length; i++) {
+            long bytes = params.get(i).data().byteSize();
+            if (device == null) {
+                state[i] = stateArena.allocate(bytes, 64);
+            } else {
+                DeviceBuffer b = device.allocate(bytes);
+                stateBuffers.add(b);
+                state[i] = DeviceMemory.of(b);
+                DeviceMemory.zero(device, state[i], bytes);
+            }
+        }
         return state;
+    }
+
+    /** The native context of the step; throws when a parameter moved since the optimizer was built. */
+    final MemorySegment stepContext() {
+        for (Parameter p : params) {
+            if (p.data().context() != device) {
+                throw new IllegalStateException("parameter " + p.name() + " moved (Module.to) after the optimizer was"
+                        + " built: build the optimizer after moving the model");
+            }
+        }
+        return DeviceMemory.handle(device);
+    }
+
+    /** A parameter's data and gradient memory, for the native step. */
+    static MemorySegment data(Parameter p) {
+        return DeviceMemory.of(p.data());
+    }
+
+    static MemorySegment grad(Parameter p) {
+        return DeviceMemory.of(p.grad());
     }
 
     final void checkOpen() {
@@ -52,5 +99,7 @@ abstract sealed class OptimizerBase implements Optimizer permits Sgd, Adam {
         if (closed) return;
         closed = true;
         stateArena.close();
+        for (DeviceBuffer b : stateBuffers) b.close();
+        stateBuffers.clear();
     }
 }

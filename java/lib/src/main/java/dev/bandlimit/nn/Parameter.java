@@ -1,5 +1,7 @@
 package dev.bandlimit.nn;
 
+import dev.bandlimit.DeviceBuffer;
+import dev.bandlimit.ExecutionContext;
 import dev.bandlimit.Tensor;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
@@ -10,11 +12,15 @@ import java.util.Objects;
  * of the module that owns it (or the one given to the constructor). The gradient accumulates
  * over {@link Tape#backward} calls until {@link #zeroGrad()}; optimizers read it and update
  * {@link #data()} in place.
+ *
+ * <p>{@link Module#to} moves a module's parameters into a context's buffer memory (device memory
+ * for CUDA): {@link #data()} and {@link #grad()} then return buffer tensors, and tensors taken
+ * from them before the move keep the old memory.
  */
 public final class Parameter {
     private final String name;
-    private final Tensor data;
-    private final Tensor grad;
+    private Tensor data;
+    private Tensor grad;
 
     /** A zero-filled parameter of {@code shape} whose data and gradient live in {@code arena}. */
     public Parameter(String name, Arena arena, long... shape) {
@@ -50,7 +56,15 @@ public final class Parameter {
 
     /** Sets the gradient to zero. */
     public void zeroGrad() {
-        grad.segment().fill((byte) 0);
+        DeviceMemory.zero(grad);
+    }
+
+    /** Replaces data and gradient by copies in {@code device}'s buffer memory, in buffers {@code owner} allocates. */
+    void moveTo(ExecutionContext device, java.util.function.LongFunction<DeviceBuffer> owner) {
+        Tensor d = DeviceMemory.copyTo(data, device, owner);
+        Tensor g = DeviceMemory.copyTo(grad, device, owner);
+        data = d;
+        grad = g;
     }
 
     @Override

@@ -34,11 +34,11 @@ public final class Sgd extends OptimizerBase {
         List<LayerKernels.ParamSlot> slots = new ArrayList<>(params.size());
         for (int k = 0; k < params.size(); k++) {
             Parameter p = params.get(k);
-            slots.add(new LayerKernels.ParamSlot(p.data().segment(), p.grad().segment(), buffers[k], null,
+            slots.add(new LayerKernels.ParamSlot(data(p), grad(p), buffers[k], null,
                     p.elementCount()));
         }
         // All parameters in one native call (bl_sgd_step); the buffers start zeroed.
-        LayerKernels.sgdStep(learningRate(), momentum, weightDecay, slots);
+        LayerKernels.sgdStep(stepContext(), learningRate(), momentum, weightDecay, slots);
         OpTimers.record("optimizer.step", System.nanoTime() - start);
     }
 }

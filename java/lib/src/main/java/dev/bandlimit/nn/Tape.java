@@ -1,5 +1,7 @@
 package dev.bandlimit.nn;
 
+import dev.bandlimit.DeviceBuffer;
+import dev.bandlimit.ExecutionContext;
 import dev.bandlimit.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -27,12 +29,23 @@ import org.jspecify.annotations.Nullable;
  * <p>An evaluation tape ({@code training = false}) records nothing, computes no gradients and
  * its {@link #backward} throws; layers run in evaluation mode (running batch-norm statistics,
  * no dropout, the convolution's evaluation compression).
+ *
+ * <p>Device tapes ({@link #on(ExecutionContext, boolean, TapeMemory)}) keep everything in a
+ * context's buffer memory (device memory for CUDA) and run every op on that context, so a step
+ * chains forward and backward without host round trips: the model must live there too
+ * ({@link Module#to}); host inputs are copied in by {@link #input}; values are read back with
+ * {@link Var#item()} or {@link Tensor#toArray()}. The same code runs on a CPU context (host
+ * buffers), which is how it is tested where no GPU is.
  */
 public final class Tape implements AutoCloseable {
     /** A recorded backward step: runs only if the loss reached its output. */
     private record Step(Var output, String timerKey, Runnable body) {}
 
     private final boolean training;
+    /** The context whose buffer memory holds the step and whose backend runs its ops; null: host memory, default context. */
+    private final @Nullable ExecutionContext device;
+    /** Buffers of an unpooled device tape, freed at close. */
+    private final ArrayList<DeviceBuffer> ownBuffers = new ArrayList<>();
     private final Arena arena = Arena.ofConfined();
     /** Where allocations come from; null when the pool was busy (then the arena allocates). */
     private final @Nullable TapeMemory memory;
@@ -57,8 +70,37 @@ public final class Tape implements AutoCloseable {
      * reused). If another tape holds {@code memory}, this one allocates from its arena.
      */
     public Tape(boolean training, @Nullable TapeMemory memory) {
+        this(training, null, memory);
+    }
+
+    private Tape(boolean training, @Nullable ExecutionContext device, @Nullable TapeMemory memory) {
+        if (memory != null && memory.device() != device) {
+            throw new IllegalArgumentException("memory holds " + (memory.device() == null ? "host memory"
+                    : "buffers of " + memory.device()) + ", the tape is on " + (device == null ? "the host" : device));
+        }
         this.training = training;
+        this.device = device;
         this.memory = memory != null && memory.acquire(this) ? memory : null;
+    }
+
+    /**
+     * A device tape: its tensors live in {@code device}'s buffer memory (device memory for CUDA)
+     * and its ops run on that context; allocations come from {@code memory} (a
+     * {@link TapeMemory#TapeMemory(ExecutionContext)} of the same context, reused step after
+     * step), or, with null, from buffers of this tape alone, freed when it closes.
+     */
+    public static Tape on(ExecutionContext device, boolean training, @Nullable TapeMemory memory) {
+        return new Tape(training, Objects.requireNonNull(device, "device must not be null"), memory);
+    }
+
+    /** {@link #on(ExecutionContext, boolean, TapeMemory)} without a pool: every allocation is a fresh buffer. */
+    public static Tape on(ExecutionContext device, boolean training) {
+        return on(device, training, null);
+    }
+
+    /** The context of a device tape, or null for a host tape. */
+    public @Nullable ExecutionContext device() {
+        return device;
     }
 
     /** Whether layers run in training mode and the backward is available. */
@@ -89,10 +131,12 @@ public final class Tape implements AutoCloseable {
     public Var input(Tensor t, boolean requiresGrad) {
         checkOpen();
         Objects.requireNonNull(t, "t must not be null");
-        if (!t.segment().isNative()) {
-            // The native kernels read off-heap memory only: a heap tensor is copied in.
+        boolean inPlace = device == null ? t.isHost() && t.segment().isNative() : t.context() == device;
+        if (!inPlace) {
+            // The native kernels read off-heap memory of the tape's kind only: anything else is
+            // copied in (a heap tensor, a host tensor for a device tape, a buffer tensor for a host one).
             Tensor copy = allocateUninitialized(t.shape());
-            MemorySegment.copy(t.segment(), 0, copy.segment(), 0, copy.byteSize());
+            copy.copyFrom(t);
             t = copy;
         }
         return new Var(this, t, training && requiresGrad);
@@ -106,6 +150,12 @@ public final class Tape implements AutoCloseable {
     public Var param(Parameter p) {
         checkOpen();
         Objects.requireNonNull(p, "p must not be null");
+        if (p.data().context() != device) {
+            throw new IllegalArgumentException("parameter " + p.name() + " lives in "
+                    + (p.data().context() == null ? "host memory" : "the buffer memory of " + p.data().context())
+                    + ", this tape in " + (device == null ? "host memory" : "the buffer memory of " + device)
+                    + ": move the model with Module.to(context) and use a tape on the same context");
+        }
         return parameterVars.computeIfAbsent(p, q -> new Var(this, q.data(), training));
     }
 
@@ -141,7 +191,7 @@ public final class Tape implements AutoCloseable {
             Var v = e.getValue();
             if (!v.hasGrad()) continue;
             Tensor target = e.getKey().grad();
-            Kernels.addInto(target.segment(), v.grad().segment(), target.elementCount());
+            Kernels.addInto(this, target, v.grad());
         }
         OpTimers.record("tape.parameter_grads", System.nanoTime() - start);
     }
@@ -171,6 +221,8 @@ public final class Tape implements AutoCloseable {
         try {
             arena.close();
             if (memory != null) memory.release(this);
+            for (DeviceBuffer b : ownBuffers) b.close();
+            ownBuffers.clear();
         } finally {
             for (Runnable action : closeActions) action.run();
             closeActions.clear();
@@ -185,10 +237,15 @@ public final class Tape implements AutoCloseable {
         if (closed) throw new IllegalStateException("the tape is closed: its vars and their memory are released");
     }
 
+    /** The native context handle the ops run on (NULL, the default CPU context, for a host tape). */
+    MemorySegment kernelContext() {
+        return DeviceMemory.handle(device);
+    }
+
     /** A zero-filled tensor living as long as the tape (gradients, which ops add into). */
     Tensor allocate(long... shape) {
         Tensor t = allocateUninitialized(shape);
-        t.segment().fill((byte) 0);
+        DeviceMemory.zero(t);
         return t;
     }
 
@@ -196,21 +253,28 @@ public final class Tape implements AutoCloseable {
     Tensor allocateUninitialized(long... shape) {
         long count = 1;
         for (long d : shape) count = Math.multiplyExact(count, d);
-        return Tensor.wrap(allocateBytesUninitialized(Math.multiplyExact(count, (long) Float.BYTES)), shape);
+        return DeviceMemory.tensor(device, allocateBytesUninitialized(Math.multiplyExact(count, (long) Float.BYTES)),
+                shape);
     }
 
-    /** Zero-filled bytes living as long as the tape (masks, indices), 64-byte aligned. */
-    MemorySegment allocateBytes(long bytes) {
-        MemorySegment s = allocateBytesUninitialized(bytes);
-        s.fill((byte) 0);
-        return s;
-    }
-
-    /** Bytes living as long as the tape, contents undefined (buffers a native call fills). */
+    /**
+     * Bytes living as long as the tape, contents undefined (buffers a native call fills), 64-byte
+     * aligned, in the tape's memory: for a device tape, an address segment that only native
+     * calls may use.
+     */
     MemorySegment allocateBytesUninitialized(long bytes) {
         checkOpen();
         allocatedBytes += bytes;
-        return memory != null ? memory.allocate(bytes, arena) : arena.allocate(bytes, 64);
+        if (memory != null) return memory.allocate(bytes, arena);
+        if (device == null) return arena.allocate(bytes, 64);
+        DeviceBuffer b = device.allocate(bytes);
+        ownBuffers.add(b);
+        return DeviceMemory.of(b).reinterpret(arena, null);
+    }
+
+    /** Copies host {@code values} into {@code dst} of the tape's memory. */
+    void copyFromHost(MemorySegment dst, MemorySegment values) {
+        DeviceMemory.copyFromHost(device, dst, values, values.byteSize());
     }
 
     /** An op's output var: it requires a gradient when this is a training tape and any input does. */

@@ -1,9 +1,13 @@
 package dev.bandlimit.nn;
 
+import dev.bandlimit.DeviceBuffer;
+import dev.bandlimit.ExecutionContext;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Memory that successive tapes reuse (a caching allocator, like PyTorch's), so that a training
@@ -28,16 +32,41 @@ public final class TapeMemory implements AutoCloseable {
     private static final long MIN_BLOCK_BYTES = 1 << 20;
     private static final ThreadLocal<TapeMemory> PER_THREAD = ThreadLocal.withInitial(TapeMemory::new);
 
-    private record Block(Arena arena, MemorySegment segment) {}
+    /** A host block (its arena) or a block of a context's buffer memory (its buffer). */
+    private record Block(@Nullable Arena arena, @Nullable DeviceBuffer buffer, MemorySegment segment) {
+        void free() {
+            if (arena != null) arena.close();
+            if (buffer != null) buffer.close();
+        }
+    }
 
+    /** Null: host memory; else the context whose buffer memory the blocks are. */
+    private final @Nullable ExecutionContext device;
     private final List<Block> blocks = new ArrayList<>();
     private long offsetInLast;
     private long usedBytes;
     private Tape holder;
     private boolean closed;
 
-    /** An empty pool; blocks are allocated as tapes need them. */
-    public TapeMemory() {}
+    /** An empty pool of host memory; blocks are allocated as tapes need them. */
+    public TapeMemory() {
+        this.device = null;
+    }
+
+    /**
+     * An empty pool of {@code device}'s buffer memory (device memory for CUDA), for
+     * {@link Tape#on(ExecutionContext, boolean, TapeMemory)}: a device allocation is costly
+     * (cudaMalloc synchronises the device), so keep one per training loop and close it before the
+     * context.
+     */
+    public TapeMemory(ExecutionContext device) {
+        this.device = Objects.requireNonNull(device, "device must not be null");
+    }
+
+    /** The context whose buffer memory this pool holds, or null for host memory. */
+    public @Nullable ExecutionContext device() {
+        return device;
+    }
 
     /** The calling thread's pool, used by {@link Tape#Tape(boolean)}. */
     public static TapeMemory ofCurrentThread() {
@@ -62,7 +91,7 @@ public final class TapeMemory implements AutoCloseable {
         if (closed) return;
         if (holder != null) throw new IllegalStateException("a tape still uses this memory; close the tape first");
         closed = true;
-        for (Block b : blocks) b.arena().close();
+        for (Block b : blocks) b.free();
         blocks.clear();
     }
 
@@ -84,11 +113,10 @@ public final class TapeMemory implements AutoCloseable {
             long size = Math.max(Math.max(rounded, MIN_BLOCK_BYTES), last == null ? 0 : 2 * last.segment().byteSize());
             if (last != null && usedBytes == 0) {
                 // Nothing handed out yet: replace rather than chain.
-                last.arena().close();
+                last.free();
                 blocks.clear();
             }
-            Arena arena = Arena.ofShared();
-            blocks.add(new Block(arena, arena.allocate(size, ALIGNMENT)));
+            blocks.add(newBlock(size));
             offsetInLast = 0;
             last = blocks.get(blocks.size() - 1);
         }
@@ -96,6 +124,15 @@ public final class TapeMemory implements AutoCloseable {
         offsetInLast += rounded;
         usedBytes += rounded;
         return slice.reinterpret(scope, null);
+    }
+
+    private Block newBlock(long size) {
+        if (device == null) {
+            Arena arena = Arena.ofShared();
+            return new Block(arena, null, arena.allocate(size, ALIGNMENT));
+        }
+        DeviceBuffer buffer = device.allocate(size);  // aligned to 256 bytes by the CUDA allocator, 64 on the CPU
+        return new Block(null, buffer, DeviceMemory.of(buffer));
     }
 
     /** The tape is done: the memory is free again; several blocks become one of their total size. */
@@ -106,11 +143,10 @@ public final class TapeMemory implements AutoCloseable {
             long total = 0;
             for (Block b : blocks) {
                 total += b.segment().byteSize();
-                b.arena().close();
+                b.free();
             }
             blocks.clear();
-            Arena arena = Arena.ofShared();
-            blocks.add(new Block(arena, arena.allocate(total, ALIGNMENT)));
+            blocks.add(newBlock(total));
         }
         offsetInLast = 0;
         usedBytes = 0;

@@ -110,6 +110,6 @@ public final class Var {
     }
 
     void finishOverwrite(@Nullable Tensor target) {
-        if (target != null && target != grad) Kernels.addInto(grad.segment(), target.segment(), grad.elementCount());
+        if (target != null && target != grad) Kernels.addInto(tape, grad, target);
     }
 }

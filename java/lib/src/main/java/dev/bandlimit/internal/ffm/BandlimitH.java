@@ -1418,6 +1418,68 @@ public class BandlimitH extends BandlimitH$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class bl_buffer_zero {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_buffer_zero");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_buffer_zero(bl_context context, void *buffer, int64_t bytes)
+     * }
+     */
+    public static FunctionDescriptor bl_buffer_zero$descriptor() {
+        return bl_buffer_zero.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_buffer_zero(bl_context context, void *buffer, int64_t bytes)
+     * }
+     */
+    public static MethodHandle bl_buffer_zero$handle() {
+        return bl_buffer_zero.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_buffer_zero(bl_context context, void *buffer, int64_t bytes)
+     * }
+     */
+    public static MemorySegment bl_buffer_zero$address() {
+        return bl_buffer_zero.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_buffer_zero(bl_context context, void *buffer, int64_t bytes)
+     * }
+     */
+    public static int bl_buffer_zero(MemorySegment context, MemorySegment buffer, long bytes) {
+        var mh$ = bl_buffer_zero.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_buffer_zero", context, buffer, bytes);
+            }
+            return (int)mh$.invokeExact(context, buffer, bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int BL_COMPRESSION_FIXED = (int)0L;
     /**
      * {@snippet lang=c :
@@ -3081,6 +3143,398 @@ public class BandlimitH extends BandlimitH$shared {
                 traceDowncall("bl_add_into", context, count, dst, src);
             }
             return (int)mh$.invokeExact(context, count, dst, src);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_avgpool2d_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_avgpool2d_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_avgpool2d_forward(bl_context context, const bl_pool2d_desc *desc, const float *x, float *y)
+     * }
+     */
+    public static FunctionDescriptor bl_avgpool2d_forward$descriptor() {
+        return bl_avgpool2d_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_avgpool2d_forward(bl_context context, const bl_pool2d_desc *desc, const float *x, float *y)
+     * }
+     */
+    public static MethodHandle bl_avgpool2d_forward$handle() {
+        return bl_avgpool2d_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_avgpool2d_forward(bl_context context, const bl_pool2d_desc *desc, const float *x, float *y)
+     * }
+     */
+    public static MemorySegment bl_avgpool2d_forward$address() {
+        return bl_avgpool2d_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_avgpool2d_forward(bl_context context, const bl_pool2d_desc *desc, const float *x, float *y)
+     * }
+     */
+    public static int bl_avgpool2d_forward(MemorySegment context, MemorySegment desc, MemorySegment x, MemorySegment y) {
+        var mh$ = bl_avgpool2d_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_avgpool2d_forward", context, desc, x, y);
+            }
+            return (int)mh$.invokeExact(context, desc, x, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_avgpool2d_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_avgpool2d_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_avgpool2d_backward(bl_context context, const bl_pool2d_desc *desc, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static FunctionDescriptor bl_avgpool2d_backward$descriptor() {
+        return bl_avgpool2d_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_avgpool2d_backward(bl_context context, const bl_pool2d_desc *desc, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static MethodHandle bl_avgpool2d_backward$handle() {
+        return bl_avgpool2d_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_avgpool2d_backward(bl_context context, const bl_pool2d_desc *desc, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static MemorySegment bl_avgpool2d_backward$address() {
+        return bl_avgpool2d_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_avgpool2d_backward(bl_context context, const bl_pool2d_desc *desc, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static int bl_avgpool2d_backward(MemorySegment context, MemorySegment desc, MemorySegment dy, MemorySegment dx, int accumulate) {
+        var mh$ = bl_avgpool2d_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_avgpool2d_backward", context, desc, dy, dx, accumulate);
+            }
+            return (int)mh$.invokeExact(context, desc, dy, dx, accumulate);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_dropout_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG,
+            BandlimitH.C_DOUBLE,
+            BandlimitH.C_LONG,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_dropout_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_dropout_forward(bl_context context, int64_t count, double p, uint64_t seed, const float *x, float *y, uint8_t *mask)
+     * }
+     */
+    public static FunctionDescriptor bl_dropout_forward$descriptor() {
+        return bl_dropout_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_dropout_forward(bl_context context, int64_t count, double p, uint64_t seed, const float *x, float *y, uint8_t *mask)
+     * }
+     */
+    public static MethodHandle bl_dropout_forward$handle() {
+        return bl_dropout_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_dropout_forward(bl_context context, int64_t count, double p, uint64_t seed, const float *x, float *y, uint8_t *mask)
+     * }
+     */
+    public static MemorySegment bl_dropout_forward$address() {
+        return bl_dropout_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_dropout_forward(bl_context context, int64_t count, double p, uint64_t seed, const float *x, float *y, uint8_t *mask)
+     * }
+     */
+    public static int bl_dropout_forward(MemorySegment context, long count, double p, long seed, MemorySegment x, MemorySegment y, MemorySegment mask) {
+        var mh$ = bl_dropout_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_dropout_forward", context, count, p, seed, x, y, mask);
+            }
+            return (int)mh$.invokeExact(context, count, p, seed, x, y, mask);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_dropout_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG,
+            BandlimitH.C_DOUBLE,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_dropout_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_dropout_backward(bl_context context, int64_t count, double p, const uint8_t *mask, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static FunctionDescriptor bl_dropout_backward$descriptor() {
+        return bl_dropout_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_dropout_backward(bl_context context, int64_t count, double p, const uint8_t *mask, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static MethodHandle bl_dropout_backward$handle() {
+        return bl_dropout_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_dropout_backward(bl_context context, int64_t count, double p, const uint8_t *mask, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static MemorySegment bl_dropout_backward$address() {
+        return bl_dropout_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_dropout_backward(bl_context context, int64_t count, double p, const uint8_t *mask, const float *dy, float *dx, int32_t accumulate)
+     * }
+     */
+    public static int bl_dropout_backward(MemorySegment context, long count, double p, MemorySegment mask, MemorySegment dy, MemorySegment dx, int accumulate) {
+        var mh$ = bl_dropout_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_dropout_backward", context, count, p, mask, dy, dx, accumulate);
+            }
+            return (int)mh$.invokeExact(context, count, p, mask, dy, dx, accumulate);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_softmax_xent_forward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG,
+            BandlimitH.C_LONG,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_softmax_xent_forward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_softmax_xent_forward(bl_context context, int64_t batch, int64_t classes, const float *logits, const int32_t *labels, float *loss, float *probs)
+     * }
+     */
+    public static FunctionDescriptor bl_softmax_xent_forward$descriptor() {
+        return bl_softmax_xent_forward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_softmax_xent_forward(bl_context context, int64_t batch, int64_t classes, const float *logits, const int32_t *labels, float *loss, float *probs)
+     * }
+     */
+    public static MethodHandle bl_softmax_xent_forward$handle() {
+        return bl_softmax_xent_forward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_softmax_xent_forward(bl_context context, int64_t batch, int64_t classes, const float *logits, const int32_t *labels, float *loss, float *probs)
+     * }
+     */
+    public static MemorySegment bl_softmax_xent_forward$address() {
+        return bl_softmax_xent_forward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_softmax_xent_forward(bl_context context, int64_t batch, int64_t classes, const float *logits, const int32_t *labels, float *loss, float *probs)
+     * }
+     */
+    public static int bl_softmax_xent_forward(MemorySegment context, long batch, long classes, MemorySegment logits, MemorySegment labels, MemorySegment loss, MemorySegment probs) {
+        var mh$ = bl_softmax_xent_forward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_softmax_xent_forward", context, batch, classes, logits, labels, loss, probs);
+            }
+            return (int)mh$.invokeExact(context, batch, classes, logits, labels, loss, probs);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bl_softmax_xent_backward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            BandlimitH.C_INT,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_LONG,
+            BandlimitH.C_LONG,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_POINTER,
+            BandlimitH.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("bl_softmax_xent_backward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * bl_status bl_softmax_xent_backward(bl_context context, int64_t batch, int64_t classes, const float *probs, const int32_t *labels, const float *dloss, float *dlogits, int32_t accumulate)
+     * }
+     */
+    public static FunctionDescriptor bl_softmax_xent_backward$descriptor() {
+        return bl_softmax_xent_backward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * bl_status bl_softmax_xent_backward(bl_context context, int64_t batch, int64_t classes, const float *probs, const int32_t *labels, const float *dloss, float *dlogits, int32_t accumulate)
+     * }
+     */
+    public static MethodHandle bl_softmax_xent_backward$handle() {
+        return bl_softmax_xent_backward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * bl_status bl_softmax_xent_backward(bl_context context, int64_t batch, int64_t classes, const float *probs, const int32_t *labels, const float *dloss, float *dlogits, int32_t accumulate)
+     * }
+     */
+    public static MemorySegment bl_softmax_xent_backward$address() {
+        return bl_softmax_xent_backward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * bl_status bl_softmax_xent_backward(bl_context context, int64_t batch, int64_t classes, const float *probs, const int32_t *labels, const float *dloss, float *dlogits, int32_t accumulate)
+     * }
+     */
+    public static int bl_softmax_xent_backward(MemorySegment context, long batch, long classes, MemorySegment probs, MemorySegment labels, MemorySegment dloss, MemorySegment dlogits, int accumulate) {
+        var mh$ = bl_softmax_xent_backward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bl_softmax_xent_backward", context, batch, classes, probs, labels, dloss, dlogits, accumulate);
+            }
+            return (int)mh$.invokeExact(context, batch, classes, probs, labels, dloss, dlogits, accumulate);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
