@@ -14,7 +14,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The main job: trains the MNIST CNN at several compression rates and prints one table of
@@ -36,14 +38,19 @@ final class DemoCommand implements Callable<Integer> {
 
     private record Row(double rho, Trainer.EpochReport last, double medianEpochSeconds, double[] accuracyAt) {}
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        options.validate(spec.commandLine());
+        for (double rho : rates) dev.bandlimit.cli.train.DataOptions.rate(spec.commandLine(), "--rates", rho);
         Files.createDirectories(out);
-        Data data = Data.load(options.dataDir, System.out);
+        Data data = Data.load(options.data.dataDir, System.out);
         System.out.printf(Locale.ROOT, "bandlimit demo: %s on MNIST (%d train / %d test images), %d epochs per rate, "
                         + "batch %d, %s lr %s (%s), seed %d, %d native threads%n%n", MnistCnn.NAME,
                 options.trainLimit > 0 ? Math.min(options.trainLimit, data.trainLabels().length) : data.trainLabels().length,
-                data.testLabels().length, options.epochs, options.batch, options.optimizer, options.learningRate,
+                data.testLabels().length, options.epochs, options.data.batch, options.optimizer, options.learningRate,
                 options.schedule, options.seed, Bandlimit.numThreads());
         List<Row> rows = new ArrayList<>();
         for (double rho : rates) {

@@ -3,6 +3,7 @@ package dev.bandlimit.cli;
 import dev.bandlimit.Compression;
 import dev.bandlimit.cli.train.Checkpoint;
 import dev.bandlimit.cli.train.Data;
+import dev.bandlimit.cli.train.DataOptions;
 import dev.bandlimit.cli.train.MnistCnn;
 import dev.bandlimit.cli.train.Trainer;
 import dev.bandlimit.cli.train.TrainingOptions;
@@ -11,7 +12,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Evaluates a trained checkpoint on the MNIST test set, at any compression. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -19,18 +22,22 @@ import picocli.CommandLine.Option;
 final class EvalCommand implements Callable<Integer> {
 
     @Mixin
-    TrainingOptions options;
+    DataOptions options;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--checkpoint", defaultValue = "runs/train/model.ckpt", description = "checkpoint (default ${DEFAULT-VALUE})")
     Path checkpoint;
 
     @Override
     public Integer call() {
+        options.validate(spec.commandLine());
+        Checkpoint.Loaded loaded = Checkpoint.load(checkpoint);  // first: a wrong path fails before the data loads
         Data data = Data.load(options.dataDir, System.out);
-        Checkpoint.Loaded loaded = Checkpoint.load(checkpoint);
         Compression eval = options.compression.rho == null && options.compression.energy == null
                 ? loaded.trainCompression() : options.compression.toCompression();
-        try (Trainer trainer = new Trainer(options.config(loaded.trainCompression(), eval), data.trainImages(),
+        try (Trainer trainer = new Trainer(TrainingOptions.evaluationConfig(options, loaded.trainCompression(), eval), data.trainImages(),
                 data.trainLabels(), data.testImages(), data.testLabels(), System.out)) {
             Checkpoint.restore(loaded, trainer.model());
             Trainer.Evaluation result = trainer.evaluate();

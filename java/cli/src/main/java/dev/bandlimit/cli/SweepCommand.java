@@ -16,8 +16,11 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Sweeps the compression rate on one convolution layer from Java and prints a table: achieved
@@ -52,8 +55,19 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "random seed (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
+        CommandLine cl = spec.commandLine();
+        dev.bandlimit.cli.train.Checks.atLeast(cl, "--batch", batch, 1);
+        dev.bandlimit.cli.train.Checks.atLeast(cl, "--channels", channels, 1);
+        dev.bandlimit.cli.train.Checks.atLeast(cl, "--size", size, 1);
+        dev.bandlimit.cli.train.Checks.atLeast(cl, "--kernel", kernel, 1);
+        if (kernel % 2 == 0) throw new CommandLine.ParameterException(cl, "--kernel must be odd (padding keeps the size), got " + kernel);
+        dev.bandlimit.cli.train.Checks.atLeast(cl, "--repeats", repeats, 1);
+        for (double rho : rates) dev.bandlimit.cli.train.DataOptions.rate(cl, "--rates", rho);
         long n = batch, c = channels, f = channels, h = size, w = size, k = kernel;
         long pad = k / 2;
         System.out.printf(Locale.ROOT, "bandlimit sweep (Java, FFM): N=%d C=F=%d %dx%d input, %dx%d kernel, pad %d;"

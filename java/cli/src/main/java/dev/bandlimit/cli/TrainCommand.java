@@ -13,7 +13,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Trains the MNIST CNN with band-limited convolutions; writes metrics and a checkpoint. */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -44,17 +46,25 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
-        if (!MnistCnn.NAME.equals(model)) throw new IllegalArgumentException("--model must be " + MnistCnn.NAME);
-        Compression train = options.compression.toCompression();
+        options.validate(spec.commandLine());
+        dev.bandlimit.cli.train.Checks.oneOf(spec.commandLine(), "--model", model, java.util.List.of(MnistCnn.NAME));
+        if (eval != null) {
+            dev.bandlimit.cli.train.DataOptions.rate(spec.commandLine(), "--eval-rho", eval.rho);
+            dev.bandlimit.cli.train.DataOptions.energy(spec.commandLine(), "--eval-energy", eval.energy);
+        }
+        Compression train = options.data.compression.toCompression();
         Compression evalCompression = eval == null ? train : eval.toCompression();
         Files.createDirectories(out);
         Path metrics = out.resolve("metrics.jsonl");
         Files.deleteIfExists(metrics);
-        Data data = Data.load(options.dataDir, System.out);
+        Data data = Data.load(options.data.dataDir, System.out);
         System.out.printf(Locale.ROOT, "training %s: train %s, eval %s, %d epochs, batch %d, %s lr %s (%s), seed %d%n",
-                model, train, evalCompression, options.epochs, options.batch, options.optimizer, options.learningRate,
+                model, train, evalCompression, options.epochs, options.data.batch, options.optimizer, options.learningRate,
                 options.schedule, options.seed);
         try (Trainer trainer = new Trainer(options.config(train, evalCompression), data.trainImages(),
                 data.trainLabels(), data.testImages(), data.testLabels(), System.out)) {

@@ -1,32 +1,20 @@
 package dev.bandlimit.cli.train;
 
 import dev.bandlimit.Compression;
-import java.nio.file.Path;
-import picocli.CommandLine.ArgGroup;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Options shared by train, eval and demo. */
+/** The training options of train and demo (eval reads only {@link DataOptions}). */
 public final class TrainingOptions {
 
-    /** --rho or --energy: how the convolutions compress. */
-    public static final class CompressionOption {
-        @Option(names = "--rho", description = "fixed compression rate in [0, 1) for every convolution")
-        public Double rho;
-
-        @Option(names = "--energy", description = "energy compression: keep this fraction in (0, 1] of the spectrum's energy")
-        public Double energy;
-
-        public Compression toCompression() {
-            if (energy != null) return Compression.energy(energy);
-            return Compression.fixed(rho == null ? 0.0 : rho);
-        }
-    }
+    /** The data, batch and compression (what eval reads too). */
+    @Mixin
+    public DataOptions data;
 
     @Option(names = "--epochs", defaultValue = "3", description = "epochs (default ${DEFAULT-VALUE})")
     public int epochs;
-
-    @Option(names = "--batch", defaultValue = "64", description = "batch size (default ${DEFAULT-VALUE})")
-    public int batch;
 
     @Option(names = "--lr", defaultValue = "0.002", description = "learning rate (default ${DEFAULT-VALUE})")
     public double learningRate;
@@ -49,9 +37,6 @@ public final class TrainingOptions {
     @Option(names = "--train-limit", defaultValue = "0", description = "train on this many images only (0: all)")
     public int trainLimit;
 
-    @Option(names = "--data", description = "MNIST cache folder (default: ~/.cache/bandlimit/mnist)")
-    public Path dataDir;
-
     @Option(names = "--progress", negatable = true,
             description = "show a progress bar per epoch (default: when the output is a terminal)")
     public Boolean progress;
@@ -68,10 +53,27 @@ public final class TrainingOptions {
     }
 
     public Trainer.Config config(Compression train, Compression eval) {
-        return new Trainer.Config(train, eval, epochs, batch, learningRate, optimizer, momentum, weightDecay, schedule,
+        return new Trainer.Config(train, eval, epochs, data.batch, learningRate, optimizer, momentum, weightDecay, schedule,
                 seed, trainLimit, showProgress(), profile);
     }
 
-    @ArgGroup(exclusive = true)
-    public CompressionOption compression = new CompressionOption();
+    /** Throws a ParameterException naming the first option out of range. */
+    public void validate(CommandLine cl) {
+        data.validate(cl);
+        Checks.atLeast(cl, "--epochs", epochs, 1);
+        Checks.positive(cl, "--lr", learningRate);
+        Checks.oneOf(cl, "--optimizer", optimizer, List.of("adam", "sgd"));
+        Checks.unit(cl, "--momentum", momentum);
+        Checks.nonNegative(cl, "--weight-decay", weightDecay);
+        Checks.oneOf(cl, "--schedule", schedule, List.of("constant", "step", "cosine"));
+        Checks.atLeast(cl, "--train-limit", trainLimit, 0);
+    }
+
+    /**
+     * The configuration of an evaluation-only run (eval): the training settings are not read
+     * there, so they take their defaults.
+     */
+    public static Trainer.Config evaluationConfig(DataOptions data, Compression train, Compression eval) {
+        return new Trainer.Config(train, eval, 1, data.batch, 0.002, "adam", 0.9, 0, "cosine", 1, 0, false, false);
+    }
 }
