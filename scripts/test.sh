@@ -4,13 +4,17 @@
 #      Java tests (JUnit, Surefire) and the jar-alone test (Failsafe);
 #   2. the native tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the Kotlin and Scala examples (java/examples/), built like outside users' projects against
-#      the installed jar.
+#      the installed jar;
+#   4. a checkpoint written by `train` read and rewritten by Python's `safetensors`, then
+#      evaluated again (scripts/safetensors-interop.sh; "skipped" with the reason where the
+#      package cannot be installed).
 # Where nvcc and NVIDIA's cuFFT wheel are present the CUDA backend is compiled too (CMake prints
 # "BL_WITH_CUDA: on"); its tests run where a GPU is and say "skipped: cuda: ..." elsewhere.
 # Usage: scripts/test.sh             (all)
 #        scripts/test.sh java        (1 only)
 #        scripts/test.sh sanitize    (2 only)
 #        scripts/test.sh examples    (3 only)
+#        scripts/test.sh interop     (4 only)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -38,4 +42,8 @@ fi
 if [ "$what" = all ] || [ "$what" = examples ]; then
   echo "== Kotlin and Scala examples (java/examples) =="
   scripts/examples.sh
+fi
+if [ "$what" = all ] || [ "$what" = interop ]; then
+  echo "== safetensors checkpoints read by Python (scripts/safetensors-interop.sh) =="
+  scripts/safetensors-interop.sh
 fi

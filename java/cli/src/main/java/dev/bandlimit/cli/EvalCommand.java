@@ -27,7 +27,7 @@ final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--checkpoint", defaultValue = "runs/train/model.ckpt", description = "checkpoint (default ${DEFAULT-VALUE})")
+    @Option(names = "--checkpoint", defaultValue = "runs/train/model.safetensors", description = "checkpoint (default ${DEFAULT-VALUE})")
     Path checkpoint;
 
     @Override

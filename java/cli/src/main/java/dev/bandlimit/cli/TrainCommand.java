@@ -31,7 +31,7 @@ final class TrainCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, heading = "Evaluation compression (default: as in training):%n")
     EvalCompression eval;
 
-    @Option(names = "--out", defaultValue = "runs/train", description = "output folder: metrics.jsonl, model.ckpt (default ${DEFAULT-VALUE})")
+    @Option(names = "--out", defaultValue = "runs/train", description = "output folder: metrics.jsonl, model.safetensors (default ${DEFAULT-VALUE})")
     Path out;
 
     static final class EvalCompression {
@@ -69,8 +69,8 @@ final class TrainCommand implements Callable<Integer> {
         try (Trainer trainer = new Trainer(options.config(train, evalCompression), data.trainImages(),
                 data.trainLabels(), data.testImages(), data.testLabels(), System.out)) {
             trainer.train(metrics);
-            Checkpoint.save(out.resolve("model.ckpt"), trainer.model(), train, options.seed);
-            System.out.println("wrote " + metrics + " and " + out.resolve("model.ckpt"));
+            Checkpoint.save(out.resolve("model.safetensors"), trainer.model(), train, options.seed);
+            System.out.println("wrote " + metrics + " and " + out.resolve("model.safetensors"));
         }
         return 0;
     }

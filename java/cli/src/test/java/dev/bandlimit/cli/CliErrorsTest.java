@@ -61,9 +61,9 @@ class CliErrorsTest {
 
     @Test
     void aMissingCheckpointNamesTheFile(@TempDir Path dir) {
-        Path missing = dir.resolve("missing.ckpt");
+        Path missing = dir.resolve("missing.safetensors");
         Outcome o = run("eval", "--checkpoint", missing.toString());
-        oneLine(o, Main.EXIT_FAILURE, "missing.ckpt");
+        oneLine(o, Main.EXIT_FAILURE, "missing.safetensors");
         assertTrue(o.err().contains("--verbose"), "says how to get the trace");
         Outcome verbose = run("eval", "--verbose", "--checkpoint", missing.toString());
         assertEquals(Main.EXIT_FAILURE, verbose.exit());

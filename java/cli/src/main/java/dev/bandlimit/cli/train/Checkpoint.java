@@ -1,17 +1,26 @@
 package dev.bandlimit.cli.train;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.bandlimit.Compression;
 import dev.bandlimit.Tensor;
-import java.io.BufferedInputStream;
+import dev.bandlimit.nn.Module;
 import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -20,57 +29,121 @@ import java.util.Map;
 
 /**
  * A trained model's parameters and batch-norm statistics, with the compression it was trained
- * at. Format: "BLCKPT01", compression kind and value, seed, then per tensor its name, shape and
- * float32 values (big-endian, as DataOutputStream writes them).
+ * at, as a <a href="https://huggingface.co/docs/safetensors">safetensors</a> file (readable by
+ * Python's {@code safetensors}, PyTorch, JAX, ...): an 8-byte little-endian header length, a
+ * JSON header (per tensor: dtype {@code F32}, shape, {@code data_offsets} into the byte buffer;
+ * {@code __metadata__}: format, model, train compression, seed), padded with spaces to a
+ * multiple of 8, then the tensors' little-endian bytes, contiguous, in header order. Tensor
+ * names are the model's ({@code conv1.weight}, {@code bn1.running_mean}, ...), as in a PyTorch
+ * state dict. Written atomically (a temporary file renamed over the target).
  */
 public final class Checkpoint {
-    private static final String MAGIC = "BLCKPT01";
+    static final String FORMAT = "bandlimit";
+    /** Bigger headers are refused before being read (the spec's own readers cap them at 100 MB). */
+    private static final long MAX_HEADER_BYTES = 100L << 20;
+    /** Duplicate names are refused: one of two tensors of the same name would be dropped silently. */
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private Checkpoint() {}
 
-    /** A checkpoint read from disk. */
-    public record Loaded(Compression trainCompression, long seed, List<String> names, List<long[]> shapes,
-            List<float[]> values) {}
+    /** A checkpoint read from disk: {@code model} names the architecture it was written from. */
+    public record Loaded(String model, Compression trainCompression, long seed, List<String> names,
+            List<long[]> shapes, List<float[]> values) {}
 
     /** Every tensor that defines the trained function, by name: parameters, then state buffers. */
-    static Map<String, Tensor> state(MnistCnn model) {
+    static Map<String, Tensor> state(Module network) {
         Map<String, Tensor> all = new LinkedHashMap<>();
-        model.network().namedParameters().forEach((name, p) -> all.put(name, p.data()));
-        model.network().namedBuffers().forEach((name, b) -> all.put("buffer:" + name, b));
+        network.namedParameters().forEach((name, p) -> all.put(name, p.data()));
+        network.namedBuffers().forEach(all::put);
         return all;
     }
 
-    public static void save(Path file, MnistCnn model, Compression train, long seed) {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
-            out.writeBytes(MAGIC);
-            switch (train) {
-                case Compression.Fixed f -> {
-                    out.writeInt(0);
-                    out.writeDouble(f.rho());
-                }
-                case Compression.Energy e -> {
-                    out.writeInt(1);
-                    out.writeDouble(e.fraction());
-                }
-            }
-            out.writeLong(seed);
-            Map<String, Tensor> state = state(model);
-            out.writeInt(state.size());
-            for (Map.Entry<String, Tensor> e : state.entrySet()) {
-                out.writeUTF(e.getKey());
-                long[] shape = e.getValue().shape();
-                out.writeInt(shape.length);
-                for (long d : shape) out.writeLong(d);
-                for (float v : e.getValue().toArray()) out.writeFloat(v);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint " + file, e);
-        }
+    static String describe(Compression c) {
+        return switch (c) {
+            case Compression.Fixed f -> "fixed:" + f.rho();
+            case Compression.Energy e -> "energy:" + e.fraction();
+        };
+    }
+
+    static Compression parseCompression(String s, Path file) {
+        int colon = s.indexOf(':');
         try {
+            double v = Double.parseDouble(s.substring(colon + 1));
+            if (s.startsWith("fixed:")) return Compression.fixed(v);
+            if (s.startsWith("energy:")) return Compression.energy(v);
+        } catch (RuntimeException e) {
+            // falls through to the error below
+        }
+        throw new IllegalArgumentException(file + ": __metadata__.train_compression is \"" + s
+                + "\", expected fixed:<rho> or energy:<fraction>");
+    }
+
+    public static void save(Path file, MnistCnn model, Compression train, long seed) {
+        save(file, model.network(), MnistCnn.NAME, train, seed);
+    }
+
+    /**
+     * Writes {@code network}'s parameters and buffers under the architecture name {@code model}
+     * (checked again by {@link #restore(Loaded, Module, String)}).
+     */
+    public static void save(Path file, Module network, String model, Compression train, long seed) {
+        Map<String, Tensor> state = state(network);
+        List<float[]> values = new ArrayList<>();
+        try {
+            ByteArrayOutputStream headerBytes = new ByteArrayOutputStream();
+            try (JsonGenerator g = JSON.createGenerator(headerBytes)) {
+                g.writeStartObject();
+                g.writeObjectFieldStart("__metadata__");
+                g.writeStringField("format", FORMAT);
+                g.writeStringField("model", model);
+                g.writeStringField("train_compression", describe(train));
+                g.writeStringField("seed", Long.toString(seed));
+                g.writeEndObject();
+                long offset = 0;
+                for (Map.Entry<String, Tensor> e : state.entrySet()) {
+                    float[] v = e.getValue().toArray();
+                    values.add(v);
+                    g.writeObjectFieldStart(e.getKey());
+                    g.writeStringField("dtype", "F32");
+                    g.writeArrayFieldStart("shape");
+                    for (long d : e.getValue().shape()) g.writeNumber(d);
+                    g.writeEndArray();
+                    g.writeArrayFieldStart("data_offsets");
+                    g.writeNumber(offset);
+                    offset += 4L * v.length;
+                    g.writeNumber(offset);
+                    g.writeEndArray();
+                    g.writeEndObject();
+                }
+                g.writeEndObject();
+            }
+            byte[] header = headerBytes.toByteArray();
+            int padded = (header.length + 7) / 8 * 8;  // the byte buffer starts 8-byte aligned
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            try {
+                writeFile(tmp, padded, header, values);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(tmp);
+                throw e;
+            }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint " + file, e);
+            throw new UncheckedIOException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeFile(Path tmp, int padded, byte[] header, List<float[]> values) throws IOException {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
+            ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+            out.write(length.array());
+            out.write(header);
+            for (int i = header.length; i < padded; i++) out.write(' ');
+            for (float[] v : values) {
+                ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(v);
+                out.write(b.array());
+            }
         }
     }
 
@@ -79,57 +152,183 @@ public final class Checkpoint {
             throw new IllegalArgumentException("no checkpoint at " + file + ": run `./bandlimit train --out "
                     + (file.getParent() == null ? "." : file.getParent()) + "` first");
         }
-        try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
-            byte[] magic = new byte[MAGIC.length()];
-            in.readFully(magic);
-            if (!MAGIC.equals(new String(magic, java.nio.charset.StandardCharsets.US_ASCII))) {
-                throw new IllegalArgumentException(file + " is not a bandlimit checkpoint");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < 8) throw corrupt(file, 0, "the file has " + size + " bytes, fewer than the 8 of the header length");
+            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, lengthBytes, 0);
+            long headerLength = lengthBytes.flip().getLong();
+            if (headerLength < 2 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
+                throw corrupt(file, 0, "header length " + headerLength + " does not fit a file of " + size
+                        + " bytes (not a safetensors file, or truncated)");
             }
-            int kind = in.readInt();
-            double value = in.readDouble();
-            Compression c = kind == 1 ? Compression.energy(value) : Compression.fixed(value);
-            long seed = in.readLong();
-            int count = in.readInt();
-            List<String> names = new ArrayList<>();
-            List<long[]> shapes = new ArrayList<>();
+            ByteBuffer header = ByteBuffer.allocate((int) headerLength);
+            readFully(ch, header, 8);
+            Header h = parseHeader(file, new String(header.array(), StandardCharsets.UTF_8));
+            long dataStart = 8 + headerLength, dataBytes = size - dataStart;
             List<float[]> values = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                names.add(in.readUTF());
-                long[] shape = new long[in.readInt()];
-                long n = 1;
-                for (int d = 0; d < shape.length; d++) {
-                    shape[d] = in.readLong();
-                    n *= shape[d];
+            long expected = 0;
+            for (int i = 0; i < h.names.size(); i++) {
+                long[] off = h.offsets.get(i);
+                long count = elements(file, h.names.get(i), h.shapes.get(i));
+                if (off[0] != expected || off[1] - off[0] != 4 * count) {
+                    throw corrupt(file, dataStart + off[0], "tensor " + h.names.get(i) + ": data_offsets "
+                            + Arrays.toString(off) + " do not hold " + count + " float32 values contiguously after "
+                            + expected);
                 }
-                float[] v = new float[Math.toIntExact(n)];
-                for (int j = 0; j < v.length; j++) v[j] = in.readFloat();
-                shapes.add(shape);
+                if (off[1] > dataBytes) {
+                    throw corrupt(file, dataStart + off[0], "tensor " + h.names.get(i) + " ends at byte "
+                            + (dataStart + off[1]) + ", the file at " + size + " (truncated)");
+                }
+                ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(4 * count)).order(ByteOrder.LITTLE_ENDIAN);
+                readFully(ch, b, dataStart + off[0]);
+                float[] v = new float[(int) count];
+                b.flip().asFloatBuffer().get(v);
                 values.add(v);
+                expected = off[1];
             }
-            return new Loaded(c, seed, names, shapes, values);
-        } catch (EOFException e) {
-            throw new IllegalArgumentException("checkpoint " + file + " is truncated", e);
+            if (expected != dataBytes) {
+                throw corrupt(file, dataStart + expected, (dataBytes - expected) + " bytes after the last tensor");
+            }
+            return new Loaded(h.model, h.compression, h.seed, h.names, h.shapes, values);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read checkpoint " + file, e);
+            throw new UncheckedIOException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
         }
     }
 
-    /** Copies the loaded tensors into {@code model}, checking names and shapes. */
-    public static void restore(Loaded loaded, MnistCnn model) {
-        List<Map.Entry<String, Tensor>> state = new ArrayList<>(state(model).entrySet());
-        if (state.size() != loaded.names().size()) {
-            throw new IllegalArgumentException("checkpoint holds " + loaded.names().size() + " tensors, the model "
-                    + state.size());
-        }
-        for (int i = 0; i < state.size(); i++) {
-            String name = state.get(i).getKey();
-            Tensor data = state.get(i).getValue();
-            if (!name.equals(loaded.names().get(i)) || !Arrays.equals(data.shape(), loaded.shapes().get(i))) {
-                throw new IllegalArgumentException("checkpoint tensor " + i + " is " + loaded.names().get(i)
-                        + Arrays.toString(loaded.shapes().get(i)) + ", the model has " + name
-                        + Arrays.toString(data.shape()));
+    private record Header(String model, Compression compression, long seed, List<String> names, List<long[]> shapes,
+            List<long[]> offsets) {}
+
+    /** The header's tensors in file order (sorted by offset) and the metadata this tool writes. */
+    private static Header parseHeader(Path file, String json) throws IOException {
+        List<String> names = new ArrayList<>();
+        List<long[]> shapes = new ArrayList<>(), offsets = new ArrayList<>();
+        Map<String, String> meta = new LinkedHashMap<>();
+        try (JsonParser p = JSON.createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) throw corrupt(file, 8, "the header is not a JSON object");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                if (p.nextToken() != JsonToken.START_OBJECT) throw corrupt(file, 8, "header entry " + name + " is not an object");
+                if (name.equals("__metadata__")) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String key = p.currentName();
+                        if (p.nextToken() != JsonToken.VALUE_STRING) throw corrupt(file, 8, "__metadata__." + key + " is not a string");
+                        meta.put(key, p.getText());
+                    }
+                    continue;
+                }
+                String dtype = null;
+                long[] shape = null, off = null;
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String key = p.currentName();
+                    p.nextToken();
+                    switch (key) {
+                        case "dtype" -> dtype = p.getText();
+                        case "shape" -> shape = longs(p, file, name + ".shape");
+                        case "data_offsets" -> off = longs(p, file, name + ".data_offsets");
+                        default -> p.skipChildren();
+                    }
+                }
+                if (!"F32".equals(dtype)) throw corrupt(file, 8, "tensor " + name + " has dtype " + dtype + ", this model reads F32");
+                if (shape == null || off == null || off.length != 2) {
+                    throw corrupt(file, 8, "tensor " + name + " lacks a shape or two data_offsets");
+                }
+                for (long d : shape) if (d < 0) throw corrupt(file, 8, "tensor " + name + " has a negative dimension");
+                names.add(name);
+                shapes.add(shape);
+                offsets.add(off);
             }
-            data.copyFrom(loaded.values().get(i));
+        } catch (com.fasterxml.jackson.core.JsonParseException e) {
+            throw corrupt(file, 8 + e.getLocation().getCharOffset(), "the JSON header does not parse: "
+                    + e.getOriginalMessage());
+        }
+        // Tensors in the order of their bytes (JSON objects are unordered; this writer keeps them sorted anyway).
+        Integer[] order = new Integer[names.size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> Long.compare(offsets.get(a)[0], offsets.get(b)[0]));
+        List<String> n2 = new ArrayList<>();
+        List<long[]> s2 = new ArrayList<>(), o2 = new ArrayList<>();
+        for (int i : order) {
+            n2.add(names.get(i));
+            s2.add(shapes.get(i));
+            o2.add(offsets.get(i));
+        }
+        String compression = meta.get("train_compression");
+        String model = meta.get("model");
+        if (!FORMAT.equals(meta.get("format")) || compression == null || model == null) {
+            throw corrupt(file, 8, "not a bandlimit checkpoint (its __metadata__ lacks format = bandlimit,"
+                    + " model and train_compression)");
+        }
+        long seed;
+        try {
+            seed = Long.parseLong(meta.getOrDefault("seed", "0"));
+        } catch (NumberFormatException e) {
+            throw corrupt(file, 8, "__metadata__.seed is not an integer");
+        }
+        return new Header(model, parseCompression(compression, file), seed, n2, s2, o2);
+    }
+
+    private static long[] longs(JsonParser p, Path file, String what) throws IOException {
+        if (p.currentToken() != JsonToken.START_ARRAY) throw corrupt(file, 8, what + " is not an array");
+        List<Long> out = new ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+            if (p.currentToken() != JsonToken.VALUE_NUMBER_INT) throw corrupt(file, 8, what + " holds a non-integer");
+            out.add(p.getLongValue());
+        }
+        return out.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** The element count of a shape, refused when it overflows or cannot fit one Java array. */
+    private static long elements(Path file, String name, long[] shape) {
+        long count = 1;
+        try {
+            for (long d : shape) count = Math.multiplyExact(count, d);
+        } catch (ArithmeticException e) {
+            count = Long.MAX_VALUE;
+        }
+        if (count > Integer.MAX_VALUE / 4) {
+            throw corrupt(file, 8, "tensor " + name + " has shape " + Arrays.toString(shape) + ", too large to read");
+        }
+        return count;
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+        long at = position;
+        while (b.hasRemaining()) {
+            int n = ch.read(b, at);
+            if (n < 0) throw new EOFException("end of file at byte " + at);
+            at += n;
+        }
+    }
+
+    private static IllegalArgumentException corrupt(Path file, long offset, String what) {
+        return new IllegalArgumentException("checkpoint " + file + " is corrupt at byte " + offset + ": " + what);
+    }
+
+    /** Copies the loaded tensors into {@code model}, checking the architecture, names and shapes. */
+    public static void restore(Loaded loaded, MnistCnn model) {
+        restore(loaded, model.network(), MnistCnn.NAME);
+    }
+
+    /** Copies the loaded tensors into {@code network} of architecture {@code model}, checking names and shapes. */
+    public static void restore(Loaded loaded, Module network, String model) {
+        if (!loaded.model().equals(model)) {
+            throw new IllegalArgumentException("the checkpoint holds a " + loaded.model() + ", not a " + model);
+        }
+        Map<String, Tensor> state = state(network);
+        Map<String, Integer> index = new LinkedHashMap<>();
+        for (int i = 0; i < loaded.names().size(); i++) index.put(loaded.names().get(i), i);
+        if (!index.keySet().equals(state.keySet())) {
+            throw new IllegalArgumentException("checkpoint holds tensors " + index.keySet() + ", the model "
+                    + state.keySet());
+        }
+        for (Map.Entry<String, Tensor> e : state.entrySet()) {
+            int i = index.get(e.getKey());
+            if (!Arrays.equals(e.getValue().shape(), loaded.shapes().get(i))) {
+                throw new IllegalArgumentException("checkpoint tensor " + e.getKey() + " has shape "
+                        + Arrays.toString(loaded.shapes().get(i)) + ", the model " + Arrays.toString(e.getValue().shape()));
+            }
+            e.getValue().copyFrom(loaded.values().get(i));
         }
     }
 }

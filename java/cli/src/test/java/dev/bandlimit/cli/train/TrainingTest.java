@@ -63,7 +63,7 @@ class TrainingTest {
         for (int run = 0; run < 2; run++) {
             try (Trainer t = trainer(config(Compression.fixed(0.5), 1, 256, 11))) {
                 losses[run] = t.train(null).getLast().loss();
-                Path file = dir.resolve("run" + run + ".ckpt");
+                Path file = dir.resolve("run" + run + ".safetensors");
                 Checkpoint.save(file, t.model(), Compression.fixed(0.5), 11);
                 checkpoints[run] = Files.readAllBytes(file);
             }
@@ -94,7 +94,7 @@ class TrainingTest {
 
     @Test
     void checkpointRestoresTheTrainedFunction(@TempDir Path dir) {
-        Path file = dir.resolve("model.ckpt");
+        Path file = dir.resolve("model.safetensors");
         double accuracy;
         try (Trainer t = trainer(config(Compression.fixed(0.25), 1, 512, 5))) {
             t.train(null);
