@@ -2,6 +2,8 @@ package dev.bandlimit.cli;
 
 import dev.bandlimit.Bandlimit;
 import dev.bandlimit.Compression;
+import dev.bandlimit.cli.plot.Plots;
+import dev.bandlimit.cli.plot.RunPlots;
 import dev.bandlimit.cli.train.Data;
 import dev.bandlimit.cli.train.MnistCnn;
 import dev.bandlimit.cli.train.Trainer;
@@ -36,7 +38,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/demo", description = "output folder for metrics (default ${DEFAULT-VALUE})")
     Path out;
 
-    private record Row(double rho, Trainer.EpochReport last, double medianEpochSeconds, double[] accuracyAt) {}
+    private record Row(double rho, List<Trainer.EpochReport> reports, Trainer.EpochReport last, double medianEpochSeconds,
+            double[] accuracyAt) {}
 
     @Spec
     CommandSpec spec;
@@ -70,12 +73,35 @@ final class DemoCommand implements Callable<Integer> {
                 double[] seconds = reports.stream().mapToDouble(Trainer.EpochReport::seconds).sorted().toArray();
                 int m = seconds.length;
                 double median = m == 0 ? 0 : m % 2 == 1 ? seconds[m / 2] : (seconds[m / 2 - 1] + seconds[m / 2]) / 2;
-                rows.add(new Row(rho, reports.getLast(), median, accuracyAt));
+                rows.add(new Row(rho, reports, reports.getLast(), median, accuracyAt));
             }
             System.out.println();
         }
         printTables(rows);
+        Path png = plot(rows);
+        System.out.println();
+        System.out.println("plots: " + png + " and " + out.resolve("demo-curves.png"));
         return 0;
+    }
+
+    /** Accuracy, epoch time and saved spectra against rho, and the train/eval accuracy matrix. */
+    private Path plot(List<Row> rows) {
+        double[] rho = rows.stream().mapToDouble(Row::rho).toArray();
+        var accuracy = Plots.lines("test accuracy vs rho", "rho (train = eval)", "accuracy (%)", List.of(
+                new Plots.Series("test accuracy", rho, rows.stream().mapToDouble(r -> 100 * r.last().testAccuracy()).toArray())));
+        var time = Plots.lines("epoch time vs rho", "rho", "seconds (median epoch)", List.of(
+                new Plots.Series("epoch", rho, rows.stream().mapToDouble(Row::medianEpochSeconds).toArray())));
+        var memory = Plots.lines("saved spectra vs rho", "rho", "MiB per step", List.of(
+                new Plots.Series("saved spectra", rho,
+                        rows.stream().mapToDouble(r -> r.last().savedSpectraBytes() / 1048576.0).toArray())));
+        List<String> labels = rows.stream().map(r -> String.format(Locale.ROOT, "%.2f", r.rho())).toList();
+        double[][] matrix = rows.stream().map(r -> java.util.Arrays.stream(r.accuracyAt()).map(a -> 100 * a).toArray())
+                .toArray(double[][]::new);
+        var mismatch = Plots.heatMap("accuracy (%): trained (rows) vs evaluated (columns)", "evaluated at rho",
+                "trained at rho", labels, labels, matrix, 2);
+        RunPlots.curves("demo", rows.stream().map(r -> new RunPlots.Run(
+                String.format(Locale.ROOT, "rho %.2f", r.rho()), r.reports())).toList(), out.resolve("demo-curves.png"));
+        return Plots.save(List.of(accuracy, time, memory, mismatch), 2, out.resolve("demo.png"));
     }
 
     private void printTables(List<Row> rows) {
@@ -83,8 +109,8 @@ final class DemoCommand implements Callable<Integer> {
                 .findFirst().orElse(0);
         StringBuilder header = new StringBuilder("| rho requested |");
         StringBuilder rule = new StringBuilder("|---|");
-        for (String name : MnistCnn.convolutionNames()) {
-            header.append(' ').append(name).append(" achieved (box) |");
+        for (Trainer.LayerReport layer : rows.getFirst().last().layers()) {
+            header.append(' ').append(layer.name()).append(" achieved (box) |");
             rule.append("---|");
         }
         header.append(" test acc | epoch s (median) | saved spectra / step | vs rho=0 | GFLOP / step | conv share |");

@@ -45,7 +45,7 @@ final class EvalCommand implements Callable<Integer> {
                     checkpoint, loaded.trainCompression(), eval, 100 * result.accuracy());
             for (int i = 0; i < result.boxes().size(); i++) {
                 System.out.printf(Locale.ROOT, "  %s: box (%d, %d), achieved rate %.4f%n",
-                        MnistCnn.convolutionNames().get(i), result.boxes().get(i).kh(), result.boxes().get(i).kw(),
+                        trainer.model().convolutionNames().get(i), result.boxes().get(i).kh(), result.boxes().get(i).kw(),
                         result.rates().get(i));
             }
         }

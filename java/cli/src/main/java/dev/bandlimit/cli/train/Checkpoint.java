@@ -79,8 +79,8 @@ public final class Checkpoint {
                 + "\", expected fixed:<rho> or energy:<fraction>");
     }
 
-    public static void save(Path file, MnistCnn model, Compression train, long seed) {
-        save(file, model.network(), MnistCnn.NAME, train, seed);
+    public static void save(Path file, Model model, Compression train, long seed) {
+        save(file, model.network(), model.name(), train, seed);
     }
 
     /**
@@ -306,8 +306,8 @@ public final class Checkpoint {
     }
 
     /** Copies the loaded tensors into {@code model}, checking the architecture, names and shapes. */
-    public static void restore(Loaded loaded, MnistCnn model) {
-        restore(loaded, model.network(), MnistCnn.NAME);
+    public static void restore(Loaded loaded, Model model) {
+        restore(loaded, model.network(), model.name());
     }
 
     /** Copies the loaded tensors into {@code network} of architecture {@code model}, checking names and shapes. */

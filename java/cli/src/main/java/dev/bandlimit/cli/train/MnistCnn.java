@@ -10,8 +10,6 @@ import dev.bandlimit.nn.MaxPool2d;
 import dev.bandlimit.nn.Module;
 import dev.bandlimit.nn.ReLU;
 import dev.bandlimit.nn.Sequential;
-import dev.bandlimit.nn.Tape;
-import dev.bandlimit.nn.Var;
 import java.util.List;
 
 /**
@@ -19,7 +17,7 @@ import java.util.List;
  * pooling), then a linear layer: 1x28x28 -> 16x14x14 -> 32x7x7 -> 10 logits. Each convolution
  * has its own compression for training and for evaluation.
  */
-public final class MnistCnn implements AutoCloseable {
+public final class MnistCnn implements Model {
     public static final String NAME = "mnist-cnn";
 
     private final Conv2d conv1;
@@ -37,32 +35,26 @@ public final class MnistCnn implements AutoCloseable {
                 new Flatten(), new Linear(32 * 7 * 7, 10, true, seed + 3));
     }
 
-    public Var forward(Tape tape, Var images) {
-        return net.forward(tape, images);
+    /** One item: 1 x 28 x 28. */
+    public static final long[] ITEM_SHAPE = {1, 28, 28};
+
+    @Override
+    public String name() {
+        return NAME;
     }
 
-    /** The whole network (for parameters and state). */
+    @Override
     public Module network() {
         return net;
     }
 
-    /** The band-limited layers, in order, with their names for reports. */
+    @Override
     public List<Conv2d> convolutions() {
         return List.of(conv1, conv2);
     }
 
-    public static List<String> convolutionNames() {
-        return List.of("conv1", "conv2");
-    }
-
-    /** Sets the compression used when evaluating (it may differ from training). */
-    public void setEvalCompression(Compression eval) {
-        conv1.setEvalCompression(eval);
-        conv2.setEvalCompression(eval);
-    }
-
     @Override
-    public void close() {
-        net.close();
+    public List<String> convolutionNames() {
+        return List.of("conv1", "conv2");
     }
 }

@@ -5,7 +5,7 @@ import dev.bandlimit.Compression;
 import dev.bandlimit.Pass;
 import dev.bandlimit.Tensor;
 import dev.bandlimit.nn.Adam;
-import dev.bandlimit.nn.Conv2d;
+import dev.bandlimit.nn.ConvLayer;
 import dev.bandlimit.nn.Functional;
 import dev.bandlimit.nn.LearningRateSchedule;
 import dev.bandlimit.nn.OpTimers;
@@ -33,7 +33,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * Trains and evaluates {@link MnistCnn} on in-memory images: seeded (bit-for-bit reproducible
+ * Trains and evaluates a {@link Model} ({@link MnistCnn} by default) on in-memory items: seeded (bit-for-bit reproducible
  * on one machine), one progress bar and one log line per epoch, metrics as JSON lines.
  */
 public final class Trainer implements AutoCloseable {
@@ -57,33 +57,64 @@ public final class Trainer implements AutoCloseable {
     /** An evaluation's accuracy and the boxes the convolutions used. */
     public record Evaluation(double accuracy, List<Box> boxes, List<Double> rates) {}
 
-    private static final int PIXELS = 28 * 28;
+    /**
+     * What one training step costs (forward, backward, optimizer): the median wall time of the
+     * timed steps, the convolutions' saved spectra, and the peak native bytes (everything the
+     * step's tape allocated, which it frees only at its end, plus what the library holds).
+     */
+    public record StepCost(double medianMs, long savedSpectraBytes, long tapeBytes, long libraryBytes) {
+        public long peakBytes() {
+            return tapeBytes + libraryBytes;
+        }
+    }
 
     private final Config config;
     private final float[] trainImages, testImages;
     private final int[] trainLabels, testLabels;
-    private final MnistCnn model;
+    private final Model model;
+    private final long[] itemShape;
+    private final int itemSize;
     private final Optimizer optimizer;
     private final LearningRateSchedule schedule;
     private final PrintStream log;
     private long step;
 
     /**
-     * @param images normalised training images [n][1][28][28]; labels alike; the test set likewise
+     * The MNIST CNN on normalised images {@code [n][1][28][28]}, labels alike; the test set likewise.
      */
     public Trainer(Config config, float[] trainImages, int[] trainLabels, float[] testImages, int[] testLabels,
             PrintStream log) {
+        this(config, MnistCnn::new, MnistCnn.ITEM_SHAPE, trainImages, trainLabels, testImages, testLabels, log);
+    }
+
+    /**
+     * {@code factory}'s model on items of {@code itemShape} (e.g. {3, 32, 32}, or {1, L} for a
+     * series), stored one after another in {@code trainItems} and {@code testItems}.
+     */
+    public Trainer(Config config, Model.Factory factory, long[] itemShape, float[] trainItems, int[] trainLabels,
+            float[] testItems, int[] testLabels, PrintStream log) {
         this.config = config;
         this.log = log;
+        this.itemShape = itemShape.clone();
+        long size = 1;
+        for (long d : itemShape) size *= d;
+        this.itemSize = Math.toIntExact(size);
+        float[] trainImages = trainItems, testImages = testItems;
+        if (trainImages.length != (long) trainLabels.length * itemSize
+                || testImages.length != (long) testLabels.length * itemSize) {
+            throw new IllegalArgumentException("items hold " + trainImages.length + " / " + testImages.length
+                    + " values for " + trainLabels.length + " / " + testLabels.length + " labels of "
+                    + java.util.Arrays.toString(itemShape));
+        }
         int n = trainLabels.length;
         if (config.trainLimit() > 0 && config.trainLimit() < n) {
             // A seeded subset, so small runs see every class.
             int[] order = permutation(n, new SplittableRandom(config.seed() ^ 0x5eed));
             int k = config.trainLimit();
-            float[] images = new float[k * PIXELS];
+            float[] images = new float[k * itemSize];
             int[] labels = new int[k];
             for (int i = 0; i < k; i++) {
-                System.arraycopy(trainImages, order[i] * PIXELS, images, i * PIXELS, PIXELS);
+                System.arraycopy(trainImages, order[i] * itemSize, images, i * itemSize, itemSize);
                 labels[i] = trainLabels[order[i]];
             }
             trainImages = images;
@@ -93,7 +124,7 @@ public final class Trainer implements AutoCloseable {
         this.trainLabels = trainLabels;
         this.testImages = testImages;
         this.testLabels = testLabels;
-        this.model = new MnistCnn(config.train(), config.eval(), config.seed());
+        this.model = factory.create(config.train(), config.eval(), config.seed());
         var params = model.network().parameters();
         this.optimizer = switch (config.optimizer().toLowerCase(Locale.ROOT)) {
             case "sgd" -> new Sgd(params, config.learningRate(), config.momentum(), config.weightDecay());
@@ -111,7 +142,7 @@ public final class Trainer implements AutoCloseable {
         };
     }
 
-    public MnistCnn model() {
+    public Model model() {
         return model;
     }
 
@@ -146,14 +177,14 @@ public final class Trainer implements AutoCloseable {
         List<Box> trainBoxes = List.of();
         List<Double> trainRates = List.of();
         OpTimers.reset();
-        float[] images = new float[batch * PIXELS];
+        float[] images = new float[batch * itemSize];
         int[] labels = new int[batch];
         long t0 = System.nanoTime();
         try (ProgressBar bar = progressBar(epoch, steps)) {
             for (int s = 0; s < steps; s++) {
                 int from = s * batch, size = Math.min(batch, n - from);
                 for (int i = 0; i < size; i++) {
-                    System.arraycopy(trainImages, order[from + i] * PIXELS, images, i * PIXELS, PIXELS);
+                    System.arraycopy(trainImages, order[from + i] * itemSize, images, i * itemSize, itemSize);
                     labels[i] = trainLabels[order[from + i]];
                 }
                 int[] batchLabels = size == batch ? labels : java.util.Arrays.copyOf(labels, size);
@@ -162,8 +193,8 @@ public final class Trainer implements AutoCloseable {
                 float loss;
                 int[] predicted;
                 try (Tape tape = new Tape(true)) {
-                    Tensor x = Tensor.allocate(tape.arena(), size, 1, 28, 28);
-                    MemorySegment.copy(images, 0, x.segment(), ValueLayout.JAVA_FLOAT, 0, size * PIXELS);
+                    Tensor x = Tensor.allocate(tape.arena(), batchShape(size));
+                    MemorySegment.copy(images, 0, x.segment(), ValueLayout.JAVA_FLOAT, 0, size * itemSize);
                     Var logits = model.forward(tape, tape.input(x));
                     Var lossVar = Functional.softmaxCrossEntropy(tape, logits, batchLabels);
                     tape.backward(lossVar);
@@ -180,8 +211,8 @@ public final class Trainer implements AutoCloseable {
                     // One full step describes them all (the box is fixed, or energy's first choice).
                     savedBytes = savedSpectraBytes();
                     gflops = gflopsPerStep();
-                    trainBoxes = model.convolutions().stream().map(Conv2d::lastBox).toList();
-                    trainRates = model.convolutions().stream().map(Conv2d::lastAchievedRate).toList();
+                    trainBoxes = model.convolutions().stream().map(ConvLayer::lastBox).toList();
+                    trainRates = model.convolutions().stream().map(ConvLayer::lastAchievedRate).toList();
                 }
                 if (bar != null) {
                     double seconds = (System.nanoTime() - t0) * 1e-9;
@@ -196,9 +227,9 @@ public final class Trainer implements AutoCloseable {
         StepProfile profile = StepProfile.of(OpTimers.snapshotNanos(), steps, stepNanos);
         Evaluation test = evaluate();
         List<LayerReport> layers = new ArrayList<>();
-        List<Conv2d> convs = model.convolutions();
+        List<? extends ConvLayer> convs = model.convolutions();
         for (int i = 0; i < convs.size(); i++) {
-            layers.add(new LayerReport(MnistCnn.convolutionNames().get(i), trainBoxes.get(i), trainRates.get(i),
+            layers.add(new LayerReport(model.convolutionNames().get(i), trainBoxes.get(i), trainRates.get(i),
                     test.boxes().get(i), test.rates().get(i)));
         }
         return new EpochReport(epoch, lossSum / n, (double) correct / n, test.accuracy(), seconds, n / seconds,
@@ -208,16 +239,16 @@ public final class Trainer implements AutoCloseable {
     /** Saved-spectra bytes of one training step (all convolutions). */
     private long savedSpectraBytes() {
         long bytes = 0;
-        for (Conv2d c : model.convolutions()) bytes += c.lastSavedSpectraBytes();
+        for (ConvLayer c : model.convolutions()) bytes += c.lastSavedSpectraBytes();
         return bytes;
     }
 
     /** Executed GFLOPs of one training step's convolutions (the first layer has no input gradient). */
     private double gflopsPerStep() {
         double flops = 0;
-        List<Conv2d> convs = model.convolutions();
+        List<? extends ConvLayer> convs = model.convolutions();
         for (int i = 0; i < convs.size(); i++) {
-            Conv2d c = convs.get(i);
+            ConvLayer c = convs.get(i);
             flops += c.lastFlops(Pass.FORWARD).executed() + c.lastFlops(Pass.BACKWARD_WEIGHTS).executed();
             if (i > 0) flops += c.lastFlops(Pass.BACKWARD_DATA).executed();
         }
@@ -226,20 +257,38 @@ public final class Trainer implements AutoCloseable {
 
     /** Test accuracy at the model's current evaluation compression. */
     public Evaluation evaluate() {
+        return evaluate(0.0, 0);
+    }
+
+    /**
+     * Test accuracy with Gaussian noise of standard deviation {@code noiseSigma} (in the units of
+     * the normalised items) added to every test value, seeded by {@code noiseSeed}; 0: none.
+     */
+    public Evaluation evaluate(double noiseSigma, long noiseSeed) {
         int n = testLabels.length, batch = config.batch();
+        SplittableRandom noise = new SplittableRandom(noiseSeed);
+        float[] noisy = noiseSigma > 0 ? new float[batch * itemSize] : null;
         long correct = 0;
         List<Box> boxes = new ArrayList<>();
         List<Double> rates = new ArrayList<>();
         for (int from = 0; from < n; from += batch) {
             int size = Math.min(batch, n - from);
             try (Tape tape = new Tape(false)) {
-                Tensor x = Tensor.allocate(tape.arena(), size, 1, 28, 28);
-                MemorySegment.copy(testImages, from * PIXELS, x.segment(), ValueLayout.JAVA_FLOAT, 0, size * PIXELS);
+                Tensor x = Tensor.allocate(tape.arena(), batchShape(size));
+                if (noisy == null) {
+                    MemorySegment.copy(testImages, from * itemSize, x.segment(), ValueLayout.JAVA_FLOAT, 0,
+                            size * itemSize);
+                } else {
+                    for (int i = 0; i < size * itemSize; i++) {
+                        noisy[i] = (float) (testImages[from * itemSize + i] + noiseSigma * noise.nextGaussian());
+                    }
+                    MemorySegment.copy(noisy, 0, x.segment(), ValueLayout.JAVA_FLOAT, 0, size * itemSize);
+                }
                 int[] predicted = Functional.argmax(model.forward(tape, tape.input(x)));
                 for (int i = 0; i < size; i++) if (predicted[i] == testLabels[from + i]) correct++;
             }
             if (from == 0) {
-                for (Conv2d c : model.convolutions()) {
+                for (ConvLayer c : model.convolutions()) {
                     boxes.add(c.lastBox());
                     rates.add(c.lastAchievedRate());
                 }
@@ -256,6 +305,51 @@ public final class Trainer implements AutoCloseable {
         } finally {
             model.setEvalCompression(config.eval());
         }
+    }
+
+    /** Noise at {@code sigma} like {@link #evaluate(double, long)}, at the evaluation compression {@code eval}. */
+    public Evaluation evaluateAt(Compression eval, double noiseSigma, long noiseSeed) {
+        model.setEvalCompression(eval);
+        try {
+            return evaluate(noiseSigma, noiseSeed);
+        } finally {
+            model.setEvalCompression(config.eval());
+        }
+    }
+
+    /**
+     * Times {@code timed} training steps on the first batch of the training set after
+     * {@code warmup} untimed ones (the parameters move: this is for cost, not for accuracy).
+     */
+    public StepCost measureStep(int warmup, int timed) {
+        int size = Math.min(config.batch(), trainLabels.length);
+        float[] items = java.util.Arrays.copyOf(trainImages, size * itemSize);
+        int[] labels = java.util.Arrays.copyOf(trainLabels, size);
+        double[] ms = new double[timed];
+        long tapeBytes = 0;
+        for (int s = -warmup; s < timed; s++) {
+            long begin = System.nanoTime();
+            try (Tape tape = new Tape(true)) {
+                Tensor x = Tensor.allocate(tape.arena(), batchShape(size));
+                MemorySegment.copy(items, 0, x.segment(), ValueLayout.JAVA_FLOAT, 0, items.length);
+                Var loss = Functional.softmaxCrossEntropy(tape, model.forward(tape, tape.input(x)), labels);
+                tape.backward(loss);
+                tapeBytes = tape.allocatedBytes();
+            }
+            optimizer.step();
+            optimizer.zeroGrad();
+            if (s >= 0) ms[s] = (System.nanoTime() - begin) * 1e-6;
+        }
+        java.util.Arrays.sort(ms);
+        double median = timed == 0 ? Double.NaN : (ms[(timed - 1) / 2] + ms[timed / 2]) / 2;
+        return new StepCost(median, savedSpectraBytes(), tapeBytes, dev.bandlimit.Bandlimit.allocatedBytes());
+    }
+
+    private long[] batchShape(int size) {
+        long[] shape = new long[itemShape.length + 1];
+        shape[0] = size;
+        System.arraycopy(itemShape, 0, shape, 1, itemShape.length);
+        return shape;
     }
 
     private ProgressBar progressBar(int epoch, int steps) {
