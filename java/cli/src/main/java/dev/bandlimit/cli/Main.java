@@ -16,6 +16,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Main.Version.class,
         description = "Band-limited FFT convolution for CNNs (Dziedzic et al., ICML 2019).",
         subcommands = {DemoCommand.class, TrainCommand.class, EvalCommand.class, SweepCommand.class,
+            dev.bandlimit.cli.experiment.ExperimentCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit codes: a failure while running, and a bad command line (picocli's usage code). */

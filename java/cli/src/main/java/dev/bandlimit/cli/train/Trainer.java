@@ -46,8 +46,12 @@ public final class Trainer implements AutoCloseable {
             String optimizer, double momentum, double weightDecay, String schedule, long seed, int trainLimit,
             boolean progress, boolean profile) {}
 
-    /** One convolution's box and achieved rate in training (last step) and in evaluation. */
-    public record LayerReport(String name, Box trainBox, double trainRate, Box evalBox, double evalRate) {}
+    /**
+     * One convolution's box and achieved rate in training (the epoch's first step; with energy
+     * compression {@code meanTrainRate} averages all its steps) and in evaluation.
+     */
+    public record LayerReport(String name, Box trainBox, double trainRate, double meanTrainRate, Box evalBox,
+            double evalRate) {}
 
     /** One epoch's numbers; {@code profile}: where its steps' time went (always measured, printed on request). */
     public record EpochReport(int epoch, double loss, double trainAccuracy, double testAccuracy, double seconds,
@@ -176,6 +180,7 @@ public final class Trainer implements AutoCloseable {
         double gflops = 0;
         List<Box> trainBoxes = List.of();
         List<Double> trainRates = List.of();
+        double[] rateSums = new double[model.convolutions().size()];
         OpTimers.reset();
         float[] images = new float[batch * itemSize];
         int[] labels = new int[batch];
@@ -207,6 +212,7 @@ public final class Trainer implements AutoCloseable {
                 step++;
                 lossSum += (double) loss * size;
                 for (int i = 0; i < size; i++) if (predicted[i] == batchLabels[i]) correct++;
+                for (int c = 0; c < rateSums.length; c++) rateSums[c] += model.convolutions().get(c).lastAchievedRate();
                 if (s == 0) {
                     // One full step describes them all (the box is fixed, or energy's first choice).
                     savedBytes = savedSpectraBytes();
@@ -230,6 +236,7 @@ public final class Trainer implements AutoCloseable {
         List<? extends ConvLayer> convs = model.convolutions();
         for (int i = 0; i < convs.size(); i++) {
             layers.add(new LayerReport(model.convolutionNames().get(i), trainBoxes.get(i), trainRates.get(i),
+                    rateSums[i] / steps,
                     test.boxes().get(i), test.rates().get(i)));
         }
         return new EpochReport(epoch, lossSum / n, (double) correct / n, test.accuracy(), seconds, n / seconds,
@@ -389,8 +396,10 @@ public final class Trainer implements AutoCloseable {
         for (LayerReport l : r.layers()) {
             if (layers.length() > 1) layers.append(',');
             layers.append(String.format(Locale.ROOT,
-                    "{\"name\":\"%s\",\"train_box\":[%d,%d],\"train_rate\":%.6f,\"eval_box\":[%d,%d],\"eval_rate\":%.6f}",
-                    l.name(), l.trainBox().kh(), l.trainBox().kw(), l.trainRate(), l.evalBox().kh(), l.evalBox().kw(),
+                    "{\"name\":\"%s\",\"train_box\":[%d,%d],\"train_rate\":%.6f,\"mean_train_rate\":%.6f,"
+                            + "\"eval_box\":[%d,%d],\"eval_rate\":%.6f}",
+                    l.name(), l.trainBox().kh(), l.trainBox().kw(), l.trainRate(), l.meanTrainRate(), l.evalBox().kh(),
+                    l.evalBox().kw(),
                     l.evalRate()));
         }
         layers.append(']');

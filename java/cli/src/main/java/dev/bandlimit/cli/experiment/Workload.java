@@ -1,0 +1,69 @@
+package dev.bandlimit.cli.experiment;
+
+import dev.bandlimit.cli.train.Data;
+import dev.bandlimit.cli.train.MnistCnn;
+import dev.bandlimit.cli.train.Model;
+import dev.bandlimit.cli.train.Trainer;
+import java.io.PrintStream;
+import java.util.Arrays;
+
+/**
+ * A dataset in memory with the model that the paper trains on it: items stored one after
+ * another ({@code itemShape} each), labels, and the model's factory.
+ */
+record Workload(String dataset, String model, Model.Factory factory, long[] itemShape, float[] trainItems,
+        int[] trainLabels, float[] testItems, int[] testLabels) {
+
+    static Workload load(ExperimentOptions o, PrintStream log) {
+        Workload w = switch (o.dataset) {
+            case "mnist10k" -> {
+                Data d = Data.load(o.data, log);
+                yield new Workload("MNIST-10k", MnistCnn.NAME, MnistCnn::new, MnistCnn.ITEM_SHAPE, d.trainImages(),
+                        d.trainLabels(), d.testImages(), d.testLabels());
+            }
+            default -> throw new IllegalArgumentException("--dataset " + o.dataset + " is not supported yet");
+        };
+        return w.limitTest(o.testLimit());
+    }
+
+    int itemSize() {
+        long s = 1;
+        for (long d : itemShape) s *= d;
+        return Math.toIntExact(s);
+    }
+
+    /**
+     * {@code limit} test items (0: all) drawn by a fixed seeded permutation: test sets may be
+     * ordered by class (MNIST-10k's is), so the first ones would be one class.
+     */
+    Workload limitTest(int limit) {
+        if (limit <= 0 || limit >= testLabels.length) return this;
+        int[] order = new int[testLabels.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(0x7e57);
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        int[] kept = Arrays.copyOf(order, limit);
+        Arrays.sort(kept);
+        int size = itemSize();
+        float[] items = new float[limit * size];
+        int[] labels = new int[limit];
+        for (int i = 0; i < limit; i++) {
+            System.arraycopy(testItems, kept[i] * size, items, i * size, size);
+            labels[i] = testLabels[kept[i]];
+        }
+        return new Workload(dataset, model, factory, itemShape, trainItems, trainLabels, items, labels);
+    }
+
+    Trainer trainer(Trainer.Config config, PrintStream log) {
+        return new Trainer(config, factory, itemShape, trainItems, trainLabels, testItems, testLabels, log);
+    }
+
+    String describe() {
+        return String.format(java.util.Locale.ROOT, "%s (%d train / %d test items of %s), model %s", dataset,
+                trainLabels.length, testLabels.length, Arrays.toString(itemShape), model);
+    }
+}
