@@ -14,4 +14,5 @@ module dev.bandlimit {
 
     exports dev.bandlimit;
     exports dev.bandlimit.nn;
+    exports dev.bandlimit.nn.models;
 }

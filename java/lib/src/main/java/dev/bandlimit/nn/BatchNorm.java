@@ -37,8 +37,13 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
         return forward(tape, x, false);
     }
 
-    /** This layer then a ReLU, fused ({@link Functional#batchNormRelu}) when {@code relu}. */
-    Var forward(Tape tape, Var x, boolean relu) {
+    /**
+     * This layer then, when {@code relu}, a ReLU, fused into one op ({@link Functional#batchNormRelu}:
+     * the values and gradients of the two ops bit for bit, one pass fewer each way). What
+     * {@link Sequential} runs for a BatchNorm followed by a ReLU, for models that write their own
+     * forward.
+     */
+    public Var forward(Tape tape, Var x, boolean relu) {
         checkOpen();
         long[] s = x.shape();
         if (!acceptsRank(s.length) || s[1] != channels) {

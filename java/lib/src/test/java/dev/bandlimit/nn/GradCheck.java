@@ -34,6 +34,8 @@ import java.util.SplittableRandom;
  * 3e-5 (batch norm, energy-mode conv), 30x inside the tolerance, while a wrong gradient (a
  * missing term, a transposed index, the dense gradient of a band-limited forward, see
  * {@code ConvGradientTest.denseGradientFailsTheBandLimitedCheck}) is off by O(1e-1) to O(1).
+ * (Public, with the helpers other packages' tests use, for the model tests of
+ * {@code dev.bandlimit.nn.models}.)
  *
  * <p>Piecewise-smooth ops (ReLU, max pooling, energy-chosen boxes) are differentiable only inside
  * a region; each forward reports its region (sign patterns, pooling winners, boxes) and every
@@ -43,15 +45,15 @@ import java.util.SplittableRandom;
  * Below {@code h = 2^-8} the plain {@code D(h)} replaces {@code R}: truncation is then under 1e-5
  * and extrapolation would only triple the rounding noise.
  */
-final class GradCheck {
-    static final double H = 0x1.0p-5;
-    static final double TOLERANCE = 1e-3;
+public final class GradCheck {
+    public static final double H = 0x1.0p-5;
+    public static final double TOLERANCE = 1e-3;
     static final int DIRECTIONS = 2;
     /** Set GRADCHECK_VERBOSE to print every comparison. */
     static final boolean VERBOSE = System.getenv("GRADCHECK_VERBOSE") != null;
 
     /** Builds the checked output from the input vars; adds region signatures to {@code region}. */
-    interface Forward {
+    public interface Forward {
         Var apply(Tape tape, Var[] inputs, List<Object> region);
     }
 
@@ -59,14 +61,14 @@ final class GradCheck {
      * Turns the checked output {@code y} into the scalar {@code L}: on the tape for the analytic
      * gradient, and in float64 from {@code y}'s float32 values for the differences.
      */
-    interface Head {
+    public interface Head {
         Var onTape(Tape tape, Var y, Tensor r);
 
         double inFloat64(Tensor y, Tensor r);
     }
 
     /** {@code L = <y, r>}. */
-    static final Head DOT = new Head() {
+    public static final Head DOT = new Head() {
         @Override
         public Var onTape(Tape tape, Var y, Tensor r) {
             return Functional.dot(tape, y, r);
@@ -84,7 +86,7 @@ final class GradCheck {
      * {@code L = softmaxCrossEntropy(y, labels)}: the op on the tape, the same formula in float64
      * for the differences, so the loss's own float32 rounding (6e-8 of ~1) is not divided by h.
      */
-    static Head crossEntropy(int[] labels) {
+    public static Head crossEntropy(int[] labels) {
         return new Head() {
             @Override
             public Var onTape(Tape tape, Var y, Tensor r) {
@@ -116,7 +118,7 @@ final class GradCheck {
      * Checks the gradients of every input tensor and every parameter. Inputs and parameter data
      * must already hold exactly representable values ({@link #fillQuantized}).
      */
-    static double check(String what, Forward f, Tensor[] inputs, List<Parameter> params, long seed) {
+    public static double check(String what, Forward f, Tensor[] inputs, List<Parameter> params, long seed) {
         return check(what, f, DOT, inputs, params, seed, H, TOLERANCE);
     }
 
@@ -125,7 +127,7 @@ final class GradCheck {
      * (h is halved from {@link #H} while a perturbed forward leaves the smooth region) and a
      * tolerance of its own.
      */
-    static double check(String what, Forward f, Head head, Tensor[] inputs, List<Parameter> params, long seed,
+    public static double check(String what, Forward f, Head head, Tensor[] inputs, List<Parameter> params, long seed,
             double minStep, double tolerance) {
         SplittableRandom random = new SplittableRandom(seed);
         for (Parameter p : params) p.zeroGrad();
@@ -256,13 +258,13 @@ final class GradCheck {
     }
 
     /** Fills {@code t} with multiples of 2^-8 in [-range, range] (range a power of two <= 4). */
-    static void fillQuantized(Tensor t, double range, SplittableRandom random) {
+    public static void fillQuantized(Tensor t, double range, SplittableRandom random) {
         int steps = (int) (range * 256);
         for (long i = 0; i < t.elementCount(); i++) t.set(i, (random.nextInt(2 * steps + 1) - steps) / 256f);
     }
 
     /** Like {@link #fillQuantized} but every value at least {@code margin} away from 0 (ReLU inputs). */
-    static void fillAwayFromZero(Tensor t, double range, double margin, SplittableRandom random) {
+    public static void fillAwayFromZero(Tensor t, double range, double margin, SplittableRandom random) {
         int lo = (int) Math.ceil(margin * 256), hi = (int) (range * 256);
         for (long i = 0; i < t.elementCount(); i++) {
             int m = lo + random.nextInt(hi - lo + 1);
@@ -271,12 +273,12 @@ final class GradCheck {
     }
 
     /** Quantizes every parameter of a module to multiples of 2^-8 in [-range, range]. */
-    static void quantizeParameters(List<Parameter> params, double range, SplittableRandom random) {
+    public static void quantizeParameters(List<Parameter> params, double range, SplittableRandom random) {
         for (Parameter p : params) fillQuantized(p.data(), range, random);
     }
 
     /** Region signature of a ReLU input: which elements are positive. */
-    static BitSet positive(Tensor x) {
+    public static BitSet positive(Tensor x) {
         BitSet b = new BitSet();
         for (int i = 0; i < x.elementCount(); i++) if (x.get(i) > 0) b.set(i);
         return b;
