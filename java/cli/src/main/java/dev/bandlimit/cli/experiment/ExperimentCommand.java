@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "experiment", mixinStandardHelpOptions = true,
         description = "The paper's experiments, seeded, writing JSON and PNG (docs/EXPERIMENTS.md). --quick runs each in seconds.",
         subcommands = {AccuracyExperiment.class, MismatchExperiment.class, EnergyExperiment.class,
-            NoiseExperiment.class, CommandLine.HelpCommand.class})
+            NoiseExperiment.class, CostExperiment.class, TimeSeriesExperiment.class,
+            CommandLine.HelpCommand.class})
 public final class ExperimentCommand implements Runnable {
     @Override
     public void run() {

@@ -65,7 +65,12 @@ public final class ExperimentOptions {
     }
 
     public int epochs(int standard) {
-        return epochs != null ? epochs : quick ? 1 : standard;
+        return epochs(standard, 1);
+    }
+
+    /** As given, else {@code quickEpochs} in a quick run, else {@code standard}. */
+    public int epochs(int standard, int quickEpochs) {
+        return epochs != null ? epochs : quick ? quickEpochs : standard;
     }
 
     public int seeds(int standard) {

@@ -1,8 +1,12 @@
 package dev.bandlimit.cli.experiment;
 
+import dev.bandlimit.cli.data.Cifar10Reader;
+import dev.bandlimit.cli.data.IdxReader;
+import dev.bandlimit.cli.data.TrainTest;
 import dev.bandlimit.cli.train.Data;
 import dev.bandlimit.cli.train.MnistCnn;
 import dev.bandlimit.cli.train.Model;
+import dev.bandlimit.cli.train.Models;
 import dev.bandlimit.cli.train.Trainer;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -21,9 +25,31 @@ record Workload(String dataset, String model, Model.Factory factory, long[] item
                 yield new Workload("MNIST-10k", MnistCnn.NAME, MnistCnn::new, MnistCnn.ITEM_SHAPE, d.trainImages(),
                         d.trainLabels(), d.testImages(), d.testLabels());
             }
-            default -> throw new IllegalArgumentException("--dataset " + o.dataset + " is not supported yet");
+            case "idx" -> {
+                TrainTest d = IdxReader.load(o.data);
+                if (!Arrays.equals(d.train().itemShape(), MnistCnn.ITEM_SHAPE)) {
+                    throw new IllegalArgumentException(o.data + ": the MNIST CNN reads 1x28x28 images, these are "
+                            + Arrays.toString(d.train().itemShape()));
+                }
+                yield of(d, MnistCnn.NAME, MnistCnn::new);
+            }
+            case "cifar10" -> {
+                // 50,000 items are 600 MiB of floats: read only what a limited run uses.
+                int limit = o.trainLimit() > 0 ? Math.max(o.trainLimit(), o.testLimit()) : 0;
+                TrainTest d = limit > 0 ? Cifar10Reader.load(o.data, limit) : Cifar10Reader.load(o.data);
+                // Quick: ResNet-18 at an eighth of its widths (the same blocks and code path).
+                long width = o.quick ? 8 : 64;
+                yield of(d, Models.RESNET18, Models.resnet18(width));
+            }
+            default -> throw new IllegalArgumentException("--dataset " + o.dataset + " is not supported");
         };
         return w.limitTest(o.testLimit());
+    }
+
+    /** A train/test pair read by one of the {@code dev.bandlimit.cli.data} readers. */
+    static Workload of(TrainTest d, String model, Model.Factory factory) {
+        return new Workload(d.train().name(), model, factory, d.train().itemShape(), d.train().values(),
+                d.train().labels(), d.test().values(), d.test().labels());
     }
 
     int itemSize() {

@@ -1,38 +1,20 @@
 package dev.bandlimit.cli.train;
 
 import dev.bandlimit.Compression;
-import dev.bandlimit.nn.ConvLayer;
-import dev.bandlimit.nn.Module;
 import dev.bandlimit.nn.Tape;
 import dev.bandlimit.nn.Var;
-import java.util.List;
 
 /**
- * A classifier that {@link Trainer} can train: its network, its band-limited convolutions (whose
- * boxes, rates, saved spectra and FLOPs the reports show) and the architecture name its
- * checkpoints carry.
+ * A classifier that {@link Trainer} can train: a library {@link dev.bandlimit.nn.models.Model}
+ * (network, band-limited convolutions by name) with the architecture name its checkpoints carry.
  */
-public interface Model extends AutoCloseable {
+public interface Model extends dev.bandlimit.nn.models.Model {
     /** The architecture, as checkpoints name it ({@code mnist-cnn}, {@code resnet18}, {@code fcn}). */
     String name();
 
-    /** The whole network (for parameters and state). */
-    Module network();
-
-    /** Logits {@code [N, classes]} for a batch of items. */
+    @Override
     default Var forward(Tape tape, Var items) {
         return network().forward(tape, items);
-    }
-
-    /** The band-limited layers, in order. */
-    List<? extends ConvLayer> convolutions();
-
-    /** Their names for reports, in the same order. */
-    List<String> convolutionNames();
-
-    /** Sets the compression of every convolution's evaluation forwards (it may differ from training). */
-    default void setEvalCompression(Compression eval) {
-        for (ConvLayer c : convolutions()) c.setEvalCompression(eval);
     }
 
     @Override

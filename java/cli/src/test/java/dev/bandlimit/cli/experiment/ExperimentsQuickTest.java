@@ -53,7 +53,7 @@ class ExperimentsQuickTest {
                 String field = p.currentName();
                 p.nextToken();
                 if (field.equals("experiment")) experiment = p.getText();
-                if (field.startsWith("accuracy_mean") || field.equals("test_accuracy")) {
+                if (field.startsWith("accuracy_mean") || field.startsWith("test_accuracy")) {
                     if (p.currentToken() == JsonToken.START_ARRAY) {
                         while (p.nextToken() != JsonToken.END_ARRAY) accuracies.add(p.getDoubleValue());
                     } else {
