@@ -30,7 +30,7 @@ final class CostExperiment extends Experiment {
     @Option(names = "--rates", split = ",", defaultValue = "0,0.25,0.5,0.75,0.9", description = "rates (default ${DEFAULT-VALUE})")
     double[] rates;
 
-    @Option(names = "--steps", description = "timed steps per rate after the warm-up ones (5; --quick: 1) (default 7; --quick: 2)")
+    @Option(names = "--steps", description = "timed steps per rate, after about 3 s of warm-up steps (default 7; --quick: 2, after 1 warm-up step)")
     Integer steps;
 
     @Option(names = "--resnet-batch", description = "ResNet-18 batch size (default 32; --quick: 2)")
@@ -51,7 +51,8 @@ final class CostExperiment extends Experiment {
         for (double r : rates) dev.bandlimit.cli.train.DataOptions.rate(spec.commandLine(), "--rates", r);
         int timed = steps != null ? steps : options.quick ? 2 : 7;
         // Warm-up steps: the JIT compiles the step's Java and the plans' first calls fault their pages in.
-        int warmup = options.quick ? 1 : 5;
+        int warmup = options.quick ? 1 : 3;
+        double warmupSeconds = options.quick ? 0 : 3;
         int batch = resnetBatch != null ? resnetBatch : options.quick ? 2 : 32;
         int width = resnetWidth != null ? resnetWidth : options.quick ? 8 : 64;
         dev.bandlimit.cli.train.Checks.atLeast(spec.commandLine(), "--steps", timed, 1);
@@ -70,7 +71,7 @@ final class CostExperiment extends Experiment {
         }
         List<Case> cases = List.of(new Case("MNIST CNN", cnn, options.batch),
                 new Case(f("ResNet-18 (width %d)", width), resnet, batch));
-        results.put("timed_steps", timed).put("warmup_steps", warmup).put("resnet_width", width)
+        results.put("timed_steps", timed).put("warmup_steps_at_least", warmup).put("warmup_seconds", warmupSeconds).put("resnet_width", width)
                 .put("resnet_batch", batch).put("resnet_data", resnet.dataset());
         System.out.println("experiment cost: " + timed + " timed steps per rate; " + cnn.describe() + "; "
                 + resnet.describe());
@@ -87,7 +88,12 @@ final class CostExperiment extends Experiment {
                 Trainer.Config config = new Trainer.Config(c, c, 1, k.batch(), options.learningRate, "adam", 0.9, 0,
                         "constant", options.seed, 0, false, false);
                 try (Trainer t = k.workload().trainer(config, System.out)) {
-                    Trainer.StepCost cost = t.measureStep(warmup, timed);
+                    // Warm up for about warmupSeconds (at least `warmup` steps): a fresh JVM runs a
+                    // step's Java interpreted at first, and 5 steps of the small CNN (~60 ms) leave
+                    // it so (the step measured 25 ms against the 7 ms of a warm JMH run).
+                    double probe = t.measureStep(0, 1).medianMs();
+                    int steps = (int) Math.clamp(Math.ceil(warmupSeconds * 1000 / probe), warmup, 500);
+                    Trainer.StepCost cost = t.measureStep(steps, timed);
                     ms[i] = cost.medianMs();
                     saved[i] = cost.savedSpectraBytes();
                     peak[i] = cost.peakBytes();
@@ -122,7 +128,7 @@ final class CostExperiment extends Experiment {
             out.add(m);
         }
         results.put("models", out);
-        results.table("A training step's cost vs rho (median of " + timed + " steps, after " + warmup + " warm-up)",
+        results.table("A training step's cost vs rho (median of " + timed + " steps, after ~" + warmupSeconds + " s of warm-up)",
                 List.of("model", "rho", "saved spectra", "vs rho 0", "peak native", "vs rho 0", "step ms", "vs rho 0"),
                 table);
         Path png = Plots.save(List.of(

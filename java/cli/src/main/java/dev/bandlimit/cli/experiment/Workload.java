@@ -48,7 +48,8 @@ record Workload(String dataset, String model, Model.Factory factory, long[] item
 
     /** A train/test pair read by one of the {@code dev.bandlimit.cli.data} readers. */
     static Workload of(TrainTest d, String model, Model.Factory factory) {
-        return new Workload(d.train().name(), model, factory, d.train().itemShape(), d.train().values(),
+        String name = d.train().name().replaceFirst("/train$", "");
+        return new Workload(name, model, factory, d.train().itemShape(), d.train().values(),
                 d.train().labels(), d.test().values(), d.test().labels());
     }
 
