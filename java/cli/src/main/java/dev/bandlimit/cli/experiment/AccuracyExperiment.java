@@ -81,6 +81,8 @@ final class AccuracyExperiment extends Experiment {
                 List.of(new Plots.Series("mean +- std", rates, pctMeans, pctSpreads))), folder.resolve("accuracy.png"));
         Path curves = RunPlots.curves("accuracy (seed " + options.seed + ")", firstSeedRuns,
                 folder.resolve("curves.png"));
-        return List.of(png, curves);
+        Path cost = costPlot(w.model(), rates,
+                firstSeedRuns.stream().map(RunPlots.Run::epochs).toList(), folder.resolve("cost.png"));
+        return List.of(png, curves, cost);
     }
 }

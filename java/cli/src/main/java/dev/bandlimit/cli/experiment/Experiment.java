@@ -103,6 +103,24 @@ abstract class Experiment implements Callable<Integer> {
         return last.layers().stream().mapToDouble(LayerReport::evalRate).average().orElse(0);
     }
 
+    /**
+     * Epoch time (median over a run's epochs) and saved spectra per step against the rate, from
+     * one run per rate: the cost side of an accuracy experiment, in one PNG.
+     */
+    static Path costPlot(String title, double[] rates, List<List<EpochReport>> runs, Path png) {
+        double[] seconds = new double[rates.length], mib = new double[rates.length];
+        for (int i = 0; i < rates.length; i++) {
+            double[] s = runs.get(i).stream().mapToDouble(EpochReport::seconds).sorted().toArray();
+            seconds[i] = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+            mib[i] = runs.get(i).getLast().savedSpectraBytes() / 1048576.0;
+        }
+        return dev.bandlimit.cli.plot.Plots.save(List.of(
+                dev.bandlimit.cli.plot.Plots.lines(title + ": epoch time vs rho", "rho", "seconds (median epoch)",
+                        List.of(new dev.bandlimit.cli.plot.Plots.Series("epoch", rates, seconds))),
+                dev.bandlimit.cli.plot.Plots.lines(title + ": saved spectra vs rho", "rho", "MiB per training step",
+                        List.of(new dev.bandlimit.cli.plot.Plots.Series("saved spectra", rates, mib)))), 2, png);
+    }
+
     static Trainer.EpochReport trainQuietly(Trainer t) {
         return t.train(null).getLast();
     }

@@ -96,6 +96,8 @@ final class TimeSeriesExperiment extends Experiment {
                         java.util.Arrays.stream(means).map(a -> 100 * a).toArray(),
                         java.util.Arrays.stream(spreads).map(a -> 100 * a).toArray()))),
                 folder.resolve("timeseries.png"));
-        return List.of(png, RunPlots.curves("FCN (seed " + options.seed + ")", curves, folder.resolve("curves.png")));
+        Path cost = costPlot(w.model(), rates, curves.stream().map(RunPlots.Run::epochs).toList(),
+                folder.resolve("cost.png"));
+        return List.of(png, RunPlots.curves("FCN (seed " + options.seed + ")", curves, folder.resolve("curves.png")), cost);
     }
 }

@@ -51,8 +51,11 @@ public final class Plots {
     public static XYChart lines(String title, String xTitle, String yTitle, List<Series> series) {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle)
                 .yAxisTitle(yTitle).build();
-        chart.getStyler().setLegendPosition(LegendPosition.OutsideS).setLegendLayout(
-                org.knowm.xchart.style.Styler.LegendLayout.Horizontal);
+        // Up to three names fit in a row under the plot; more go in a column beside it.
+        boolean row = series.size() <= 3;
+        chart.getStyler().setLegendPosition(row ? LegendPosition.OutsideS : LegendPosition.OutsideE).setLegendLayout(
+                row ? org.knowm.xchart.style.Styler.LegendLayout.Horizontal
+                        : org.knowm.xchart.style.Styler.LegendLayout.Vertical);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setPlotGridLinesVisible(true);
         chart.getStyler().setErrorBarsColorSeriesColor(true);
