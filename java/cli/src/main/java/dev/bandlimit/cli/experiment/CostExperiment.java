@@ -91,7 +91,8 @@ final class CostExperiment extends Experiment {
                     // Warm up for about warmupSeconds (at least `warmup` steps): a fresh JVM runs a
                     // step's Java interpreted at first, and 5 steps of the small CNN (~60 ms) leave
                     // it so (the step measured 25 ms against the 7 ms of a warm JMH run).
-                    double probe = t.measureStep(0, 1).medianMs();
+                    // The probe runs after `warmup` steps: the first builds the plans and is no measure.
+                    double probe = t.measureStep(warmup, 3).medianMs();
                     int steps = (int) Math.clamp(Math.ceil(warmupSeconds * 1000 / probe), warmup, 500);
                     Trainer.StepCost cost = t.measureStep(steps, timed);
                     ms[i] = cost.medianMs();
