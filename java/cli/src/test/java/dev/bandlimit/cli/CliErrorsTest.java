@@ -50,6 +50,13 @@ class CliErrorsTest {
         oneLine(run("demo", "--rates", "0,1.2"), Main.EXIT_USAGE, "--rates");
         oneLine(run("eval", "--batch", "0"), Main.EXIT_USAGE, "--batch");
         oneLine(run("sweep", "--kernel", "4"), Main.EXIT_USAGE, "--kernel must be odd");
+        oneLine(run("experiment", "accuracy", "--rates", "0,1.5"), Main.EXIT_USAGE, "--rates must be in [0, 1)");
+        oneLine(run("experiment", "energy", "--energies", "0"), Main.EXIT_USAGE, "--energies");
+        oneLine(run("experiment", "noise", "--sigmas", "-1"), Main.EXIT_USAGE, "--sigmas");
+        oneLine(run("experiment", "cost", "--steps", "0"), Main.EXIT_USAGE, "--steps");
+        oneLine(run("experiment", "mismatch", "--dataset", "imagenet"), Main.EXIT_USAGE, "--dataset must be one of");
+        oneLine(run("experiment", "accuracy", "--dataset", "cifar10"), Main.EXIT_USAGE, "needs --data FOLDER");
+        oneLine(run("experiment", "timeseries", "--ucr", "Coffee"), Main.EXIT_USAGE, "--ucr needs --data");
     }
 
     @Test
