@@ -1,6 +1,7 @@
 package dev.bandlimit.cli;
 
 import dev.bandlimit.Compression;
+import dev.bandlimit.cli.plot.RunPlots;
 import dev.bandlimit.cli.train.Checkpoint;
 import dev.bandlimit.cli.train.Data;
 import dev.bandlimit.cli.train.MnistCnn;
@@ -8,6 +9,7 @@ import dev.bandlimit.cli.train.Trainer;
 import dev.bandlimit.cli.train.TrainingOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -31,7 +33,7 @@ final class TrainCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, heading = "Evaluation compression (default: as in training):%n")
     EvalCompression eval;
 
-    @Option(names = "--out", defaultValue = "runs/train", description = "output folder: metrics.jsonl, model.safetensors (default ${DEFAULT-VALUE})")
+    @Option(names = "--out", defaultValue = "runs/train", description = "output folder: metrics.jsonl, model.safetensors, curves.png (default ${DEFAULT-VALUE})")
     Path out;
 
     static final class EvalCompression {
@@ -68,9 +70,11 @@ final class TrainCommand implements Callable<Integer> {
                 options.schedule, options.seed);
         try (Trainer trainer = new Trainer(options.config(train, evalCompression), data.trainImages(),
                 data.trainLabels(), data.testImages(), data.testLabels(), System.out)) {
-            trainer.train(metrics);
+            var reports = trainer.train(metrics);
             Checkpoint.save(out.resolve("model.safetensors"), trainer.model(), train, options.seed);
-            System.out.println("wrote " + metrics + " and " + out.resolve("model.safetensors"));
+            Path curves = RunPlots.curves(model, List.of(new RunPlots.Run(train.toString(), reports)),
+                    out.resolve("curves.png"));
+            System.out.println("wrote " + metrics + ", " + out.resolve("model.safetensors") + " and " + curves);
         }
         return 0;
     }
