@@ -6,6 +6,7 @@ import dev.bandlimit.cli.plot.Plots;
 import dev.bandlimit.cli.plot.RunPlots;
 import dev.bandlimit.cli.train.Data;
 import dev.bandlimit.cli.train.MnistCnn;
+import dev.bandlimit.cli.train.Stats;
 import dev.bandlimit.cli.train.Trainer;
 import dev.bandlimit.cli.train.TrainingOptions;
 import java.nio.file.Files;
@@ -70,9 +71,7 @@ final class DemoCommand implements Callable<Integer> {
                 }
                 // The median epoch: the first epoch carries the warm-up (JIT, plans, page faults),
                 // which a mean spreads over a rate's whole row.
-                double[] seconds = reports.stream().mapToDouble(Trainer.EpochReport::seconds).sorted().toArray();
-                int m = seconds.length;
-                double median = m == 0 ? 0 : m % 2 == 1 ? seconds[m / 2] : (seconds[m / 2 - 1] + seconds[m / 2]) / 2;
+                double median = Stats.median(reports.stream().mapToDouble(Trainer.EpochReport::seconds).toArray());
                 rows.add(new Row(rho, reports, reports.getLast(), median, accuracyAt));
             }
             System.out.println();

@@ -10,8 +10,8 @@ import dev.bandlimit.Pass;
 import dev.bandlimit.SavedSpectra;
 import dev.bandlimit.Tensor;
 import dev.bandlimit.Workspace;
+import dev.bandlimit.cli.train.Stats;
 import java.lang.foreign.Arena;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -118,7 +118,7 @@ final class SweepCommand implements Callable<Integer> {
                     System.out.printf(Locale.ROOT, "| %.2f | %.4f | (%d, %d) | %.3e | %d | %s | %.2f | %.2f | %.1f | %.1f |%n",
                             rho, plan.achievedRate(), box.kh(), box.kw(), err, plan.savedSpectraBytes(),
                             savedDense > 0 ? String.format(Locale.ROOT, "%.3f", (double) plan.savedSpectraBytes() / savedDense) : "-",
-                            flops.nominal() * 1e-9, flops.executed() * 1e-9, median(forward), median(backward));
+                            flops.nominal() * 1e-9, flops.executed() * 1e-9, Stats.median(forward), Stats.median(backward));
                 }
             }
         }
@@ -126,12 +126,6 @@ final class SweepCommand implements Callable<Integer> {
         System.out.println("Input: Gaussian noise smoothed to an image-like spectrum. The error at rho > 0 is the");
         System.out.println("band-limiting itself (a different operator), not rounding; at rho = 0 it is float32 rounding.");
         return 0;
-    }
-
-    static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v[v.length / 2];
     }
 
     static double relativeError(float[] got, double[] want) {

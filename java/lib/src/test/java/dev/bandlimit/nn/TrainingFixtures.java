@@ -4,10 +4,10 @@ import dev.bandlimit.Tensor;
 import java.util.SplittableRandom;
 
 /**
- * Data and the training step the tests share. (The MNIST model itself is timed by
+ * Data and the training step the tests share (those of {@code nn.models} too). (The MNIST model itself is timed by
  * {@code jmh/.../MnistStepBenchmark}.)
  */
-final class TrainingFixtures {
+public final class TrainingFixtures {
     private TrainingFixtures() {}
 
     /** Uniform [0, 1) pixels, like normalised images. */
@@ -16,7 +16,7 @@ final class TrainingFixtures {
         for (long i = 0; i < images.elementCount(); i++) images.set(i, (float) r.nextDouble());
     }
 
-    static int[] labels(int n, int classes, long seed) {
+    public static int[] labels(int n, int classes, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         int[] out = new int[n];
         for (int i = 0; i < n; i++) out[i] = r.nextInt(classes);
@@ -24,7 +24,7 @@ final class TrainingFixtures {
     }
 
     /** One training step: forward, loss, backward, update. Returns the loss. */
-    static float trainStep(Module model, Optimizer optimizer, Tensor images, int[] labels) {
+    public static float trainStep(Module model, Optimizer optimizer, Tensor images, int[] labels) {
         try (Tape tape = new Tape(true)) {
             Var logits = model.forward(tape, tape.input(images));
             Var loss = Functional.softmaxCrossEntropy(tape, logits, labels);

@@ -1,7 +1,7 @@
 package dev.bandlimit.cli.data;
 
 /** 8-bit pixels to standardised floats, {@code (b / 255f - mean) / std}, per channel plane. */
-final class Pixels {
+public final class Pixels {
     /** {@code b / 255f} for every byte {@code b}, as {@code MnistDataset} computes it. */
     private static final float[] UNIT = new float[256];
 
@@ -13,10 +13,10 @@ final class Pixels {
 
     /**
      * The mean and population standard deviation of {@code b / 255} over all bytes, exact in
-     * float64 from a histogram, then rounded to float: the statistics {@code MnistDataset} gives
-     * for its training set, so an IDX MNIST set is normalised the same way.
+     * float64 from a histogram, then rounded to float: {@code {mean, std}}. MNIST-10k's training
+     * statistics come from here too, so an IDX MNIST set is normalised the same way.
      */
-    static float[] meanAndStd(byte[] pixels) {
+    public static float[] meanAndStd(byte[] pixels) {
         long[] histogram = new long[256];
         for (byte b : pixels) histogram[b & 0xFF]++;
         double n = pixels.length, mean = 0, variance = 0;

@@ -4,8 +4,6 @@ import dev.bandlimit.Compression;
 import dev.bandlimit.cli.data.Cifar10Reader;
 import dev.bandlimit.cli.data.TrainTest;
 import dev.bandlimit.cli.plot.Plots;
-import dev.bandlimit.cli.train.Data;
-import dev.bandlimit.cli.train.MnistCnn;
 import dev.bandlimit.cli.train.Models;
 import dev.bandlimit.cli.train.Trainer;
 import java.nio.file.Path;
@@ -59,9 +57,7 @@ final class CostExperiment extends Experiment {
         dev.bandlimit.cli.train.Checks.atLeast(spec.commandLine(), "--resnet-batch", batch, 1);
         dev.bandlimit.cli.train.Checks.atLeast(spec.commandLine(), "--resnet-width", width, 1);
 
-        Data mnist = Data.load(options.dataset.equals("mnist10k") ? options.data : null, System.out);
-        Workload cnn = new Workload("MNIST-10k", MnistCnn.NAME, MnistCnn::new, MnistCnn.ITEM_SHAPE,
-                mnist.trainImages(), mnist.trainLabels(), mnist.testImages(), mnist.testLabels());
+        Workload cnn = Workload.mnist10k(options.dataset.equals("mnist10k") ? options.data : null, System.out);
         Workload resnet;
         if (options.dataset.equals("cifar10")) {
             resnet = Workload.of(Cifar10Reader.load(options.data, Math.max(batch, 64)), Models.RESNET18,

@@ -2,6 +2,7 @@ package dev.bandlimit.cli.experiment;
 
 import dev.bandlimit.Compression;
 import dev.bandlimit.cli.plot.Plots;
+import dev.bandlimit.cli.train.Stats;
 import dev.bandlimit.cli.train.Trainer;
 import dev.bandlimit.cli.train.Trainer.EpochReport;
 import java.nio.file.Path;
@@ -72,8 +73,8 @@ final class EnergyExperiment extends Experiment {
                     runs.add(run);
                 }
             }
-            energyRate[i] = mean(achieved);
-            energyAccuracy[i] = mean(accuracy);
+            energyRate[i] = Stats.mean(achieved);
+            energyAccuracy[i] = Stats.mean(accuracy);
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("energy", energies[i]);
             row.put("achieved_rate_last_epoch_mean_over_layers", energyRate[i]);
@@ -88,13 +89,13 @@ final class EnergyExperiment extends Experiment {
             double[] accuracy = new double[seeds], achieved = new double[seeds];
             for (int s = 0; s < seeds; s++) {
                 try (Trainer t = w.trainer(options.config(c, c, epochs, options.seed + s), System.out)) {
-                    EpochReport last = trainQuietly(t);
+                    EpochReport last = t.train(null).getLast();
                     accuracy[s] = last.testAccuracy();
                     achieved[s] = last.layers().stream().mapToDouble(Trainer.LayerReport::meanTrainRate).average().orElse(0);
                 }
             }
-            fixedRate[i] = mean(achieved);
-            fixedAccuracy[i] = mean(accuracy);
+            fixedRate[i] = Stats.mean(achieved);
+            fixedAccuracy[i] = Stats.mean(accuracy);
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("rho", rates[i]);
             row.put("achieved_rate_mean_over_layers", fixedRate[i]);

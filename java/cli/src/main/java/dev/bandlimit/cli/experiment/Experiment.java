@@ -1,5 +1,9 @@
 package dev.bandlimit.cli.experiment;
 
+import dev.bandlimit.Compression;
+import dev.bandlimit.cli.plot.Plots;
+import dev.bandlimit.cli.plot.RunPlots;
+import dev.bandlimit.cli.train.Stats;
 import dev.bandlimit.cli.train.Trainer;
 import dev.bandlimit.cli.train.Trainer.EpochReport;
 import dev.bandlimit.cli.train.Trainer.LayerReport;
@@ -56,20 +60,6 @@ abstract class Experiment implements Callable<Integer> {
         return String.format(Locale.ROOT, format, args);
     }
 
-    static double mean(double[] v) {
-        double s = 0;
-        for (double x : v) s += x;
-        return s / v.length;
-    }
-
-    /** The sample standard deviation (0 for one value). */
-    static double spread(double[] v) {
-        if (v.length < 2) return 0;
-        double m = mean(v), s = 0;
-        for (double x : v) s += (x - m) * (x - m);
-        return Math.sqrt(s / (v.length - 1));
-    }
-
     /** The epoch reports of one run as JSON values. */
     static List<Object> epochs(List<EpochReport> reports) {
         List<Object> out = new ArrayList<>();
@@ -104,24 +94,82 @@ abstract class Experiment implements Callable<Integer> {
     }
 
     /**
+     * Accuracy against the rate, the same rate in training and test: {@code seeds} runs per rate,
+     * their mean and spread, each run's epochs (as JSON rows), and each rate's first-seed run.
+     */
+    record RateSweep(double[] rates, int seeds, double[] means, double[] spreads, List<Object> rows,
+            List<List<String>> table, List<RunPlots.Run> firstSeedRuns) {
+
+        static final List<String> HEADER = List.of("rho", "achieved (mean of layers)", "accuracy (mean)",
+                "std (points)", "seeds");
+
+        /** Mean accuracy +- spread against the rate, in percent, as {@code png}. */
+        Path plot(String title, String xTitle, Path png) {
+            return Plots.save(Plots.lines(title, xTitle, "test accuracy (%)", List.of(new Plots.Series("mean +- std",
+                    rates, java.util.Arrays.stream(means).map(a -> 100 * a).toArray(),
+                    java.util.Arrays.stream(spreads).map(a -> 100 * a).toArray()))), png);
+        }
+
+        /** The first-seed runs' epochs, one list per rate (for {@link #costPlot}). */
+        List<List<EpochReport>> firstSeedEpochs() {
+            return firstSeedRuns.stream().map(RunPlots.Run::epochs).toList();
+        }
+    }
+
+    RateSweep sweepRates(Workload w, double[] rates, int seeds, int epochs) {
+        List<Object> rows = new ArrayList<>();
+        List<List<String>> table = new ArrayList<>();
+        double[] means = new double[rates.length], spreads = new double[rates.length];
+        List<RunPlots.Run> firstSeedRuns = new ArrayList<>();
+        for (int i = 0; i < rates.length; i++) {
+            Compression c = Compression.fixed(rates[i]);
+            double[] accuracy = new double[seeds];
+            double achieved = 0;
+            List<Object> runs = new ArrayList<>();
+            for (int s = 0; s < seeds; s++) {
+                long seed = options.seed + s;
+                try (Trainer t = w.trainer(options.config(c, c, epochs, seed), System.out)) {
+                    List<EpochReport> reports = t.train(null);
+                    accuracy[s] = reports.getLast().testAccuracy();
+                    achieved = meanEvalRate(reports.getLast());
+                    Map<String, Object> run = new LinkedHashMap<>();
+                    run.put("seed", seed);
+                    run.put("test_accuracy", accuracy[s]);
+                    run.put("epochs", epochs(reports));
+                    runs.add(run);
+                    if (s == 0) firstSeedRuns.add(new RunPlots.Run(f("rho %.2f", rates[i]), reports));
+                }
+            }
+            means[i] = Stats.mean(accuracy);
+            spreads[i] = Stats.spread(accuracy);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("rho", rates[i]);
+            row.put("achieved_rate_mean_over_layers", achieved);
+            row.put("accuracy_mean", means[i]);
+            row.put("accuracy_std", spreads[i]);
+            row.put("accuracy", accuracy);
+            row.put("runs", runs);
+            rows.add(row);
+            table.add(List.of(f("%.2f", rates[i]), f("%.3f", achieved), pct(means[i]), f("%.2f", 100 * spreads[i]),
+                    f("%d", seeds)));
+        }
+        return new RateSweep(rates, seeds, means, spreads, rows, table, firstSeedRuns);
+    }
+
+    /**
      * Epoch time (median over a run's epochs) and saved spectra per step against the rate, from
      * one run per rate: the cost side of an accuracy experiment, in one PNG.
      */
     static Path costPlot(String title, double[] rates, List<List<EpochReport>> runs, Path png) {
         double[] seconds = new double[rates.length], mib = new double[rates.length];
         for (int i = 0; i < rates.length; i++) {
-            double[] s = runs.get(i).stream().mapToDouble(EpochReport::seconds).sorted().toArray();
-            seconds[i] = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+            seconds[i] = Stats.median(runs.get(i).stream().mapToDouble(EpochReport::seconds).toArray());
             mib[i] = runs.get(i).getLast().savedSpectraBytes() / 1048576.0;
         }
-        return dev.bandlimit.cli.plot.Plots.save(List.of(
-                dev.bandlimit.cli.plot.Plots.lines(title + ": epoch time vs rho", "rho", "seconds (median epoch)",
-                        List.of(new dev.bandlimit.cli.plot.Plots.Series("epoch", rates, seconds))),
-                dev.bandlimit.cli.plot.Plots.lines(title + ": saved spectra vs rho", "rho", "MiB per training step",
-                        List.of(new dev.bandlimit.cli.plot.Plots.Series("saved spectra", rates, mib)))), 2, png);
-    }
-
-    static Trainer.EpochReport trainQuietly(Trainer t) {
-        return t.train(null).getLast();
+        return Plots.save(List.of(
+                Plots.lines(title + ": epoch time vs rho", "rho", "seconds (median epoch)",
+                        List.of(new Plots.Series("epoch", rates, seconds))),
+                Plots.lines(title + ": saved spectra vs rho", "rho", "MiB per training step",
+                        List.of(new Plots.Series("saved spectra", rates, mib)))), 2, png);
     }
 }

@@ -2,6 +2,7 @@ package dev.bandlimit.cli.experiment;
 
 import dev.bandlimit.Compression;
 import dev.bandlimit.cli.plot.Plots;
+import dev.bandlimit.cli.train.Stats;
 import dev.bandlimit.cli.train.Trainer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,8 +58,8 @@ final class NoiseExperiment extends Experiment {
             double[] means = new double[sigmas.length], spreads = new double[sigmas.length];
             List<String> line = new ArrayList<>(List.of(f("%.2f", rho)));
             for (int k = 0; k < sigmas.length; k++) {
-                means[k] = 100 * mean(accuracy[k]);
-                spreads[k] = 100 * spread(accuracy[k]);
+                means[k] = 100 * Stats.mean(accuracy[k]);
+                spreads[k] = 100 * Stats.spread(accuracy[k]);
                 line.add(f("%.2f%%", means[k]));
             }
             table.add(line);

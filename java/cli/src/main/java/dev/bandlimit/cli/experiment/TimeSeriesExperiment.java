@@ -1,18 +1,12 @@
 package dev.bandlimit.cli.experiment;
 
-import dev.bandlimit.Compression;
 import dev.bandlimit.cli.data.SyntheticSeries;
 import dev.bandlimit.cli.data.TrainTest;
 import dev.bandlimit.cli.data.UcrReader;
-import dev.bandlimit.cli.plot.Plots;
 import dev.bandlimit.cli.plot.RunPlots;
 import dev.bandlimit.cli.train.Models;
-import dev.bandlimit.cli.train.Trainer;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -61,43 +55,14 @@ final class TimeSeriesExperiment extends Experiment {
         // Quick: 128 series are 2 steps an epoch; 8 epochs let the narrow FCN leave chance.
         int seeds = options.seeds(2), epochs = options.epochs(20, 8);
         System.out.println("experiment timeseries: " + w.describe() + ", " + epochs + " epochs, " + seeds + " seeds");
-        List<Object> rows = new ArrayList<>();
-        List<List<String>> table = new ArrayList<>();
-        double[] means = new double[rates.length], spreads = new double[rates.length];
-        List<RunPlots.Run> curves = new ArrayList<>();
-        for (int i = 0; i < rates.length; i++) {
-            Compression c = Compression.fixed(rates[i]);
-            double[] accuracy = new double[seeds];
-            double achieved = 0;
-            for (int s = 0; s < seeds; s++) {
-                try (Trainer t = w.trainer(options.config(c, c, epochs, options.seed + s), System.out)) {
-                    List<Trainer.EpochReport> reports = t.train(null);
-                    accuracy[s] = reports.getLast().testAccuracy();
-                    achieved = meanEvalRate(reports.getLast());
-                    if (s == 0) curves.add(new RunPlots.Run(f("rho %.2f", rates[i]), reports));
-                }
-            }
-            means[i] = mean(accuracy);
-            spreads[i] = spread(accuracy);
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("rho", rates[i]);
-            row.put("achieved_rate_mean_over_layers", achieved);
-            row.put("accuracy_mean", means[i]);
-            row.put("accuracy_std", spreads[i]);
-            row.put("accuracy", accuracy);
-            rows.add(row);
-            table.add(List.of(f("%.2f", rates[i]), f("%.3f", achieved), pct(means[i]), f("%.2f", 100 * spreads[i])));
-        }
-        results.put("epochs", epochs).put("seeds", seeds).put("rates", rows);
-        results.table("FCN test accuracy vs rho (" + w.dataset() + ")",
-                List.of("rho", "achieved (mean of layers)", "accuracy (mean)", "std (points)"), table);
-        Path png = Plots.save(Plots.lines("FCN on " + w.dataset() + ": test accuracy vs rho", "compression rate rho",
-                "test accuracy (%)", List.of(new Plots.Series("mean +- std", rates,
-                        java.util.Arrays.stream(means).map(a -> 100 * a).toArray(),
-                        java.util.Arrays.stream(spreads).map(a -> 100 * a).toArray()))),
+        RateSweep sweep = sweepRates(w, rates, seeds, epochs);
+        results.put("epochs", epochs).put("seeds", seeds).put("rates", sweep.rows());
+        results.table("FCN test accuracy vs rho (" + w.dataset() + ")", RateSweep.HEADER, sweep.table());
+        Path png = sweep.plot("FCN on " + w.dataset() + ": test accuracy vs rho", "compression rate rho",
                 folder.resolve("timeseries.png"));
-        Path cost = costPlot(w.model(), rates, curves.stream().map(RunPlots.Run::epochs).toList(),
-                folder.resolve("cost.png"));
-        return List.of(png, RunPlots.curves("FCN (seed " + options.seed + ")", curves, folder.resolve("curves.png")), cost);
+        Path curves = RunPlots.curves("FCN (seed " + options.seed + ")", sweep.firstSeedRuns(),
+                folder.resolve("curves.png"));
+        Path cost = costPlot(w.model(), rates, sweep.firstSeedEpochs(), folder.resolve("cost.png"));
+        return List.of(png, curves, cost);
     }
 }

@@ -9,6 +9,7 @@ import dev.bandlimit.cli.train.Model;
 import dev.bandlimit.cli.train.Models;
 import dev.bandlimit.cli.train.Trainer;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
@@ -20,11 +21,7 @@ record Workload(String dataset, String model, Model.Factory factory, long[] item
 
     static Workload load(ExperimentOptions o, PrintStream log) {
         Workload w = switch (o.dataset) {
-            case "mnist10k" -> {
-                Data d = Data.load(o.data, log);
-                yield new Workload("MNIST-10k", MnistCnn.NAME, MnistCnn::new, MnistCnn.ITEM_SHAPE, d.trainImages(),
-                        d.trainLabels(), d.testImages(), d.testLabels());
-            }
+            case "mnist10k" -> mnist10k(o.data, log);
             case "idx" -> {
                 TrainTest d = IdxReader.load(o.data);
                 if (!Arrays.equals(d.train().itemShape(), MnistCnn.ITEM_SHAPE)) {
@@ -46,6 +43,13 @@ record Workload(String dataset, String model, Model.Factory factory, long[] item
         return w.limitTest(o.testLimit());
     }
 
+    /** MNIST-10k (fetched on first use into {@code cacheDir}, null: the default) with the MNIST CNN. */
+    static Workload mnist10k(Path cacheDir, PrintStream log) {
+        Data d = Data.load(cacheDir, log);
+        return new Workload("MNIST-10k", MnistCnn.NAME, MnistCnn::new, MnistCnn.ITEM_SHAPE, d.trainImages(),
+                d.trainLabels(), d.testImages(), d.testLabels());
+    }
+
     /** A train/test pair read by one of the {@code dev.bandlimit.cli.data} readers. */
     static Workload of(TrainTest d, String model, Model.Factory factory) {
         String name = d.train().name().replaceFirst("/train$", "");
@@ -65,23 +69,10 @@ record Workload(String dataset, String model, Model.Factory factory, long[] item
      */
     Workload limitTest(int limit) {
         if (limit <= 0 || limit >= testLabels.length) return this;
-        int[] order = new int[testLabels.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        java.util.SplittableRandom r = new java.util.SplittableRandom(0x7e57);
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1), t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        int[] kept = Arrays.copyOf(order, limit);
+        int[] kept = Arrays.copyOf(Trainer.permutation(testLabels.length, new java.util.SplittableRandom(0x7e57)), limit);
         Arrays.sort(kept);
-        int size = itemSize();
-        float[] items = new float[limit * size];
-        int[] labels = new int[limit];
-        for (int i = 0; i < limit; i++) {
-            System.arraycopy(testItems, kept[i] * size, items, i * size, size);
-            labels[i] = testLabels[kept[i]];
-        }
+        float[] items = Trainer.gather(testItems, itemSize(), kept);
+        int[] labels = Trainer.gather(testLabels, kept);
         return new Workload(dataset, model, factory, itemShape, trainItems, trainLabels, items, labels);
     }
 

@@ -1,5 +1,6 @@
 package dev.bandlimit.cli.mnist;
 
+import dev.bandlimit.cli.data.Pixels;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -65,15 +66,9 @@ public final class MnistDataset {
         this.trainLabels = trainLabels;
         this.testPixels = testPixels;
         this.testLabels = testLabels;
-        // A histogram of the 256 byte values gives the exact mean and variance in two cheap passes.
-        long[] histogram = new long[256];
-        for (byte b : trainPixels) histogram[b & 0xFF]++;
-        double n = trainPixels.length, mean = 0, variance = 0;
-        for (int b = 0; b < 256; b++) mean += histogram[b] * (b / 255.0);
-        mean /= n;
-        for (int b = 0; b < 256; b++) variance += histogram[b] * (b / 255.0 - mean) * (b / 255.0 - mean);
-        this.trainMean = (float) mean;
-        this.trainStd = (float) Math.sqrt(variance / n);
+        float[] stats = Pixels.meanAndStd(trainPixels);
+        this.trainMean = stats[0];
+        this.trainStd = stats[1];
     }
 
     /**

@@ -166,43 +166,48 @@ public final class Checkpoint {
             readFully(ch, header, 8);
             Header h = parseHeader(file, new String(header.array(), StandardCharsets.UTF_8));
             long dataStart = 8 + headerLength, dataBytes = size - dataStart;
+            List<String> names = new ArrayList<>();
+            List<long[]> shapes = new ArrayList<>();
             List<float[]> values = new ArrayList<>();
             long expected = 0;
-            for (int i = 0; i < h.names.size(); i++) {
-                long[] off = h.offsets.get(i);
-                long count = elements(file, h.names.get(i), h.shapes.get(i));
+            for (Entry entry : h.entries()) {
+                long[] off = entry.offsets();
+                long count = elements(file, entry.name(), entry.shape());
                 if (off[0] != expected || off[1] - off[0] != 4 * count) {
-                    throw corrupt(file, dataStart + off[0], "tensor " + h.names.get(i) + ": data_offsets "
+                    throw corrupt(file, dataStart + off[0], "tensor " + entry.name() + ": data_offsets "
                             + Arrays.toString(off) + " do not hold " + count + " float32 values contiguously after "
                             + expected);
                 }
                 if (off[1] > dataBytes) {
-                    throw corrupt(file, dataStart + off[0], "tensor " + h.names.get(i) + " ends at byte "
+                    throw corrupt(file, dataStart + off[0], "tensor " + entry.name() + " ends at byte "
                             + (dataStart + off[1]) + ", the file at " + size + " (truncated)");
                 }
                 ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(4 * count)).order(ByteOrder.LITTLE_ENDIAN);
                 readFully(ch, b, dataStart + off[0]);
                 float[] v = new float[(int) count];
                 b.flip().asFloatBuffer().get(v);
+                names.add(entry.name());
+                shapes.add(entry.shape());
                 values.add(v);
                 expected = off[1];
             }
             if (expected != dataBytes) {
                 throw corrupt(file, dataStart + expected, (dataBytes - expected) + " bytes after the last tensor");
             }
-            return new Loaded(h.model, h.compression, h.seed, h.names, h.shapes, values);
+            return new Loaded(h.model(), h.compression(), h.seed(), names, shapes, values);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
         }
     }
 
-    private record Header(String model, Compression compression, long seed, List<String> names, List<long[]> shapes,
-            List<long[]> offsets) {}
+    /** One tensor's header entry: its name, shape and {@code data_offsets} (begin, end). */
+    private record Entry(String name, long[] shape, long[] offsets) {}
+
+    private record Header(String model, Compression compression, long seed, List<Entry> entries) {}
 
     /** The header's tensors in file order (sorted by offset) and the metadata this tool writes. */
     private static Header parseHeader(Path file, String json) throws IOException {
-        List<String> names = new ArrayList<>();
-        List<long[]> shapes = new ArrayList<>(), offsets = new ArrayList<>();
+        List<Entry> entries = new ArrayList<>();
         Map<String, String> meta = new LinkedHashMap<>();
         try (JsonParser p = JSON.createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw corrupt(file, 8, "the header is not a JSON object");
@@ -234,25 +239,14 @@ public final class Checkpoint {
                     throw corrupt(file, 8, "tensor " + name + " lacks a shape or two data_offsets");
                 }
                 for (long d : shape) if (d < 0) throw corrupt(file, 8, "tensor " + name + " has a negative dimension");
-                names.add(name);
-                shapes.add(shape);
-                offsets.add(off);
+                entries.add(new Entry(name, shape, off));
             }
         } catch (com.fasterxml.jackson.core.JsonParseException e) {
             throw corrupt(file, 8 + e.getLocation().getCharOffset(), "the JSON header does not parse: "
                     + e.getOriginalMessage());
         }
         // Tensors in the order of their bytes (JSON objects are unordered; this writer keeps them sorted anyway).
-        Integer[] order = new Integer[names.size()];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> Long.compare(offsets.get(a)[0], offsets.get(b)[0]));
-        List<String> n2 = new ArrayList<>();
-        List<long[]> s2 = new ArrayList<>(), o2 = new ArrayList<>();
-        for (int i : order) {
-            n2.add(names.get(i));
-            s2.add(shapes.get(i));
-            o2.add(offsets.get(i));
-        }
+        entries.sort(java.util.Comparator.comparingLong(e -> e.offsets()[0]));
         String compression = meta.get("train_compression");
         String model = meta.get("model");
         if (!FORMAT.equals(meta.get("format")) || compression == null || model == null) {
@@ -265,7 +259,7 @@ public final class Checkpoint {
         } catch (NumberFormatException e) {
             throw corrupt(file, 8, "__metadata__.seed is not an integer");
         }
-        return new Header(model, parseCompression(compression, file), seed, n2, s2, o2);
+        return new Header(model, parseCompression(compression, file), seed, entries);
     }
 
     private static long[] longs(JsonParser p, Path file, String what) throws IOException {

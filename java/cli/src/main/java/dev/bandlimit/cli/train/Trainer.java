@@ -93,17 +93,16 @@ public final class Trainer implements AutoCloseable {
 
     /**
      * {@code factory}'s model on items of {@code itemShape} (e.g. {3, 32, 32}, or {1, L} for a
-     * series), stored one after another in {@code trainItems} and {@code testItems}.
+     * series), stored one after another in {@code trainImages} and {@code testImages}.
      */
-    public Trainer(Config config, Model.Factory factory, long[] itemShape, float[] trainItems, int[] trainLabels,
-            float[] testItems, int[] testLabels, PrintStream log) {
+    public Trainer(Config config, Model.Factory factory, long[] itemShape, float[] trainImages, int[] trainLabels,
+            float[] testImages, int[] testLabels, PrintStream log) {
         this.config = config;
         this.log = log;
         this.itemShape = itemShape.clone();
         long size = 1;
         for (long d : itemShape) size *= d;
         this.itemSize = Math.toIntExact(size);
-        float[] trainImages = trainItems, testImages = testItems;
         if (trainImages.length != (long) trainLabels.length * itemSize
                 || testImages.length != (long) testLabels.length * itemSize) {
             throw new IllegalArgumentException("items hold " + trainImages.length + " / " + testImages.length
@@ -114,15 +113,9 @@ public final class Trainer implements AutoCloseable {
         if (config.trainLimit() > 0 && config.trainLimit() < n) {
             // A seeded subset, so small runs see every class.
             int[] order = permutation(n, new SplittableRandom(config.seed() ^ 0x5eed));
-            int k = config.trainLimit();
-            float[] images = new float[k * itemSize];
-            int[] labels = new int[k];
-            for (int i = 0; i < k; i++) {
-                System.arraycopy(trainImages, order[i] * itemSize, images, i * itemSize, itemSize);
-                labels[i] = trainLabels[order[i]];
-            }
-            trainImages = images;
-            trainLabels = labels;
+            int[] kept = java.util.Arrays.copyOf(order, config.trainLimit());
+            trainImages = gather(trainImages, itemSize, kept);
+            trainLabels = gather(trainLabels, kept);
         }
         this.trainImages = trainImages;
         this.trainLabels = trainLabels;
@@ -314,16 +307,6 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** Noise at {@code sigma} like {@link #evaluate(double, long)}, at the evaluation compression {@code eval}. */
-    public Evaluation evaluateAt(Compression eval, double noiseSigma, long noiseSeed) {
-        model.setEvalCompression(eval);
-        try {
-            return evaluate(noiseSigma, noiseSeed);
-        } finally {
-            model.setEvalCompression(config.eval());
-        }
-    }
-
     /**
      * Times {@code timed} training steps on the first batch of the training set after
      * {@code warmup} untimed ones (the parameters move: this is for cost, not for accuracy).
@@ -347,9 +330,7 @@ public final class Trainer implements AutoCloseable {
             optimizer.zeroGrad();
             if (s >= 0) ms[s] = (System.nanoTime() - begin) * 1e-6;
         }
-        java.util.Arrays.sort(ms);
-        double median = timed == 0 ? Double.NaN : (ms[(timed - 1) / 2] + ms[timed / 2]) / 2;
-        return new StepCost(median, savedSpectraBytes(), tapeBytes, dev.bandlimit.Bandlimit.allocatedBytes());
+        return new StepCost(Stats.median(ms), savedSpectraBytes(), tapeBytes, dev.bandlimit.Bandlimit.allocatedBytes());
     }
 
     private long[] batchShape(int size) {
@@ -422,7 +403,22 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    static int[] permutation(int n, SplittableRandom random) {
+    /** Items {@code indices[0]}, {@code indices[1]}, ... of {@code items} ({@code itemSize} values each), in that order. */
+    public static float[] gather(float[] items, int itemSize, int[] indices) {
+        float[] out = new float[indices.length * itemSize];
+        for (int i = 0; i < indices.length; i++) System.arraycopy(items, indices[i] * itemSize, out, i * itemSize, itemSize);
+        return out;
+    }
+
+    /** {@code labels[indices[0]]}, {@code labels[indices[1]]}, ... */
+    public static int[] gather(int[] labels, int[] indices) {
+        int[] out = new int[indices.length];
+        for (int i = 0; i < indices.length; i++) out[i] = labels[indices[i]];
+        return out;
+    }
+
+    /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
+    public static int[] permutation(int n, SplittableRandom random) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
         for (int i = n - 1; i > 0; i--) {

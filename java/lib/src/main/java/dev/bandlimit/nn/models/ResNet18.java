@@ -1,6 +1,5 @@
 package dev.bandlimit.nn.models;
 
-import dev.bandlimit.Compression;
 import dev.bandlimit.nn.BatchNorm2d;
 import dev.bandlimit.nn.Conv2d;
 import dev.bandlimit.nn.Functional;
@@ -12,9 +11,6 @@ import dev.bandlimit.nn.Var;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
-import java.util.function.Function;
-import org.jspecify.annotations.Nullable;
 
 /**
  * ResNet-18 (He et al., "Deep Residual Learning for Image Recognition", CVPR 2016) for CIFAR-10,
@@ -62,7 +58,7 @@ public final class ResNet18 extends Module implements Model {
         this.inChannels = b.inChannels;
         this.classes = b.classes;
         this.width = b.width;
-        LayerFactory factory = new LayerFactory(b.train, b.eval == null ? b.train : b.eval, b.seed);
+        LayerFactory factory = b.layerFactory();
         List<BasicBlock> blockList = new ArrayList<>();
         try {
             this.conv1 = addChild("conv1", factory.conv2d("conv1", inChannels, width, 3, 1, 1));
@@ -160,11 +156,8 @@ public final class ResNet18 extends Module implements Model {
      * Defaults: 3 input channels, 10 classes, width 64, no compression, evaluation with the
      * training compression, seed 0.
      */
-    public static final class Builder {
+    public static final class Builder extends LayerSettings<Builder> {
         private long inChannels = 3, classes = 10, width = 64;
-        private Function<String, Compression> train = name -> Compression.none();
-        private @Nullable Function<String, Compression> eval;
-        private long seed;
 
         private Builder() {}
 
@@ -181,40 +174,6 @@ public final class ResNet18 extends Module implements Model {
         /** Filters of the first stage; the stages have {@code w, 2w, 4w, 8w}. */
         public Builder width(long w) {
             this.width = positive(w, "width");
-            return this;
-        }
-
-        /** The training compression of every convolution (and, unless set apart, the evaluation one). */
-        public Builder compression(Compression c) {
-            Objects.requireNonNull(c, "compression must not be null");
-            this.train = name -> c;
-            return this;
-        }
-
-        /** The evaluation compression of every convolution. */
-        public Builder evalCompression(Compression c) {
-            Objects.requireNonNull(c, "evalCompression must not be null");
-            this.eval = name -> c;
-            return this;
-        }
-
-        /**
-         * Each convolution's training compression (and, unless set apart, evaluation one) as
-         * {@code byName} of its name ({@link ResNet18#convolutionNames()}); it must not give null.
-         */
-        public Builder compressionByLayer(Function<String, Compression> byName) {
-            this.train = Objects.requireNonNull(byName, "compression function must not be null");
-            return this;
-        }
-
-        /** Each convolution's evaluation compression as {@code byName} of its name. */
-        public Builder evalCompressionByLayer(Function<String, Compression> byName) {
-            this.eval = Objects.requireNonNull(byName, "evalCompression function must not be null");
-            return this;
-        }
-
-        public Builder seed(long s) {
-            this.seed = s;
             return this;
         }
 

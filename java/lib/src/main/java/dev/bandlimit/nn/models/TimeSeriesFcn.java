@@ -1,6 +1,5 @@
 package dev.bandlimit.nn.models;
 
-import dev.bandlimit.Compression;
 import dev.bandlimit.Padding;
 import dev.bandlimit.nn.BatchNorm1d;
 import dev.bandlimit.nn.Conv1d;
@@ -12,9 +11,6 @@ import dev.bandlimit.nn.Var;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
-import java.util.function.Function;
-import org.jspecify.annotations.Nullable;
 
 /**
  * The fully convolutional network for time series classification of Wang, Yan and Oates ("Time
@@ -55,7 +51,7 @@ public final class TimeSeriesFcn extends Module implements Model {
         this.inChannels = b.inChannels;
         this.classes = b.classes;
         this.widths = b.widths;
-        LayerFactory factory = new LayerFactory(b.train, b.eval == null ? b.train : b.eval, b.seed);
+        LayerFactory factory = b.layerFactory();
         try {
             List<Conv1d> convs = new ArrayList<>();
             List<BatchNorm1d> norms = new ArrayList<>();
@@ -152,12 +148,9 @@ public final class TimeSeriesFcn extends Module implements Model {
      * Defaults: widths 128, 256, 128, no compression, evaluation with the training compression,
      * seed 0.
      */
-    public static final class Builder {
+    public static final class Builder extends LayerSettings<Builder> {
         private final long inChannels, classes;
         private List<Long> widths = DEFAULT_WIDTHS;
-        private Function<String, Compression> train = name -> Compression.none();
-        private @Nullable Function<String, Compression> eval;
-        private long seed;
 
         private Builder(long inChannels, long classes) {
             if (inChannels < 1 || classes < 1) {
@@ -174,40 +167,6 @@ public final class TimeSeriesFcn extends Module implements Model {
                 if (w < 1) throw new IllegalArgumentException("widths must be >= 1, got " + w);
             }
             this.widths = List.of(first, second, third);
-            return this;
-        }
-
-        /** The training compression of every convolution (and, unless set apart, the evaluation one). */
-        public Builder compression(Compression c) {
-            Objects.requireNonNull(c, "compression must not be null");
-            this.train = name -> c;
-            return this;
-        }
-
-        /** The evaluation compression of every convolution. */
-        public Builder evalCompression(Compression c) {
-            Objects.requireNonNull(c, "evalCompression must not be null");
-            this.eval = name -> c;
-            return this;
-        }
-
-        /**
-         * Each convolution's training compression (and, unless set apart, evaluation one) as
-         * {@code byName} of its name ({@code conv0}, {@code conv1}, {@code conv2}); it must not give null.
-         */
-        public Builder compressionByLayer(Function<String, Compression> byName) {
-            this.train = Objects.requireNonNull(byName, "compression function must not be null");
-            return this;
-        }
-
-        /** Each convolution's evaluation compression as {@code byName} of its name. */
-        public Builder evalCompressionByLayer(Function<String, Compression> byName) {
-            this.eval = Objects.requireNonNull(byName, "evalCompression function must not be null");
-            return this;
-        }
-
-        public Builder seed(long s) {
-            this.seed = s;
             return this;
         }
 

@@ -12,6 +12,7 @@ import dev.bandlimit.nn.Adam;
 import dev.bandlimit.nn.Conv2d;
 import dev.bandlimit.nn.Parameter;
 import dev.bandlimit.nn.Tape;
+import dev.bandlimit.nn.TrainingFixtures;
 import dev.bandlimit.nn.Var;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -171,9 +172,9 @@ class ResNet18Test {
                 Adam adam = new Adam(model.parameters(), 1e-2)) {
             Tensor images = Tensor.allocate(arena, 8, 3, 16, 16);
             ModelFixtures.fillInputs(images, 4);
-            int[] labels = ModelFixtures.labels(8, 4, 5);
+            int[] labels = TrainingFixtures.labels(8, 4, 5);
             List<Float> losses = new ArrayList<>();
-            for (int step = 0; step < 8; step++) losses.add(ModelFixtures.trainStep(model, adam, images, labels));
+            for (int step = 0; step < 8; step++) losses.add(TrainingFixtures.trainStep(model, adam, images, labels));
             System.out.println("ResNet18 width 4, rho 0.5, Adam: losses " + losses);
             for (float l : losses) assertTrue(Float.isFinite(l), losses.toString());
             assertTrue(losses.getLast() < 0.8 * losses.getFirst(), losses.toString());

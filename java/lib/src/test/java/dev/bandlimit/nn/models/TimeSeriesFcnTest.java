@@ -14,6 +14,7 @@ import dev.bandlimit.nn.Functional;
 import dev.bandlimit.nn.GradCheck;
 import dev.bandlimit.nn.Parameter;
 import dev.bandlimit.nn.Tape;
+import dev.bandlimit.nn.TrainingFixtures;
 import dev.bandlimit.nn.Var;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -168,9 +169,9 @@ class TimeSeriesFcnTest {
                 Adam adam = new Adam(model.parameters(), 1e-2)) {
             Tensor series = Tensor.allocate(arena, 8, 1, 64);
             ModelFixtures.fillInputs(series, 3);
-            int[] labels = ModelFixtures.labels(8, 3, 4);
+            int[] labels = TrainingFixtures.labels(8, 3, 4);
             List<Float> losses = new ArrayList<>();
-            for (int step = 0; step < 10; step++) losses.add(ModelFixtures.trainStep(model, adam, series, labels));
+            for (int step = 0; step < 10; step++) losses.add(TrainingFixtures.trainStep(model, adam, series, labels));
             System.out.println("TimeSeriesFcn widths 8/16/8, rho 0.5, Adam: losses " + losses);
             for (float l : losses) assertTrue(Float.isFinite(l), losses.toString());
             assertTrue(losses.getLast() < 0.8 * losses.getFirst(), losses.toString());
