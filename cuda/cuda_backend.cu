@@ -65,6 +65,36 @@ struct Spectrum {
 };
 Spectrum spectrum_at(float* base, int64_t kept, int64_t items) { return {base, base + kept * items, items}; }
 
+// The workspace regions of a plan (byte offsets, 256-aligned) and their total, given the
+// cuFFT work area: shared by the plan and its estimate (plan_estimate), which passes 0 for the
+// work area that only the built cuFFT plans know.
+struct WorkspaceRegions {
+    int64_t grid = 0, half = 0, fft = 0, x = 0, w = 0, y = 0, out = 0, energy = 0, total = 0;
+};
+WorkspaceRegions workspace_regions(const Geometry& g, const Box& cap, int64_t fft_work) {
+    const int64_t kept = kept_count(g, cap), planes = g.N * std::max(g.C, g.F);
+    WorkspaceRegions r;
+    int64_t off = 0;
+    auto region = [&off](int64_t bytes) {
+        const int64_t at = off;
+        off += align_bytes(bytes);
+        return at;
+    };
+    r.grid = region(planes * g.LH * g.LW * 4);
+    r.half = region(planes * g.LH * g.half_w * 8);
+    r.fft = region(fft_work);
+    r.x = region(kept * g.N * g.C * 8);
+    r.w = region(kept * g.F * g.C * 8);
+    r.y = region(kept * g.N * g.F * 8);
+    r.out = region(kept * std::max(g.N * g.C, g.F * g.C) * 8);
+    r.energy = region(g.LH * g.half_w * 8);
+    r.total = off + kAlign;  // + kAlign: we align the base
+    return r;
+}
+
+// Device bytes of the twiddle tables of a plan: (cos, sin) float pairs for LH and LW.
+int64_t twiddle_table_bytes(const Geometry& g) { return 2 * (g.LH + g.LW) * int64_t(sizeof(float)); }
+
 class CudaPlan {
 public:
     CudaPlan(const Geometry& g, const bl_plugin_plan_spec& spec)
@@ -92,30 +122,23 @@ public:
         for (const auto* p : {&x_all_, &x_one_, &dy_all_, &dy_one_, &y_all_, &y_one_, &dx_all_, &dx_one_})
             fft_work = std::max(fft_work, (*p)->work_bytes());
         // Twiddles: (cos, sin)(2 pi m / L) in double, exact at quarter turns, stored as float.
-        std::vector<float> host(size_t(2 * (g.LH + g.LW)));
+        std::vector<float> host(size_t(twiddle_table_bytes(g) / int64_t(sizeof(float))));
         fill_twiddles(host.data(), g.LH);
         fill_twiddles(host.data() + 2 * g.LH, g.LW);
         table_bytes_ = int64_t(host.size() * sizeof(float));
         check_cuda(cudaMalloc(&twiddles_.p, size_t(table_bytes_)), "cudaMalloc (twiddle tables)");
         check_cuda(cudaMemcpy(twiddles_.p, host.data(), size_t(table_bytes_), cudaMemcpyHostToDevice),
                    "cudaMemcpy (twiddle tables)");
-        // Workspace regions (bytes, 256-aligned).
-        const int64_t kept = kept_count(g, cap_), planes = g.N * std::max(g.C, g.F);
-        int64_t off = 0;
-        auto region = [&off](int64_t bytes) {
-            const int64_t at = off;
-            off += align_bytes(bytes);
-            return at;
-        };
-        off_grid_ = region(planes * g.LH * g.LW * 4);
-        off_half_ = region(planes * g.LH * g.half_w * 8);
-        off_fft_ = region(fft_work);
-        off_x_ = region(kept * g.N * g.C * 8);
-        off_w_ = region(kept * g.F * g.C * 8);
-        off_y_ = region(kept * g.N * g.F * 8);
-        off_out_ = region(kept * std::max(g.N * g.C, g.F * g.C) * 8);
-        off_energy_ = region(g.LH * g.half_w * 8);
-        workspace_bytes_ = off + kAlign;  // + kAlign: we align the base
+        const WorkspaceRegions r = workspace_regions(g, cap_, fft_work);
+        off_grid_ = r.grid;
+        off_half_ = r.half;
+        off_fft_ = r.fft;
+        off_x_ = r.x;
+        off_w_ = r.w;
+        off_y_ = r.y;
+        off_out_ = r.out;
+        off_energy_ = r.energy;
+        workspace_bytes_ = r.total;
     }
 
     int64_t workspace_bytes() const { return workspace_bytes_; }
@@ -324,6 +347,20 @@ bl_status plan_create(const bl_plugin_plan_spec* spec, void** out, bl_plugin_err
     return st;
 }
 
+bl_status plan_estimate(const bl_plugin_plan_spec* spec, int64_t* out_tables, int64_t* out_workspace,
+                        bl_plugin_error* e) {
+    Geometry g;
+    GeometryError ge;
+    if (bl_status st = make_geometry(spec->desc, spec->is_1d != 0, &g, &ge, spec->method == BL_METHOD_PAPER_BASELINE);
+        st != BL_OK) {
+        set_error(e, ge.argument, ge.text);
+        return st;
+    }
+    *out_tables = twiddle_table_bytes(g);
+    *out_workspace = workspace_regions(g, Box{spec->box.kh, spec->box.kw}, 0).total;
+    return BL_OK;
+}
+
 void plan_destroy(void* plan) { delete static_cast<CudaPlan*>(plan); }
 int64_t workspace_bytes(const void* plan) { return static_cast<const CudaPlan*>(plan)->workspace_bytes(); }
 int64_t table_bytes(const void* plan) { return static_cast<const CudaPlan*>(plan)->table_bytes(); }
@@ -466,7 +503,7 @@ extern "C" __attribute__((visibility("default"))) bl_status bl_backend_plugin_v1
     using namespace bl::cuda;
     if (abi_version != BL_PLUGIN_ABI_VERSION || !out) return BL_ERR_UNSUPPORTED;
     *out = bl_backend_plugin{BL_PLUGIN_ABI_VERSION, BL_BACKEND_CUDA, BL_MEMORY_DEVICE, "cuda",
-                             probe, check_context, plan_create, plan_destroy, workspace_bytes, table_bytes,
+                             probe, check_context, plan_create, plan_estimate, plan_destroy, workspace_bytes, table_bytes,
                              executed_flops, forward, backward, write_saved_header, read_saved_header,
                              buffer_alloc, buffer_free, buffer_copy, synchronize, buffer_zero, layer_ops_table()};
     return BL_OK;

@@ -48,7 +48,7 @@ extern "C" {
 #endif
 
 #define BL_VERSION_MAJOR 0
-#define BL_VERSION_MINOR 3
+#define BL_VERSION_MINOR 4
 #define BL_VERSION_PATCH 0
 
 /* ---------------------------------------------------------------------------------------- */
@@ -79,7 +79,11 @@ typedef enum bl_status {
     /* Plan creation could not allocate its tables. */
     BL_ERR_OUT_OF_MEMORY = 10,
     /* A bug: please report it with the message. */
-    BL_ERR_INTERNAL = 11
+    BL_ERR_INTERNAL = 11,
+    /* A plan would exceed a limit (see "Plan limits"): an FFT length above
+       BL_MAX_FFT_LENGTH, or more bytes than its options' max_bytes. Refused before anything
+       is allocated. */
+    BL_ERR_TOO_LARGE = 12
 } bl_status;
 
 /* Static name of a status ("BL_OK", "BL_ERR_NULL_POINTER", ...); never NULL. */
@@ -281,10 +285,24 @@ typedef enum bl_method {
     BL_METHOD_PAPER_BASELINE = 1
 } bl_method;
 
+/* Plan limits. A typo in a size must not freeze the caller while gigabytes of tables are
+   built: plan creation computes, from the description alone and before allocating anything,
+   the FFT lengths and the bytes the plan would take -- its own tables (bl_allocated_bytes),
+   one workspace (bl_plan_workspace_bytes) and one saved-spectra buffer
+   (bl_plan_saved_spectra_bytes) -- and refuses with BL_ERR_TOO_LARGE, in well under a
+   millisecond, a plan that exceeds either limit:
+    - BL_MAX_FFT_LENGTH: the largest FFT length along an axis (LH or LW), for every backend;
+    - options.max_bytes: the largest total of those three byte counts (0:
+      BL_DEFAULT_MAX_PLAN_BYTES, 16 GiB; a caller who needs more raises it, up to INT64_MAX). */
+#define BL_MAX_FFT_LENGTH ((int64_t)1 << 24)
+#define BL_DEFAULT_MAX_PLAN_BYTES ((int64_t)1 << 34)
+
 typedef struct bl_plan_options {
     int32_t spectra_mode;  /* a bl_spectra_mode */
     int32_t product;       /* a bl_product (0: AUTO) */
     int32_t method;        /* a bl_method (0: BANDLIMIT) */
+    int32_t reserved;      /* must be 0 */
+    int64_t max_bytes;     /* >= 0: the plan-byte limit above (0: BL_DEFAULT_MAX_PLAN_BYTES) */
 } bl_plan_options;
 
 /* The low-frequency box of ALGORITHM.md section 3: rows 0..kh and LH-kh..LH-1, columns
@@ -297,8 +315,9 @@ typedef struct bl_box {
 typedef struct bl_plan_s* bl_plan;
 
 /* Creates a plan in a context (NULL: the default context). options may be NULL
-   (BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_AUTO, BL_METHOD_BANDLIMIT). The plan keeps its
-   context alive. */
+   (BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_AUTO, BL_METHOD_BANDLIMIT, the default byte limit);
+   a zeroed bl_plan_options means the same. The plan keeps its context alive. A plan over the
+   limits above is BL_ERR_TOO_LARGE, its message naming the axis (or the byte counts) at fault. */
 BL_API bl_status bl_plan_create_2d(bl_context context, const bl_conv2d_desc* desc,
                                    bl_compression compression, const bl_plan_options* options,
                                    bl_plan* out_plan);

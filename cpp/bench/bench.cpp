@@ -365,7 +365,7 @@ struct Outputs {
 bl_plan make_plan(const LayerSpec& L, double rho) {
     bl_plan plan = nullptr;
     bl_compression comp{BL_COMPRESSION_FIXED, rho};
-    bl_plan_options options{BL_SPECTRA_INPUT_AND_WEIGHT, g_opt.product, BL_METHOD_BANDLIMIT};
+    bl_plan_options options{BL_SPECTRA_INPUT_AND_WEIGHT, g_opt.product, BL_METHOD_BANDLIMIT, 0, 0};
     for (int attempt = 0; attempt < 2; ++attempt) {
         bl_status s;
         if (L.one_d) {

@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
     bl_plan plan = nullptr;
     const bl_compression comp{BL_COMPRESSION_FIXED, rho};
     const bl_plan_options options{BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_AUTO,
-                                  paper ? BL_METHOD_PAPER_BASELINE : BL_METHOD_BANDLIMIT};
+                                  paper ? BL_METHOD_PAPER_BASELINE : BL_METHOD_BANDLIMIT, 0, 0};
     if (one_d) {
         const bl_conv1d_desc d{N, C, H, F, K, K / 2, K - 1 - K / 2, 1};
         BL_CHECK(bl_plan_create_1d(context, &d, comp, &options, &plan));

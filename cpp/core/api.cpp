@@ -1,8 +1,10 @@
 // api.cpp -- the C ABI entry points: argument validation, status codes and the thread-local
 // error, then dispatch through the backend registry to the plan's backend. Nothing here throws across the ABI,
 // aborts, exits or prints; on failure no caller buffer is written.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -110,9 +112,45 @@ bl_status usable_backend(int32_t kind, const char* argument, const Backend** out
     return BL_OK;
 }
 
+// The FFT length along one axis against BL_MAX_FFT_LENGTH. The argument named is the
+// description field that contributes most to the padded size (the one a typo is likely in).
+bl_status check_fft_length(int64_t length, const char* axis, const char* size_name, int64_t size,
+                           const char* pad_a_name, int64_t pad_a, const char* pad_b_name, int64_t pad_b) {
+    if (length <= BL_MAX_FFT_LENGTH) return BL_OK;
+    const char* at_fault = size_name;
+    if (pad_a > size && pad_a >= pad_b) at_fault = pad_a_name;
+    else if (pad_b > size && pad_b > pad_a) at_fault = pad_b_name;
+    return fail(BL_ERR_TOO_LARGE, at_fault,
+                std::string(at_fault) + ": the " + axis + " " + std::to_string(size) + " + " + pad_a_name + " " +
+                    std::to_string(pad_a) + " + " + pad_b_name + " " + std::to_string(pad_b) +
+                    " needs an FFT length of " + std::to_string(length) + " along the " + axis +
+                    ", above BL_MAX_FFT_LENGTH = " + std::to_string(BL_MAX_FFT_LENGTH));
+}
+
+std::string gib(double bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g GiB", bytes / double(int64_t(1) << 30));
+    return text;
+}
+
+// Tables + workspace + saved spectra against the plan-byte limit (all >= 0; summed in double,
+// which cannot overflow). `what` says which counts are known so far.
+bl_status check_plan_bytes(double tables, double workspace, double saved, int64_t max_bytes, bool known_all) {
+    const double total = tables + workspace + saved;
+    if (total <= double(max_bytes)) return BL_OK;
+    return fail(BL_ERR_TOO_LARGE, "options.max_bytes",
+                "options.max_bytes: the plan would take " + std::string(known_all ? "" : "at least ") +
+                    std::to_string(int64_t(std::min(total, 9.2e18))) + " bytes (" + gib(total) + ": tables " +
+                    std::to_string(int64_t(std::min(tables, 9.2e18))) + ", workspace " +
+                    std::to_string(int64_t(std::min(workspace, 9.2e18))) + ", saved spectra " +
+                    std::to_string(int64_t(std::min(saved, 9.2e18))) + "), above the limit of " +
+                    std::to_string(max_bytes) + " bytes (" + gib(double(max_bytes)) +
+                    "); raise options.max_bytes if this plan is meant");
+}
+
 bl_status create_plan(bl_context context, const bl_conv2d_desc& desc, bool is_1d, bl_compression compression,
                       const bl_plan_options* options, bl_plan* out_plan) {
-    bl_plan_options opts{BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_AUTO, BL_METHOD_BANDLIMIT};
+    bl_plan_options opts{BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_AUTO, BL_METHOD_BANDLIMIT, 0, 0};
     if (options) opts = *options;
     if (opts.spectra_mode != BL_SPECTRA_INPUT_AND_WEIGHT && opts.spectra_mode != BL_SPECTRA_INPUT_ONLY)
         return fail(BL_ERR_INVALID_ARGUMENT, "options.spectra_mode", "options.spectra_mode must be a bl_spectra_mode, got " +
@@ -123,11 +161,36 @@ bl_status create_plan(bl_context context, const bl_conv2d_desc& desc, bool is_1d
     if (opts.method != BL_METHOD_BANDLIMIT && opts.method != BL_METHOD_PAPER_BASELINE)
         return fail(BL_ERR_INVALID_ARGUMENT, "options.method",
                     "options.method must be a bl_method, got " + std::to_string(opts.method));
+    if (opts.reserved != 0)
+        return fail(BL_ERR_INVALID_ARGUMENT, "options.reserved",
+                    "options.reserved must be 0, got " + std::to_string(opts.reserved));
+    if (opts.max_bytes < 0)
+        return fail(BL_ERR_INVALID_ARGUMENT, "options.max_bytes",
+                    "options.max_bytes must be >= 0 (0: the default limit), got " + std::to_string(opts.max_bytes));
+    const int64_t max_bytes = opts.max_bytes == 0 ? BL_DEFAULT_MAX_PLAN_BYTES : opts.max_bytes;
     if (bl_status s = check_compression(compression); s != BL_OK) return s;
     Geometry g;
     GeometryError error;
     if (bl_status s = make_geometry(desc, is_1d, &g, &error, opts.method == BL_METHOD_PAPER_BASELINE); s != BL_OK)
         return fail(s, error.argument.c_str(), error.text);
+
+    // Plan limits (bandlimit.h), checked before anything is allocated: the lengths, then the
+    // bytes, first of what the core holds (box chain, saved spectra), then with the backend's
+    // estimate of its tables and workspace.
+    if (is_1d) {
+        if (bl_status s = check_fft_length(g.LW, "length", "length", g.W, "pad_left", g.pad_left, "pad_right",
+                                           g.pad_right); s != BL_OK)
+            return s;
+    } else {
+        if (bl_status s = check_fft_length(g.LH, "height", "height", g.H, "pad_top", g.pad_top, "pad_bottom",
+                                           g.pad_bottom); s != BL_OK)
+            return s;
+        if (bl_status s = check_fft_length(g.LW, "width", "width", g.W, "pad_left", g.pad_left, "pad_right",
+                                           g.pad_right); s != BL_OK)
+            return s;
+    }
+    const double chain_bytes = double(box_chain_length_bound(g)) * double(sizeof(Box));
+    if (bl_status s = check_plan_bytes(chain_bytes, 0, 0, max_bytes, false); s != BL_OK) return s;
 
     auto handle = std::make_unique<bl_plan_s>();
     Plan& plan = handle->plan;
@@ -141,9 +204,26 @@ bl_status create_plan(bl_context context, const bl_conv2d_desc& desc, bool is_1d
     plan.saved_bytes = saved_spectra_bytes(g, plan.box, plan.spectra_mode);
     plan.context = context_of(context);
     plan.signature = plan_signature(plan);
-    if (bl_status s = plan.context->backend().create_plan(plan, plan.context, &plan.backend); s != BL_OK) return s;
-    plan.held_bytes = int64_t(sizeof(bl_plan_s)) + int64_t(plan.chain.capacity() * sizeof(Box)) +
-                      plan.backend->table_bytes();
+    const double core_bytes = double(sizeof(bl_plan_s)) + double(plan.chain.capacity() * sizeof(Box));
+    if (bl_status s = check_plan_bytes(core_bytes, 0, double(plan.saved_bytes), max_bytes, false); s != BL_OK)
+        return s;
+    const Backend& backend = plan.context->backend();
+    PlanBytes estimate;
+    if (bl_status s = backend.estimate_plan(plan, *plan.context, &estimate); s != BL_OK) return s;
+    if (bl_status s = check_plan_bytes(core_bytes + double(estimate.tables), double(estimate.workspace),
+                                       double(plan.saved_bytes), max_bytes, !estimate.lower_bound);
+        s != BL_OK)
+        return s;
+    if (bl_status s = backend.create_plan(plan, plan.context, &plan.backend); s != BL_OK) return s;
+    plan.held_bytes = int64_t(core_bytes) + plan.backend->table_bytes();
+    // A backend whose estimate is a lower bound (CUDA, whose cuFFT work area is known only once
+    // its plans exist) is checked again on what it built.
+    if (estimate.lower_bound) {
+        if (bl_status s = check_plan_bytes(double(plan.held_bytes), double(plan.backend->workspace_bytes()),
+                                           double(plan.saved_bytes), max_bytes, true);
+            s != BL_OK)
+            return s;
+    }
     g_allocated_bytes += plan.held_bytes;
     *out_plan = handle.release();
     return BL_OK;
@@ -233,6 +313,7 @@ const char* bl_status_name(bl_status status) {
     case BL_ERR_UNSUPPORTED: return "BL_ERR_UNSUPPORTED";
     case BL_ERR_OUT_OF_MEMORY: return "BL_ERR_OUT_OF_MEMORY";
     case BL_ERR_INTERNAL: return "BL_ERR_INTERNAL";
+    case BL_ERR_TOO_LARGE: return "BL_ERR_TOO_LARGE";
     }
     return "BL_ERR_UNKNOWN_STATUS";
 }

@@ -75,6 +75,16 @@ public:
     virtual void read_saved_header(const void* saved, SavedHeader* header) const = 0;
 };
 
+// What a backend's part of a plan would take, computed before it is built (the plan limits of
+// bandlimit.h): the bytes of its tables (what table_bytes() will report) and its workspace.
+struct PlanBytes {
+    int64_t tables = 0;
+    int64_t workspace = 0;
+    // True when these are only lower bounds (the core then checks the limit again on the
+    // built plan); false when they bound what the plan will report from above.
+    bool lower_bound = false;
+};
+
 // Whether a backend can run here, and why not.
 struct BackendStatus {
     bool available = false;
@@ -97,6 +107,9 @@ public:
     // status other than BL_OK the error is recorded and *out is untouched.
     virtual bl_status create_plan(const Plan& plan, const std::shared_ptr<const Context>& context,
                                   std::unique_ptr<BackendPlan>* out) const = 0;
+    // What create_plan would build for `plan` (fields as for create_plan), computed without
+    // allocating tables or workspace; on failure records the error and returns its status.
+    virtual bl_status estimate_plan(const Plan& plan, const Context& context, PlanBytes* out) const = 0;
     // The layer kernels (layer_ops.h), or null when this backend has none.
     virtual const LayerOps* layer_ops() const { return nullptr; }
     // Buffers in buffer_memory() (bl_buffer_alloc and friends): arguments validated by the

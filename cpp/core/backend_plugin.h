@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define BL_PLUGIN_ABI_VERSION 3
+#define BL_PLUGIN_ABI_VERSION 4
 
 typedef struct bl_plugin_error {
     char argument[64];
@@ -127,6 +127,11 @@ typedef struct bl_backend_plugin {
     int32_t (*probe)(const char** reason);
     bl_status (*check_context)(int32_t device, void* stream, bl_plugin_error* error);
     bl_status (*plan_create)(const bl_plugin_plan_spec* spec, void** out_plan, bl_plugin_error* error);
+    /* What plan_create would take, without allocating (the plan limits of bandlimit.h): the
+       bytes table_bytes will report and lower bounds of the workspace (without the parts known
+       only once the plan is built, such as cuFFT's work area). */
+    bl_status (*plan_estimate)(const bl_plugin_plan_spec* spec, int64_t* out_table_bytes,
+                               int64_t* out_workspace_bytes, bl_plugin_error* error);
     void (*plan_destroy)(void* plan);
     int64_t (*workspace_bytes)(const void* plan);
     int64_t (*table_bytes)(const void* plan);

@@ -94,6 +94,9 @@ inline int64_t kept_row(int64_t LH, const Box& b, int64_t i) {
 // boxes in increasing t, computed exactly in integers. Discarded counts strictly fall along it.
 std::vector<Box> box_chain(const Geometry& g);
 
+// An upper bound of box_chain(g).size(), known without building it: nyq_h + nyq_w + 1.
+inline int64_t box_chain_length_bound(const Geometry& g) { return g.nyq_h + g.nyq_w + 1; }
+
 // Fixed compression: the chain box discarding the most with D <= rho * total + 1e-9.
 Box fixed_box(const Geometry& g, const std::vector<Box>& chain, double rho);
 

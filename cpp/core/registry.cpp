@@ -168,6 +168,22 @@ private:
     const char* backend_name_;
 };
 
+// The plugin's view of a plan whose backend-neutral fields are filled in.
+bl_plugin_plan_spec plan_spec(const Plan& p, const Context& context) {
+    const Geometry& g = p.geometry;
+    bl_plugin_plan_spec spec{};
+    spec.desc = bl_conv2d_desc{g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.pad_top, g.pad_bottom,
+                               g.pad_left, g.pad_right, g.stride_h, g.stride_w};
+    spec.is_1d = g.is_1d ? 1 : 0;
+    spec.spectra_mode = p.spectra_mode;
+    spec.compression = p.compression;
+    spec.box = bl_box{p.box.kh, p.box.kw};
+    spec.device = context.device();
+    spec.num_threads = context.num_threads();
+    spec.method = g.paper_baseline ? BL_METHOD_PAPER_BASELINE : BL_METHOD_BANDLIMIT;
+    return spec;
+}
+
 // A backend in its own shared library. Loaded once, on first use, and never unloaded (plans
 // may live until process exit).
 class PluginBackend final : public Backend {
@@ -189,24 +205,23 @@ public:
     }
     bl_status create_plan(const Plan& p, const std::shared_ptr<const Context>& context,
                           std::unique_ptr<BackendPlan>* out) const override {
-        const Geometry& g = p.geometry;
         if (p.product == BL_PRODUCT_SPATIAL)
             return fail(BL_ERR_UNSUPPORTED, "options.product",
                         std::string("options.product: the ") + name() + " backend has no spatial product");
-        bl_plugin_plan_spec spec{};
-        spec.desc = bl_conv2d_desc{g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.pad_top, g.pad_bottom,
-                                   g.pad_left, g.pad_right, g.stride_h, g.stride_w};
-        spec.is_1d = g.is_1d ? 1 : 0;
-        spec.spectra_mode = p.spectra_mode;
-        spec.compression = p.compression;
-        spec.box = bl_box{p.box.kh, p.box.kw};
-        spec.device = context->device();
-        spec.num_threads = context->num_threads();
-        spec.method = g.paper_baseline ? BL_METHOD_PAPER_BASELINE : BL_METHOD_BANDLIMIT;
+        const bl_plugin_plan_spec spec = plan_spec(p, *context);
         void* handle = nullptr;
         bl_plugin_error e{};
         if (bl_status s = table_.plan_create(&spec, &handle, &e); s != BL_OK) return record_plugin_error(s, e);
         *out = std::make_unique<PluginPlan>(table_, handle, context);
+        return BL_OK;
+    }
+    bl_status estimate_plan(const Plan& p, const Context& context, PlanBytes* out) const override {
+        const bl_plugin_plan_spec spec = plan_spec(p, context);
+        int64_t tables = 0, workspace = 0;
+        bl_plugin_error e{};
+        if (bl_status s = table_.plan_estimate(&spec, &tables, &workspace, &e); s != BL_OK)
+            return record_plugin_error(s, e);
+        *out = PlanBytes{tables, workspace, true};
         return BL_OK;
     }
 

@@ -31,6 +31,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
@@ -197,13 +198,10 @@ public:
           w_at_{g_.KH, g_.KW, 0, 1, 0, 1},
           y_at_{g_.Ho, g_.Wo, 0, g_.stride_h, 0, g_.stride_w},
           xp_at_{g_.Hp, g_.Wp, 0, 1, 0, 1},
-          row_fft_(plan.geometry.LW),
-          col_fft_(plan.geometry.LH),
-          row_bfft_(plan.geometry.LW),
-          col_bfft_(plan.geometry.LH),
           batched_fft_(cpu::use_batched_fft(plan.geometry)),
           slots_(std::max(1, context_->num_threads())) {
-        ThreadPool::shared().reserve(slots_);  // execute calls never start a thread
+        // The layout only: offsets, sizes and the DFT bases' shapes. Nothing large is allocated
+        // until build_tables(), so that the plan limits are checked on these sizes first.
         const Geometry& g = g_;
         const int64_t K = kept_count(g, cap_box_);
         const int64_t kc = cap_box_.kw + 1;
@@ -225,7 +223,7 @@ public:
         t_row_ = align_up(2 * g.LH * kc);
         t_half_ = t_row_ + align_up(g.LW);
         t_fft_ = t_half_ + align_up(2 * g.half_w);
-        t_gemm_ = t_fft_ + align_up(std::max(row_fft_.scratch_floats(), col_fft_.scratch_floats()));
+        t_gemm_ = t_fft_ + align_up(std::max(RealFft::scratch_floats_for(g.LW), ComplexFft::scratch_floats_for(g.LH)));
         int64_t gemm = 0;
         const int64_t dims[3][3] = {{g.N, g.F, g.C}, {g.C, g.N, g.F}, {g.F, g.C, g.N}};
         for (const auto& d : dims) gemm = std::max(gemm, gemm_scratch_floats(d[0], d[1], d[2]));
@@ -292,7 +290,7 @@ public:
             t_dw_tile_ = thread_floats_;
             thread_floats_ = align_up(thread_floats_ + t_dw_tile_floats_);
         }
-        build_dft_bases();
+        layout_dft_bases();
         // The band-limited input xt of the spatial product (spatial.h), when some pass may use it.
         bool spatial = false;
         if (cpu::spatial_allowed(g))
@@ -309,10 +307,25 @@ public:
         workspace_bytes_ = off * int64_t(sizeof(float)) + 64;  // + 64: we align the base
     }
 
+    // Builds the FFT tables and the DFT bases (the allocations of the plan, after the limits).
+    void build_tables() {
+        ThreadPool::shared().reserve(slots_);  // execute calls never start a thread
+        row_fft_.emplace(g_.LW);
+        col_fft_.emplace(g_.LH);
+        row_bfft_.emplace(g_.LW);
+        col_bfft_.emplace(g_.LH);
+        build_dft_bases();
+    }
+
     int64_t workspace_bytes() const override { return workspace_bytes_; }
     int64_t table_bytes() const override {
-        return row_fft_.table_bytes() + col_fft_.table_bytes() + row_bfft_.table_bytes() + col_bfft_.table_bytes() +
-               int64_t(sizeof(float)) * basis_floats_;
+        return row_fft_->table_bytes() + col_fft_->table_bytes() + row_bfft_->table_bytes() + col_bfft_->table_bytes() +
+               int64_t(sizeof(float)) * basis_floats_ + chain_bytes();
+    }
+    // What table_bytes() will report once build_tables() has run, known from the layout.
+    int64_t estimated_table_bytes() const {
+        return RealFft::table_bytes_for(g_.LW) + ComplexFft::table_bytes_for(g_.LH) + BatchFft::table_bytes_for(g_.LW) +
+               BatchFft::table_bytes_for(g_.LH) + int64_t(sizeof(float)) * basis_floats_ + chain_bytes();
     }
     double executed_flops(bl_pass pass, int64_t n, const Box& b) const override {
         return cpu::executed_pass_flops(g_, pass, n, b, mode_, product_);
@@ -362,7 +375,7 @@ private:
                           int64_t tr) const;
     // The batched FFT's view of a placement and box.
     Fft2dBlock fft_block(const Placement& at, const Box& b) const {
-        return {&row_bfft_.plan(), &col_bfft_.plan(), at.rows, at.cols, at.r0, at.rs, at.c0, at.cs, b};
+        return {&row_bfft_->plan(), &col_bfft_->plan(), at.rows, at.cols, at.r0, at.rs, at.c0, at.cs, b};
     }
     // The same by batched DFT (dft.h), 16 items per block.
     void transform_all_dft(const float* src, int64_t planes, const Placement& at, const Box& b,
@@ -395,8 +408,11 @@ private:
     // xt = P(xp) on [0, Hp) x [0, Wp) from the compact X^ (items [n][c]), with the slack zeroed.
     float* band_limited_input(Spectrum X, int64_t n, const Box& b, float* ws) const;
 
-    // Allocates and fills the tables of dft_bases_ (their sizes set by the constructor).
+    // The offsets of dft_bases_'s tables in basis storage and basis_floats_ (their shapes set
+    // by the constructor); then build_dft_bases() allocates and fills them.
+    void layout_dft_bases();
     void build_dft_bases();
+    int64_t chain_bytes() const { return int64_t(chain_.capacity() * sizeof(Box)); }
     // The bases of placement `at` for box b (kept columns kc, row frequencies U).
     const DftBases& dft_bases(const Placement& at, int64_t kc, int64_t U, bool inverse) const;
     const float* basis(int64_t offset) const { return basis_storage_.get() + offset; }
@@ -411,9 +427,10 @@ private:
     Box cap_box_;  // largest box an execute may use (sizes the workspace)
     Placement x_at_, w_at_, y_at_;  // x (and dx), w (and dw), y (and dy) on the LH x LW grid
     Placement xp_at_;               // the padded input, [0, Hp) x [0, Wp): the spatial product's xt
-    RealFft row_fft_;
-    ComplexFft col_fft_;
-    BatchFft row_bfft_, col_bfft_;  // the batched FFT (fft_batch.h) of rows and columns
+    // Built by build_tables() (empty in a plan made only to be measured, estimate_plan).
+    std::optional<RealFft> row_fft_;
+    std::optional<ComplexFft> col_fft_;
+    std::optional<BatchFft> row_bfft_, col_bfft_;  // the batched FFT (fft_batch.h) of rows and columns
     bool batched_fft_;              // FFT transforms batched (else one plane at a time)
     int slots_;
     int64_t off_x_ = 0, off_w_ = 0, off_y_ = 0, off_out_ = 0, off_energy_ = 0, off_prefix_ = 0;
@@ -443,7 +460,7 @@ void CpuPlan::transform_plane(const float* src, const Placement& at, const Box& 
         std::fill(row, row + g.LW, 0.0f);
         const float* s = src + i * at.cols;
         for (int64_t j = 0; j < at.cols; ++j) row[at.c0 + j * at.cs] = s[j];
-        row_fft_.forward(row, half, fs);
+        row_fft_->forward(row, half, fs);
         const int64_t r = at.r0 + i * at.rs;
         for (int64_t c = 0; c < kc; ++c) {
             grid[2 * (c * LH + r)] = half[2 * c];
@@ -453,7 +470,7 @@ void CpuPlan::transform_plane(const float* src, const Placement& at, const Box& 
     const int64_t rows = kept_rows(LH, b);
     for (int64_t c = 0; c < kc; ++c) {
         float* col = grid + 2 * c * LH;
-        if (LH > 1) col_fft_.forward(col, col, fs);
+        if (LH > 1) col_fft_->forward(col, col, fs);
         for (int64_t i = 0; i < rows; ++i) {
             const int64_t r = kept_row(LH, b, i);
             const int64_t k = i * kc + c;
@@ -481,7 +498,7 @@ void CpuPlan::inverse_plane(Spectrum in, int64_t item, const Box& b, const Place
             col[2 * r] = in.re[k * in.items + item];
             col[2 * r + 1] = in.im[k * in.items + item];
         }
-        if (LH > 1) col_fft_.inverse(col, col, fs);
+        if (LH > 1) col_fft_->inverse(col, col, fs);
     }
     std::fill(half, half + 2 * g.half_w, 0.0f);
     for (int64_t i = 0; i < at.rows; ++i) {
@@ -490,7 +507,7 @@ void CpuPlan::inverse_plane(Spectrum in, int64_t item, const Box& b, const Place
             half[2 * c] = grid[2 * (c * LH + r)];
             half[2 * c + 1] = grid[2 * (c * LH + r) + 1];
         }
-        row_fft_.inverse(half, row, fs);
+        row_fft_->inverse(half, row, fs);
         float* d = dst + i * at.cols;
         for (int64_t j = 0; j < at.cols; ++j) d[j] = row[at.c0 + j * at.cs] * scale + bias;
     }
@@ -591,8 +608,7 @@ float* CpuPlan::band_limited_input(Spectrum X, int64_t n, const Box& b, float* w
     return xt;
 }
 
-void CpuPlan::build_dft_bases() {
-    const Geometry& g = g_;
+void CpuPlan::layout_dft_bases() {
     int64_t total = 0;
     for (DftBases& d : dft_bases_) {
         d.h = total;
@@ -607,6 +623,11 @@ void CpuPlan::build_dft_bases() {
         }
     }
     basis_floats_ = total;
+}
+
+void CpuPlan::build_dft_bases() {
+    const Geometry& g = g_;
+    const int64_t total = basis_floats_;
     if (total == 0) return;
     basis_storage_.reset(static_cast<float*>(std::aligned_alloc(64, size_t(total) * sizeof(float))));
     if (!basis_storage_) throw std::bad_alloc();
@@ -1049,7 +1070,15 @@ public:
             return fail(BL_ERR_UNSUPPORTED, "options.product",
                         "options.product: the spatial product needs stride 1 and at most " +
                             std::to_string(kSpatialMaxTaps) + " kernel taps");
-        *out = std::make_unique<CpuPlan>(plan, context);
+        auto built = std::make_unique<CpuPlan>(plan, context);
+        built->build_tables();
+        *out = std::move(built);
+        return BL_OK;
+    }
+    bl_status estimate_plan(const Plan& plan, const Context&, PlanBytes* out) const override {
+        // The layout of the plan create_plan would build, without its tables (microseconds).
+        const CpuPlan layout(plan, plan.context);
+        *out = PlanBytes{layout.estimated_table_bytes(), layout.workspace_bytes(), false};
         return BL_OK;
     }
     const LayerOps* layer_ops() const override { return &cpu_layer_ops(); }

@@ -266,7 +266,22 @@ ComplexFft::ComplexFft(int64_t n) : n_(n) {
     }
 }
 
-int64_t ComplexFft::scratch_floats() const { return 2 * n_; }
+int64_t ComplexFft::scratch_floats() const { return scratch_floats_for(n_); }
+
+int64_t ComplexFft::scratch_floats_for(int64_t n) { return 2 * n; }
+
+int64_t ComplexFft::table_bytes_for(int64_t n) {
+    // The constructor's factors (4s first, then 2, 3, 5, 7), pushed one by one: the vector's
+    // capacity grows by doubling from 1. Its twiddles: sum over stages of (l / r)(r - 1) =
+    // sum (l - l / r), which telescopes to n - 1 complex values.
+    int64_t factors = 0, rest = n;
+    while (rest % 4 == 0) rest /= 4, ++factors;
+    for (int64_t r : {2, 3, 5, 7})
+        while (rest % r == 0) rest /= r, ++factors;
+    int64_t capacity = factors == 0 ? 0 : 1;
+    while (capacity < factors) capacity *= 2;
+    return capacity * int64_t(sizeof(int)) + 2 * (n - 1) * int64_t(sizeof(float));
+}
 
 int64_t ComplexFft::table_bytes() const {
     return static_cast<int64_t>(factors_.capacity() * sizeof(int) +
@@ -335,10 +350,20 @@ RealFft::RealFft(int64_t n) : n_(n) {
     }
 }
 
-int64_t RealFft::scratch_floats() const {
+int64_t RealFft::scratch_floats() const { return scratch_floats_for(n_); }
+
+int64_t RealFft::table_bytes_for(int64_t n) {
+    // One complex FFT (half length for even n, plus h / 2 + 1 untangling twiddles).
+    const int64_t complex = int64_t(sizeof(ComplexFft));
+    if (n % 2 != 0) return complex + ComplexFft::table_bytes_for(n);
+    const int64_t h = n / 2;
+    return complex + ComplexFft::table_bytes_for(h) + 2 * (h / 2 + 1) * int64_t(sizeof(float));
+}
+
+int64_t RealFft::scratch_floats_for(int64_t n) {
     // Even: h complex for the packed spectrum + the half-length FFT's scratch (2h) = 2n.
     // Odd: n complex work buffer + the full-length FFT's scratch (2n) = 4n.
-    return n_ % 2 == 0 ? 2 * n_ : 4 * n_;
+    return n % 2 == 0 ? 2 * n : 4 * n;
 }
 
 int64_t RealFft::table_bytes() const {

@@ -27,6 +27,10 @@ public:
     int64_t scratch_floats() const;
     // Bytes held by this object's tables (counted in the library's allocated-bytes total).
     int64_t table_bytes() const;
+    // The same two for length n without building the tables (the plan limits are checked
+    // before anything is allocated); n must be 7-smooth.
+    static int64_t scratch_floats_for(int64_t n);
+    static int64_t table_bytes_for(int64_t n);
 
     // in: n complex (2n floats); out: n complex. in == out (in place) is allowed.
     void forward(const float* in, float* out, float* scratch) const;
@@ -48,6 +52,8 @@ public:
     int64_t size() const { return n_; }
     int64_t scratch_floats() const;
     int64_t table_bytes() const;
+    static int64_t scratch_floats_for(int64_t n);  // as ComplexFft's
+    static int64_t table_bytes_for(int64_t n);
 
     // in: n reals; out: n/2 + 1 complex (2*(n/2+1) floats), the half spectrum X[0..n/2].
     void forward(const float* in, float* out, float* scratch) const;

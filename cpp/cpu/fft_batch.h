@@ -60,6 +60,9 @@ public:
     BatchFft& operator=(const BatchFft&) = delete;
     const BatchFftPlan& plan() const { return plan_; }
     int64_t table_bytes() const { return int64_t(twiddles_.size() * sizeof(float)); }
+    // The same without building the tables: the stages' twiddles sum 2 Ns (R - 1) over
+    // stages telescopes to 2 (n - 1) floats.
+    static int64_t table_bytes_for(int64_t n) { return 2 * (n - 1) * int64_t(sizeof(float)); }
 
 private:
     std::vector<float> twiddles_;

@@ -497,11 +497,11 @@ BL_TEST("create: unknown method -> BL_ERR_INVALID_ARGUMENT naming options.method
 BL_TEST("create: unknown product -> INVALID_ARGUMENT; the spatial product where it cannot run -> UNSUPPORTED; both name options.product") {
     const bl_conv2d_desc d = base2d();
     for (int32_t v : {3, -1}) {
-        bl_plan_options o{BL_SPECTRA_INPUT_AND_WEIGHT, v, BL_METHOD_BANDLIMIT};
+        bl_plan_options o{BL_SPECTRA_INPUT_AND_WEIGHT, v, BL_METHOD_BANDLIMIT, 0, 0};
         create2d_fails(fmt("product %d", v), &d, fixed(0), &o, BL_ERR_INVALID_ARGUMENT, {"product"});
         CHECK(std::string(bl_last_error_argument()) == "options.product");
     }
-    bl_plan_options spatial{BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_SPATIAL, BL_METHOD_BANDLIMIT};
+    bl_plan_options spatial{BL_SPECTRA_INPUT_AND_WEIGHT, BL_PRODUCT_SPATIAL, BL_METHOD_BANDLIMIT, 0, 0};
     bl_conv2d_desc strided = d;
     strided.stride_h = 2;
     create2d_fails("spatial at stride 2", &strided, fixed(0), &spatial, BL_ERR_UNSUPPORTED, {"spatial", "stride"});

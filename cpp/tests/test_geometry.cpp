@@ -204,7 +204,7 @@ struct PlanQueries {
 
 PlanQueries query(const bl_conv2d_desc& d, bl_compression comp, bl_spectra_mode mode = BL_SPECTRA_INPUT_AND_WEIGHT) {
     bl_plan plan = nullptr;
-    bl_plan_options opts{mode, BL_PRODUCT_AUTO, BL_METHOD_BANDLIMIT};
+    bl_plan_options opts{mode, BL_PRODUCT_AUTO, BL_METHOD_BANDLIMIT, 0, 0};
     PlanQueries q;
     if (bl_plan_create_2d(nullptr, &d, comp, &opts, &plan) != BL_OK) throw std::runtime_error(bl_last_error_message());
     bl_plan_saved_spectra_bytes(plan, &q.saved_bytes);

@@ -29,6 +29,11 @@ import org.jspecify.annotations.Nullable;
  * without a workspace share one per plan and run one at a time.
  */
 public final class ConvPlan implements AutoCloseable {
+    /** The largest FFT length along an axis ({@code BL_MAX_FFT_LENGTH}): 2^24. */
+    public static final long MAX_FFT_LENGTH = BandlimitH.BL_MAX_FFT_LENGTH();
+    /** The default of {@link Builder#maxBytes} ({@code BL_DEFAULT_MAX_PLAN_BYTES}): 16 GiB. */
+    public static final long DEFAULT_MAX_PLAN_BYTES = BandlimitH.BL_DEFAULT_MAX_PLAN_BYTES();
+
 
     /** Owns the native pointer; shared with the arena's cleanup action, never the plan itself. */
     private static final class Handle {
@@ -536,6 +541,7 @@ public final class ConvPlan implements AutoCloseable {
         SpectraMode spectraMode = SpectraMode.INPUT_AND_WEIGHT;
         Product product = Product.AUTO;
         ConvMethod method = ConvMethod.BANDLIMIT;
+        long maxBytes = 0;
 
         private Builder(boolean conv1d) {
             this.conv1d = conv1d;
@@ -653,6 +659,22 @@ public final class ConvPlan implements AutoCloseable {
         /** The method ({@link ConvMethod#BANDLIMIT} unless set; {@link ConvMethod#PAPER_BASELINE} for comparisons). */
         public Builder method(ConvMethod m) {
             this.method = Objects.requireNonNull(m, "method must not be null");
+            return this;
+        }
+
+        /**
+         * The most bytes the plan may take: its own tables plus one workspace plus one
+         * saved-spectra buffer for {@link #maxBatch} (default {@link #DEFAULT_MAX_PLAN_BYTES},
+         * 16 GiB; 0 means the default). {@link #build} refuses a larger plan, before allocating
+         * anything, with a {@link PlanTooLargeException} that quotes the bytes; so does an FFT
+         * length above {@link #MAX_FFT_LENGTH} along either axis, whatever this limit.
+         */
+        public Builder maxBytes(long bytes) {
+            if (bytes < 0) {
+                throw new InvalidArgumentException(Status.INVALID_ARGUMENT, "maxBytes",
+                        "maxBytes must be >= 0 (0: the default limit), got " + bytes);
+            }
+            this.maxBytes = bytes;
             return this;
         }
 

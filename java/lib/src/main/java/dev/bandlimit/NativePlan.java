@@ -43,6 +43,7 @@ final class NativePlan {
             bl_plan_options.spectra_mode(options, b.spectraMode.code);
             bl_plan_options.product(options, b.product.code);
             bl_plan_options.method(options, b.method.code);
+            bl_plan_options.max_bytes(options, b.maxBytes);
             MemorySegment out = call.allocate(ValueLayout.ADDRESS);
             if (b.conv1d) {
                 Native.check(BandlimitH.bl_plan_create_1d(context.handle(), conv1dDesc(call, b), compression, options,

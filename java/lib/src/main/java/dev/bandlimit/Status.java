@@ -18,7 +18,8 @@ public enum Status {
     INVALID_ARGUMENT(BandlimitH.BL_ERR_INVALID_ARGUMENT()),
     UNSUPPORTED(BandlimitH.BL_ERR_UNSUPPORTED()),
     OUT_OF_MEMORY(BandlimitH.BL_ERR_OUT_OF_MEMORY()),
-    INTERNAL(BandlimitH.BL_ERR_INTERNAL());
+    INTERNAL(BandlimitH.BL_ERR_INTERNAL()),
+    TOO_LARGE(BandlimitH.BL_ERR_TOO_LARGE());
 
     private final int code;
 

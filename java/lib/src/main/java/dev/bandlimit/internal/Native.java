@@ -2,6 +2,7 @@ package dev.bandlimit.internal;
 
 import dev.bandlimit.BandlimitException;
 import dev.bandlimit.InvalidArgumentException;
+import dev.bandlimit.PlanTooLargeException;
 import dev.bandlimit.Status;
 import dev.bandlimit.UnsupportedFeatureException;
 import dev.bandlimit.internal.ffm.BandlimitH;
@@ -33,6 +34,7 @@ public final class Native {
         String message = call + ": " + detail;
         throw switch (status) {
             case UNSUPPORTED -> new UnsupportedFeatureException(message);
+            case TOO_LARGE -> new PlanTooLargeException(argument.isEmpty() ? "unknown" : argument, message);
             case OUT_OF_MEMORY, INTERNAL, OK -> new BandlimitException(status, message);
             default -> new InvalidArgumentException(status, argument.isEmpty() ? "unknown" : argument, message);
         };

@@ -32,10 +32,10 @@ public class BandlimitH extends BandlimitH$shared {
     public static int BL_VERSION_MAJOR() {
         return BL_VERSION_MAJOR;
     }
-    private static final int BL_VERSION_MINOR = (int)3L;
+    private static final int BL_VERSION_MINOR = (int)4L;
     /**
      * {@snippet lang=c :
-     * #define BL_VERSION_MINOR 3
+     * #define BL_VERSION_MINOR 4
      * }
      */
     public static int BL_VERSION_MINOR() {
@@ -157,6 +157,15 @@ public class BandlimitH extends BandlimitH$shared {
      */
     public static int BL_ERR_INTERNAL() {
         return BL_ERR_INTERNAL;
+    }
+    private static final int BL_ERR_TOO_LARGE = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * enum bl_status.BL_ERR_TOO_LARGE = 12
+     * }
+     */
+    public static int BL_ERR_TOO_LARGE() {
+        return BL_ERR_TOO_LARGE;
     }
 
     private static class bl_status_name {
@@ -3966,6 +3975,24 @@ public class BandlimitH extends BandlimitH$shared {
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }
+    }
+    private static final long BL_MAX_FFT_LENGTH = 16777216L;
+    /**
+     * {@snippet lang=c :
+     * #define BL_MAX_FFT_LENGTH 16777216
+     * }
+     */
+    public static long BL_MAX_FFT_LENGTH() {
+        return BL_MAX_FFT_LENGTH;
+    }
+    private static final long BL_DEFAULT_MAX_PLAN_BYTES = 17179869184L;
+    /**
+     * {@snippet lang=c :
+     * #define BL_DEFAULT_MAX_PLAN_BYTES 17179869184
+     * }
+     */
+    public static long BL_DEFAULT_MAX_PLAN_BYTES() {
+        return BL_DEFAULT_MAX_PLAN_BYTES;
     }
 }
 

@@ -18,6 +18,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int32_t spectra_mode;
  *     int32_t product;
  *     int32_t method;
+ *     int32_t reserved;
+ *     int64_t max_bytes;
  * }
  * }
  */
@@ -30,7 +32,9 @@ public class bl_plan_options {
     private static final GroupLayout $LAYOUT = MemoryLayout.structLayout(
         BandlimitH.C_INT.withName("spectra_mode"),
         BandlimitH.C_INT.withName("product"),
-        BandlimitH.C_INT.withName("method")
+        BandlimitH.C_INT.withName("method"),
+        BandlimitH.C_INT.withName("reserved"),
+        BandlimitH.C_LONG.withName("max_bytes")
     ).withName("bl_plan_options");
 
     /**
@@ -170,6 +174,94 @@ public class bl_plan_options {
      */
     public static void method(MemorySegment struct, int fieldValue) {
         struct.set(method$LAYOUT, method$OFFSET, fieldValue);
+    }
+
+    private static final OfInt reserved$LAYOUT = (OfInt)$LAYOUT.select(groupElement("reserved"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t reserved
+     * }
+     */
+    public static final OfInt reserved$layout() {
+        return reserved$LAYOUT;
+    }
+
+    private static final long reserved$OFFSET = $LAYOUT.byteOffset(groupElement("reserved"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t reserved
+     * }
+     */
+    public static final long reserved$offset() {
+        return reserved$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t reserved
+     * }
+     */
+    public static int reserved(MemorySegment struct) {
+        return struct.get(reserved$LAYOUT, reserved$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t reserved
+     * }
+     */
+    public static void reserved(MemorySegment struct, int fieldValue) {
+        struct.set(reserved$LAYOUT, reserved$OFFSET, fieldValue);
+    }
+
+    private static final OfLong max_bytes$LAYOUT = (OfLong)$LAYOUT.select(groupElement("max_bytes"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int64_t max_bytes
+     * }
+     */
+    public static final OfLong max_bytes$layout() {
+        return max_bytes$LAYOUT;
+    }
+
+    private static final long max_bytes$OFFSET = $LAYOUT.byteOffset(groupElement("max_bytes"));
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int64_t max_bytes
+     * }
+     */
+    public static final long max_bytes$offset() {
+        return max_bytes$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int64_t max_bytes
+     * }
+     */
+    public static long max_bytes(MemorySegment struct) {
+        return struct.get(max_bytes$LAYOUT, max_bytes$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int64_t max_bytes
+     * }
+     */
+    public static void max_bytes(MemorySegment struct, long fieldValue) {
+        struct.set(max_bytes$LAYOUT, max_bytes$OFFSET, fieldValue);
     }
 
     /**
