@@ -17,6 +17,12 @@
  *    calls allocate nothing.
  *  - A plan is immutable after creation; concurrent execute calls on one plan are safe when
  *    each uses its own output, saved-spectra and workspace buffers.
+ *  - Host arithmetic of execute calls and layer kernels treats float32 subnormals (|v| <
+ *    2^-126) as zero -- read as 0, flushed to 0 when produced (FTZ + DAZ), as TensorFlow does
+ *    on CPU -- because each subnormal operation costs x86 a microcode assist (a 20x slower call
+ *    on subnormal data). The caller's floating-point mode is restored before a call returns.
+ *    CUDA kernels keep IEEE subnormals. docs/RELIABILITY.md states the range of magnitudes
+ *    over which results keep their error bound (about 2^-100 to 2^110 of the data's scale).
  *  - Plans are created in an execution context (bl_context: backend, device, CPU threads and
  *    code path, CUDA stream) and their execute calls run in it. A NULL context is the default
  *    context: the CPU backend, with the library-wide settings bl_set_num_threads and

@@ -3,13 +3,15 @@
 // (or two settings) on the same layer in one sitting, which on a shared 2-core machine is the
 // only comparison that survives its +-20% drift between sittings (docs/BENCHMARKS.md).
 //
-// Usage: bl_pass_time [--cuda] [--paper] [--1d] N C F H K rho pass reps
+// Usage: bl_pass_time [--cuda] [--paper] [--1d] [--scale S] N C F H K rho pass reps
 //   --paper: the paper's method as the baseline (BL_METHOD_PAPER_BASELINE: power-of-two lengths,
 //   4-mult products on CUDA);
 //   --cuda: on the CUDA backend (device 0), buffers in device memory (bl_buffer_alloc), each
 //   call timed to bl_context_synchronize;
 //   2D: N x C x H x H input, F filters, K x K kernel, pad K / 2 (stride 1);
 //   --1d: N x C x H input, kernel K, pad K / 2 left and K - 1 - K / 2 right;
+//   --scale S: x, w and dy are N(0, 1) times S (S = 1e-39: subnormal data, whose time
+//   docs/RELIABILITY.md compares with S = 1);
 //   pass 0 forward, 1 backward data, 2 backward weights; prints the median and the minimum ms.
 #include <algorithm>
 #include <chrono>
@@ -42,8 +44,13 @@ int main(int argc, char** argv) {
     if (paper) ++a;
     const bool one_d = argc > a && std::strcmp(argv[a], "--1d") == 0;
     if (one_d) ++a;
+    double scale = 1.0;
+    if (argc > a + 1 && std::strcmp(argv[a], "--scale") == 0) {
+        scale = std::atof(argv[a + 1]);
+        a += 2;
+    }
     if (argc - a != 8) {
-        std::fprintf(stderr, "usage: %s [--cuda] [--paper] [--1d] N C F H K rho pass reps\n", argv[0]);
+        std::fprintf(stderr, "usage: %s [--cuda] [--paper] [--1d] [--scale S] N C F H K rho pass reps\n", argv[0]);
         return 2;
     }
     bl_context context = nullptr;  // the default (CPU) context
@@ -72,9 +79,9 @@ int main(int argc, char** argv) {
     std::normal_distribution<float> normal;
     std::vector<float> x(size_t(N * C * plane)), w(size_t(F * C * taps)), dy(size_t(N * F * plane));
     std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
-    for (float& v : x) v = normal(rng);
-    for (float& v : w) v = normal(rng);
-    for (float& v : dy) v = normal(rng);
+    for (float& v : x) v = float(normal(rng) * scale);
+    for (float& v : w) v = float(normal(rng) * scale);
+    for (float& v : dy) v = float(normal(rng) * scale);
     int64_t saved_bytes = 0, ws_bytes = 0;
     BL_CHECK(bl_plan_saved_spectra_bytes(plan, &saved_bytes));
     BL_CHECK(bl_plan_workspace_bytes(plan, &ws_bytes));
@@ -116,8 +123,8 @@ int main(int argc, char** argv) {
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     std::sort(ms.begin(), ms.end());
-    std::printf("%s%s%s N=%lld C=%lld F=%lld H=%lld K=%lld rho=%.2f pass=%d: median %.3f ms, min %.3f ms (%d runs)\n",
-                cuda ? "cuda " : "", paper ? "paper " : "", one_d ? "1d" : "2d", (long long)N, (long long)C, (long long)F, (long long)H, (long long)K, rho, pass,
+    std::printf("%s%s%s scale=%g N=%lld C=%lld F=%lld H=%lld K=%lld rho=%.2f pass=%d: median %.3f ms, min %.3f ms (%d runs)\n",
+                cuda ? "cuda " : "", paper ? "paper " : "", one_d ? "1d" : "2d", scale, (long long)N, (long long)C, (long long)F, (long long)H, (long long)K, rho, pass,
                 ms[ms.size() / 2], ms[0], reps);
     BL_CHECK(bl_plan_destroy(plan));
     for (void* p : owned) {

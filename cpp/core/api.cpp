@@ -15,6 +15,7 @@
 #include "context.h"
 #include "cpu_path.h"
 #include "errors.h"
+#include "float_mode.h"
 #include "geometry.h"
 #include "plan.h"
 #include "registry.h"
@@ -465,6 +466,7 @@ bl_status bl_forward(bl_plan plan, int64_t n, const float* x, const float* w, co
     if (bl_status s = check_saved(p, saved, saved_bytes, false); s != BL_OK) return s;
     if (bl_status s = check_workspace(p, workspace, workspace_bytes); s != BL_OK) return s;
     return guarded([&] {
+        const FlushSubnormals float_mode;  // float_mode.h
         Box used;
         ForwardArgs a{n, x, w, bias, y, static_cast<unsigned char*>(saved), workspace, &used};
         p.backend->forward(a);
@@ -494,6 +496,7 @@ bl_status bl_backward(bl_plan plan, int64_t n, const void* saved, int64_t saved_
     if (bl_status s = guarded([&] { return read_saved(p, n, saved, saved_bytes, &box); }); s != BL_OK) return s;
     if (bl_status s = check_workspace(p, workspace, workspace_bytes); s != BL_OK) return s;
     return guarded([&] {
+        const FlushSubnormals float_mode;  // float_mode.h
         BackwardArgs a{n, box, static_cast<const unsigned char*>(saved), w, dy, dx, dw, db, workspace};
         p.backend->backward(a);
         return BL_OK;

@@ -8,6 +8,7 @@
 #include "bandlimit.h"
 #include "context.h"
 #include "errors.h"
+#include "float_mode.h"
 #include "layer_ops.h"
 
 namespace bl {
@@ -24,6 +25,7 @@ bl_status run_layer_op(bl_context context, Fn&& run) {
     if (!ops)
         return fail(BL_ERR_UNSUPPORTED, "context",
                     std::string("context: the ") + c.backend().name() + " backend has no layer kernels yet");
+    const FlushSubnormals float_mode;  // float_mode.h: the kernels' host arithmetic
     run(c, *ops);
     return BL_OK;
 }

@@ -1,6 +1,8 @@
 // thread_pool.cpp -- see thread_pool.h.
 #include "thread_pool.h"
 
+#include "float_mode.h"
+
 #include <sched.h>
 
 #include <algorithm>
@@ -78,6 +80,7 @@ struct ThreadPool::Impl {
     }
 
     void worker_loop(Worker* w) {
+        set_flush_subnormals();  // the mode of execute calls (float_mode.h), for this thread's life
         uint64_t seen = 0;
         for (;;) {
             if (!spin_until([&] { return w->generation.load(std::memory_order_acquire) != seen; })) {
