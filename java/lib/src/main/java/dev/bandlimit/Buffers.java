@@ -20,13 +20,13 @@ final class Buffers {
     static void copy(ExecutionContext context, MemorySegment dst, MemorySegment src, long bytes, int kind, String what) {
         checkAlive(dst, what);
         checkAlive(src, what);
-        Native.check(BandlimitH.bl_buffer_copy(context.handle(), dst, src, bytes, kind), what);
+        context.call(h -> BandlimitH.bl_buffer_copy(h, dst, src, bytes, kind), what);
     }
 
     /** Zeroes {@code bytes} of buffer memory at {@code dst}, in the order of the context's queued work. */
     static void zero(ExecutionContext context, MemorySegment dst, long bytes, String what) {
         checkAlive(dst, what);
-        Native.check(BandlimitH.bl_buffer_zero(context.handle(), dst, bytes), what);
+        context.call(h -> BandlimitH.bl_buffer_zero(h, dst, bytes), what);
     }
 
     private static void checkAlive(MemorySegment s, String what) {

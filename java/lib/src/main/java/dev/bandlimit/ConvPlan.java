@@ -6,7 +6,6 @@ import dev.bandlimit.internal.ffm.bl_box;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
@@ -35,10 +34,15 @@ public final class ConvPlan implements AutoCloseable {
     public static final long DEFAULT_MAX_PLAN_BYTES = BandlimitH.BL_DEFAULT_MAX_PLAN_BYTES();
 
 
-    /** Owns the native pointer; shared with the arena's cleanup action, never the plan itself. */
+    /**
+     * Owns the native pointer; shared with the arena's cleanup action, never the plan itself.
+     * Every native call on the pointer runs between {@code calls.enter()} and {@code
+     * calls.exit()}: a {@code close()} (or the arena's close) while another thread executes the
+     * plan marks it closed at once and leaves its destruction to the last call out (InFlight).
+     */
     private static final class Handle {
         final MemorySegment pointer;
-        final AtomicBoolean open = new AtomicBoolean(true);
+        final InFlight calls = new InFlight(this::release);
         final ReentrantLock defaultWorkspaceLock = new ReentrantLock();
         @Nullable Arena defaultWorkspaceArena;
         @Nullable Workspace defaultWorkspace;
@@ -47,8 +51,24 @@ public final class ConvPlan implements AutoCloseable {
             this.pointer = pointer;
         }
 
+        boolean isOpen() {
+            return calls.isOpen();
+        }
+
+        boolean enter() {
+            return calls.enter();
+        }
+
+        void exit() {
+            calls.exit();
+        }
+
+        /** Closes the plan: destroyed now when no call is in flight, else by the last one out. */
         void destroy() {
-            if (!open.compareAndSet(true, false)) return;
+            calls.close();
+        }
+
+        private void release() {
             BandlimitH.bl_plan_destroy(pointer);
             defaultWorkspaceLock.lock();
             try {
@@ -230,9 +250,13 @@ public final class ConvPlan implements AutoCloseable {
 
     /** Achieved compression rate of any box of this plan's spectrum (e.g. one an energy forward chose). */
     public double rateOf(Box b) {
-        checkOpen();
         Objects.requireNonNull(b, "box must not be null");
-        return NativePlan.rateOf(handle.pointer, b);
+        enter();
+        try {
+            return NativePlan.rateOf(handle.pointer, b);
+        } finally {
+            handle.exit();
+        }
     }
 
     /** Counted FLOPs of {@code pass} for batch {@code n} at the plan's box. */
@@ -242,9 +266,13 @@ public final class ConvPlan implements AutoCloseable {
 
     /** Counted FLOPs of {@code pass} for batch {@code n} at box {@code b} (null: the plan's box). */
     public Flops flops(Pass pass, long n, @Nullable Box b) {
-        checkOpen();
         Objects.requireNonNull(pass, "pass must not be null");
-        return NativePlan.flops(handle.pointer, pass, n, b);
+        enter();
+        try {
+            return NativePlan.flops(handle.pointer, pass, n, b);
+        } finally {
+            handle.exit();
+        }
     }
 
     /**
@@ -383,12 +411,15 @@ public final class ConvPlan implements AutoCloseable {
         checkBuffer(y, "y", 4 * product(outputShape(n)), false);
         checkBuffer(saved, "saved", savedSpectraBytes(), true);
         checkBuffer(workspace, "workspace", workspaceBytes(), false);
+        enter();
         try (Arena call = Arena.ofConfined()) {
             MemorySegment boxOut = bl_box.allocate(call);
             Native.check(BandlimitH.bl_forward(handle.pointer, n, x.address(), w.address(), addressOrNull(bias),
                     y.address(), addressOrNull(saved), saved == null ? 0 : saved.bytes(), workspace.address(),
                     workspace.bytes(), boxOut), "ConvPlan.forward");
             return new Box(bl_box.kh(boxOut), bl_box.kw(boxOut));
+        } finally {
+            handle.exit();
         }
     }
 
@@ -409,9 +440,14 @@ public final class ConvPlan implements AutoCloseable {
         checkBuffer(dw, "dw", 4 * product(weightShape()), true);
         checkBuffer(db, "db", 4 * geometry.filters(), true);
         checkBuffer(workspace, "workspace", workspaceBytes(), false);
-        Native.check(BandlimitH.bl_backward(handle.pointer, n, saved.address(), saved.bytes(), addressOrNull(w),
-                dy.address(), addressOrNull(dx), addressOrNull(dw), addressOrNull(db), workspace.address(),
-                workspace.bytes()), "ConvPlan.backward");
+        enter();
+        try {
+            Native.check(BandlimitH.bl_backward(handle.pointer, n, saved.address(), saved.bytes(), addressOrNull(w),
+                    dy.address(), addressOrNull(dx), addressOrNull(dw), addressOrNull(db), workspace.address(),
+                    workspace.bytes()), "ConvPlan.backward");
+        } finally {
+            handle.exit();
+        }
     }
 
     private void checkBatch(long n) {
@@ -464,7 +500,7 @@ public final class ConvPlan implements AutoCloseable {
 
     /** Whether {@link #close()} has run (or the owning arena was closed). */
     public boolean isClosed() {
-        return !handle.open.get();
+        return !handle.isOpen();
     }
 
     @Override
@@ -500,14 +536,28 @@ public final class ConvPlan implements AutoCloseable {
     }
 
     private void checkOpen() {
-        if (!handle.open.get()) throw new IllegalStateException("the plan is closed (close() or its arena was closed)");
+        if (!handle.isOpen()) throw closed();
+    }
+
+    /** Counts a native call in flight (Handle); the caller ends it with {@code handle.exit()}. */
+    private void enter() {
+        if (!handle.enter()) throw closed();
+    }
+
+    private static IllegalStateException closed() {
+        return new IllegalStateException("the plan is closed (close() or its arena was closed)");
     }
 
     private Box runForward(Tensor x, Tensor w, @Nullable Tensor bias, Tensor y, @Nullable SavedSpectra saved,
             Workspace workspace) {
         checkOpen();
         long n = ShapeChecks.forward(geometry, executesOn(), savedSpectraBytes(), workspaceBytes(), x, w, bias, y, saved, workspace);
-        return NativePlan.forward(handle.pointer, n, x, w, bias, y, saved, workspace);
+        enter();
+        try {
+            return NativePlan.forward(handle.pointer, n, x, w, bias, y, saved, workspace);
+        } finally {
+            handle.exit();
+        }
     }
 
     private void runBackward(SavedSpectra saved, @Nullable Tensor w, Tensor dy, @Nullable Tensor dx,
@@ -515,7 +565,12 @@ public final class ConvPlan implements AutoCloseable {
         checkOpen();
         long n = ShapeChecks.backward(geometry, executesOn(), savedSpectraBytes(), workspaceBytes(),
                 spectraMode == SpectraMode.INPUT_ONLY, saved, w, dy, dx, dw, db, workspace);
-        NativePlan.backward(handle.pointer, n, saved, w, dy, dx, dw, db, workspace);
+        enter();
+        try {
+            NativePlan.backward(handle.pointer, n, saved, w, dy, dx, dw, db, workspace);
+        } finally {
+            handle.exit();
+        }
     }
 
     /**

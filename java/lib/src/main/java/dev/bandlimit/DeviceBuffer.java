@@ -29,7 +29,9 @@ public final class DeviceBuffer implements AutoCloseable {
     private final ExecutionContext context;
     private final BufferMemory memory;  // the context's, read once: execute calls check it per buffer
     private final long bytes;
-    private MemorySegment address;  // the native pointer, as a zero-length segment; null once closed
+    // The native pointer, as a zero-length segment; null once closed (volatile, and close() is
+    // synchronized: two threads closing one buffer free it once).
+    private volatile MemorySegment address;
     /** Scopes the tensors that view this buffer: closed with it, so they cannot outlive the memory. */
     private final Arena views = Arena.ofShared();
 
@@ -45,10 +47,16 @@ public final class DeviceBuffer implements AutoCloseable {
         if (bytes < 1) throw new IllegalArgumentException("bytes must be >= 1, got " + bytes);
         Native.ensureLoaded();
         BufferMemory memory = context.bufferMemory();  // before allocating: nothing to leak if it throws
+        // The buffer holds its context until it is closed: its memory is freed in that context,
+        // and closing the context meanwhile must not free the handle under it.
+        context.hold();
         try (Arena call = Arena.ofConfined()) {
             MemorySegment out = call.allocate(ValueLayout.ADDRESS);
-            Native.check(BandlimitH.bl_buffer_alloc(context.handle(), bytes, out), "DeviceBuffer.allocate");
+            context.callHeld(h -> BandlimitH.bl_buffer_alloc(h, bytes, out), "DeviceBuffer.allocate");
             return new DeviceBuffer(context, memory, bytes, out.get(ValueLayout.ADDRESS, 0));
+        } catch (RuntimeException | Error e) {
+            context.release();
+            throw e;
         }
     }
 
@@ -65,8 +73,9 @@ public final class DeviceBuffer implements AutoCloseable {
     /** Copies all of {@code host} (a native segment of at most {@link #bytes()}) to the start of this buffer. */
     public void copyFrom(MemorySegment host) {
         checkHost(host, "host");
-        Native.check(BandlimitH.bl_buffer_copy(context.handle(), address(), host, host.byteSize(),
-                BandlimitH.BL_COPY_HOST_TO_BUFFER()), "DeviceBuffer.copyFrom");
+        MemorySegment to = address();
+        context.callHeld(h -> BandlimitH.bl_buffer_copy(h, to, host, host.byteSize(), BandlimitH.BL_COPY_HOST_TO_BUFFER()),
+                "DeviceBuffer.copyFrom");
     }
 
     /** Copies {@code values} to the start of this buffer (through a temporary native segment). */
@@ -81,8 +90,9 @@ public final class DeviceBuffer implements AutoCloseable {
     /** Fills all of {@code host} (a native segment of at most {@link #bytes()}) from the start of this buffer. */
     public void copyTo(MemorySegment host) {
         checkHost(host, "host");
-        Native.check(BandlimitH.bl_buffer_copy(context.handle(), host, address(), host.byteSize(),
-                BandlimitH.BL_COPY_BUFFER_TO_HOST()), "DeviceBuffer.copyTo");
+        MemorySegment from = address();
+        context.callHeld(h -> BandlimitH.bl_buffer_copy(h, host, from, host.byteSize(), BandlimitH.BL_COPY_BUFFER_TO_HOST()),
+                "DeviceBuffer.copyTo");
     }
 
     /** The first {@code count} floats of this buffer. */
@@ -104,8 +114,9 @@ public final class DeviceBuffer implements AutoCloseable {
         if (source.bytes > bytes) {
             throw new IllegalArgumentException("source has " + source.bytes + " bytes, this buffer " + bytes);
         }
-        Native.check(BandlimitH.bl_buffer_copy(context.handle(), address(), source.address(), source.bytes,
-                BandlimitH.BL_COPY_BUFFER_TO_BUFFER()), "DeviceBuffer.copyFrom");
+        MemorySegment to = address(), from = source.address();
+        context.callHeld(h -> BandlimitH.bl_buffer_copy(h, to, from, source.bytes, BandlimitH.BL_COPY_BUFFER_TO_BUFFER()),
+                "DeviceBuffer.copyFrom");
     }
 
     /** The context whose memory this is. */
@@ -129,12 +140,16 @@ public final class DeviceBuffer implements AutoCloseable {
 
     /** Frees the memory; idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (address == null) return;
         MemorySegment p = address;
         address = null;
         views.close();
-        Native.check(BandlimitH.bl_buffer_free(context.handle(), p), "DeviceBuffer.close");
+        try {
+            context.callHeld(h -> BandlimitH.bl_buffer_free(h, p), "DeviceBuffer.close");
+        } finally {
+            context.release();
+        }
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.bandlimit.internal.ffm.bl_context_options;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.function.ToIntFunction;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -26,13 +27,16 @@ import org.jspecify.annotations.Nullable;
 public final class ExecutionContext implements AutoCloseable {
     private static final ExecutionContext DEFAULT = new ExecutionContext(MemorySegment.NULL, false);
 
-    private MemorySegment handle;
+    private final MemorySegment handle;
     private final boolean owned;
+    /** Calls in flight on the handle: close() while another thread calls releases it after that call (InFlight). */
+    private final InFlight calls;
     private volatile @Nullable BufferMemory bufferMemory;
 
     private ExecutionContext(MemorySegment handle, boolean owned) {
         this.handle = handle;
         this.owned = owned;
+        this.calls = new InFlight(() -> BandlimitH.bl_context_destroy(handle));
     }
 
     /** The process-wide default context (CPU; NULL on the native side); closing it does nothing. */
@@ -45,15 +49,57 @@ public final class ExecutionContext implements AutoCloseable {
         return new Builder(backend);
     }
 
-    /** The native handle (NULL for the default context); valid while this object is open. */
+    /**
+     * The native handle (NULL for the default context), for callers that make their own native
+     * calls with it (the nn package's layer kernels): valid while this object is open, and not
+     * counted in flight -- closing the context while such a call runs is the caller's race. The
+     * library's own calls go through {@link #call}.
+     */
     MemorySegment handle() {
-        if (handle == null) throw new IllegalStateException("ExecutionContext is closed");
+        if (!calls.isOpen()) throw closed();
         return handle;
+    }
+
+    /**
+     * Runs one native call on the handle and checks its status ({@code what} names it in the
+     * exception), counted in flight so that a concurrent {@link #close} cannot free the handle
+     * under it.
+     */
+    void call(ToIntFunction<MemorySegment> nativeCall, String what) {
+        if (!calls.enter()) throw closed();
+        try {
+            Native.check(nativeCall.applyAsInt(handle), what);
+        } finally {
+            calls.exit();
+        }
+    }
+
+    /**
+     * Keeps the native handle alive until {@link #release}, even past {@link #close} (as a
+     * {@link DeviceBuffer} does, which must still free its memory in this context); throws when
+     * already closed.
+     */
+    void hold() {
+        if (!calls.enter()) throw closed();
+    }
+
+    /** Ends a {@link #hold}; the last one after {@link #close} releases the native handle. */
+    void release() {
+        calls.exit();
+    }
+
+    /** {@link #call} for a caller that holds the handle ({@link #hold}): runs even after close(). */
+    void callHeld(ToIntFunction<MemorySegment> nativeCall, String what) {
+        Native.check(nativeCall.applyAsInt(handle), what);
+    }
+
+    private static IllegalStateException closed() {
+        return new IllegalStateException("ExecutionContext is closed");
     }
 
     /** The backend of this context. */
     public Backend backend() {
-        int code = readInt((out) -> BandlimitH.bl_context_backend(handle(), out), "ExecutionContext.backend");
+        int code = readInt((h, out) -> BandlimitH.bl_context_backend(h, out), "ExecutionContext.backend");
         for (Backend b : Backend.values()) if (b.code == code) return b;
         throw new IllegalStateException("unknown bl_backend " + code);
     }
@@ -63,7 +109,7 @@ public final class ExecutionContext implements AutoCloseable {
         BufferMemory m = bufferMemory;
         if (m == null) {
             // Fixed for the context's life: read once (tensor and buffer checks ask often).
-            m = BufferMemory.of(readInt((out) -> BandlimitH.bl_context_buffer_memory(handle(), out),
+            m = BufferMemory.of(readInt((h, out) -> BandlimitH.bl_context_buffer_memory(h, out),
                     "ExecutionContext.bufferMemory"));
             bufferMemory = m;
         }
@@ -72,7 +118,7 @@ public final class ExecutionContext implements AutoCloseable {
 
     /** Host threads of execute calls. */
     public int numThreads() {
-        return readInt((out) -> BandlimitH.bl_context_get_num_threads(handle(), out), "ExecutionContext.numThreads");
+        return readInt((h, out) -> BandlimitH.bl_context_get_num_threads(h, out), "ExecutionContext.numThreads");
     }
 
     /**
@@ -80,18 +126,20 @@ public final class ExecutionContext implements AutoCloseable {
      * threads in force when it is built; more threads later are capped at that.
      */
     public void setNumThreads(int threads) {
-        Native.check(BandlimitH.bl_context_set_num_threads(handle(), threads), "ExecutionContext.setNumThreads");
+        Native.ensureLoaded();
+        call(h -> BandlimitH.bl_context_set_num_threads(h, threads), "ExecutionContext.setNumThreads");
     }
 
     /** The CPU code path of execute calls in this context. */
     public Bandlimit.CpuPath cpuPath() {
-        return Bandlimit.CpuPath.of(readInt((out) -> BandlimitH.bl_context_get_cpu_path(handle(), out),
+        return Bandlimit.CpuPath.of(readInt((h, out) -> BandlimitH.bl_context_get_cpu_path(h, out),
                 "ExecutionContext.cpuPath"));
     }
 
     /** Forces a CPU code path ({@link Bandlimit.CpuPath#AUTO}: the best); throws if unsupported here. */
     public void setCpuPath(Bandlimit.CpuPath path) {
-        Native.check(BandlimitH.bl_context_set_cpu_path(handle(), path.code), "ExecutionContext.setCpuPath");
+        Native.ensureLoaded();
+        call(h -> BandlimitH.bl_context_set_cpu_path(h, path.code), "ExecutionContext.setCpuPath");
     }
 
     /**
@@ -105,33 +153,34 @@ public final class ExecutionContext implements AutoCloseable {
     /** Waits until the work queued by execute calls in this context is done (at once on the CPU). */
     public void synchronize() {
         Native.ensureLoaded();
-        Native.check(BandlimitH.bl_context_synchronize(handle()), "ExecutionContext.synchronize");
+        call(BandlimitH::bl_context_synchronize, "ExecutionContext.synchronize");
     }
 
-    /** Releases this handle; plans built in the context keep it alive. Idempotent. */
+    /**
+     * Releases this handle (after the calls other threads are making with it); plans built in
+     * the context keep it alive. Idempotent.
+     */
     @Override
     public void close() {
-        if (!owned || handle == null) return;
-        BandlimitH.bl_context_destroy(handle);
-        handle = null;
+        if (owned) calls.close();
     }
 
     @Override
     public String toString() {
-        if (handle == null) return "ExecutionContext[closed]";
+        if (!calls.isOpen()) return "ExecutionContext[closed]";
         return "ExecutionContext[" + backend() + (owned ? "" : ", default") + ", threads " + numThreads() + ", "
                 + cpuPath() + "]";
     }
 
     private interface IntQuery {
-        int call(MemorySegment out);
+        int call(MemorySegment handle, MemorySegment out);
     }
 
-    private static int readInt(IntQuery query, String what) {
+    private int readInt(IntQuery query, String what) {
         Native.ensureLoaded();
-        try (Arena call = Arena.ofConfined()) {
-            MemorySegment out = call.allocate(ValueLayout.JAVA_INT);
-            Native.check(query.call(out), what);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
+            call(h -> query.call(h, out), what);
             return out.get(ValueLayout.JAVA_INT, 0);
         }
     }

@@ -46,11 +46,11 @@ final class NativePlan {
             bl_plan_options.max_bytes(options, b.maxBytes);
             MemorySegment out = call.allocate(ValueLayout.ADDRESS);
             if (b.conv1d) {
-                Native.check(BandlimitH.bl_plan_create_1d(context.handle(), conv1dDesc(call, b), compression, options,
-                        out), "ConvPlan.conv1d");
+                MemorySegment desc = conv1dDesc(call, b);
+                context.call(h -> BandlimitH.bl_plan_create_1d(h, desc, compression, options, out), "ConvPlan.conv1d");
             } else {
-                Native.check(BandlimitH.bl_plan_create_2d(context.handle(), conv2dDesc(call, b), compression, options,
-                        out), "ConvPlan.conv2d");
+                MemorySegment desc = conv2dDesc(call, b);
+                context.call(h -> BandlimitH.bl_plan_create_2d(h, desc, compression, options, out), "ConvPlan.conv2d");
             }
             return out.get(ValueLayout.ADDRESS, 0);
         } finally {
