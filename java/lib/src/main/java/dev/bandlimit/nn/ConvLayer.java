@@ -27,7 +27,8 @@ public abstract sealed class ConvLayer extends Module permits Conv1d, Conv2d {
     private final Parameter weight;
     private final @Nullable Parameter bias;
     private final Compression trainCompression;
-    private Compression evalCompression;
+    /** Volatile: evaluation forwards on other threads read it (the package's concurrency contract). */
+    private volatile Compression evalCompression;
     private final ConvCore core;
 
     ConvLayer(boolean conv1d, long inChannels, long outChannels, long kernelH, long kernelW, Padding padding,
