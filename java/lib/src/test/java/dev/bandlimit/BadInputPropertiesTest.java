@@ -660,6 +660,110 @@ class BadInputPropertiesTest {
     }
 
     // ----------------------------------------------------------------------------------------
+    // The DeviceBuffer overloads and tensor views
+    // ----------------------------------------------------------------------------------------
+
+    /**
+     * The execute overloads on {@link DeviceBuffer}s (here a CPU context's, host memory) and the
+     * tensor views of segments and buffers: a batch out of range, a buffer one to 64 bytes short,
+     * a missing buffer, a view larger than its memory or at a bad offset each throw naming the
+     * argument; no buffer's bytes change and the plan still gives its bits.
+     */
+    @TestFactory
+    Stream<DynamicTest> theBufferOverloadsAndViewsCheckTheirArguments() {
+        return PropertyRuns.tries("buffer overloads", 80, t -> {
+            ConvCases.Case c = ConvCases.of(t, ConvCases.geometry(t), false);
+            try (Fixture f = new Fixture(c); ExecutionContext cpu = ExecutionContext.builder(Backend.CPU).build()) {
+                ConvPlan p = f.plan;
+                long n = f.n();
+                long xBytes = 4 * Tensor.elementCount(p.inputShape(n)), wBytes = 4 * Tensor.elementCount(p.weightShape()),
+                        yBytes = 4 * Tensor.elementCount(p.outputShape(n));
+                String kind = t.oneOf("short buffer", "batch", "null", "view");
+                java.util.Map<String, Long> need = java.util.Map.of("x", xBytes, "w", wBytes, "y", yBytes, "dy", yBytes,
+                        "saved", p.savedSpectraBytes(), "workspace", Math.max(1, p.workspaceBytes()));
+                // A buffer 1 to 64 bytes short of its need (never below the 1 byte a buffer has).
+                String shortName = !kind.equals("short buffer") ? ""
+                        : p.workspaceBytes() > 1 ? t.oneOf("x", "w", "y", "saved", "workspace", "dy")
+                        : t.oneOf("x", "w", "y", "saved", "dy");
+                long shortBy = shortName.isEmpty() ? 0 : Math.min(t.between(1, 64), need.get(shortName) - 1);
+                java.util.Map<String, DeviceBuffer> buffers = new java.util.HashMap<>();
+                for (var e : need.entrySet()) {
+                    long bytes = e.getKey().equals(shortName) ? e.getValue() - shortBy : e.getValue();
+                    DeviceBuffer b = cpu.allocate(bytes);
+                    byte[] pattern = new byte[(int) bytes];
+                    for (int i = 0; i < pattern.length; i++) pattern[i] = (byte) (i * 37 + 11);
+                    try (Arena tmp = Arena.ofConfined()) {
+                        MemorySegment host = tmp.allocate(bytes);
+                        MemorySegment.copy(pattern, 0, host, ValueLayout.JAVA_BYTE, 0, pattern.length);
+                        b.copyFrom(host);
+                    }
+                    buffers.put(e.getKey(), b);
+                }
+                try {
+                    DeviceBuffer x = buffers.get("x"), w = buffers.get("w"), y = buffers.get("y"), dy = buffers.get("dy"),
+                            saved = buffers.get("saved"), ws = buffers.get("workspace");
+                    t.note("mistake: " + kind + (kind.equals("short buffer") ? " " + shortName + " by " + shortBy : ""));
+                    Expected expected;
+                    Executable call;
+                    switch (kind) {
+                        case "short buffer" -> {
+                            expected = Expected.invalid(Status.BUFFER_TOO_SMALL, shortName);
+                            call = shortName.equals("dy")
+                                    ? () -> p.backward(n, saved, w, dy, null, null, null, ws)
+                                    : () -> p.forward(n, x, w, null, y, saved, ws);
+                        }
+                        case "batch" -> {
+                            long bad = t.oneOf(0L, -1L, p.maxBatch() + t.between(1, 3), Long.MIN_VALUE);
+                            expected = Expected.invalid(Status.INVALID_BATCH, "n");
+                            call = t.chance(0.5) ? () -> p.forward(bad, x, w, null, y, null, ws)
+                                    : () -> p.backward(bad, saved, w, dy, null, null, null, ws);
+                        }
+                        case "null" -> {
+                            String name = t.oneOf("x", "w", "y", "workspace");
+                            expected = Expected.thrown(NullPointerException.class, name + " must not be null");
+                            call = switch (name) {
+                                case "x" -> () -> p.forward(n, null, w, null, y, null, ws);
+                                case "w" -> () -> p.forward(n, x, null, null, y, null, ws);
+                                case "y" -> () -> p.forward(n, x, w, null, null, null, ws);
+                                default -> () -> p.forward(n, x, w, null, y, null, null);
+                            };
+                        }
+                        default -> {
+                            DeviceBuffer b = buffers.get(t.oneOf("x", "y"));
+                            if (t.chance(0.5)) {
+                                long[] tooBig = {b.bytes() / 4 + t.between(1, 4)};
+                                expected = Expected.invalid(Status.BUFFER_TOO_SMALL, "buffer");
+                                call = () -> Tensor.wrap(b, tooBig);
+                            } else if (t.chance(0.5)) {
+                                long offset = t.oneOf(-4L, (long) t.between(1, 3), Long.MIN_VALUE);
+                                expected = Expected.invalid(Status.INVALID_ARGUMENT, "byteOffset");
+                                call = () -> Tensor.wrapAt(b, offset, 1);
+                            } else {
+                                MemorySegment seg = f.arena.allocate(b.bytes());
+                                long[] tooBig = {seg.byteSize() / 4 + t.between(1, 4)};
+                                expected = Expected.invalid(Status.BUFFER_TOO_SMALL, "segment");
+                                call = () -> Tensor.wrap(seg, tooBig);
+                            }
+                        }
+                    }
+                    java.util.Map<String, float[]> before = new java.util.HashMap<>();
+                    for (var e : buffers.entrySet()) before.put(e.getKey(), e.getValue().toFloats((int) (e.getValue().bytes() / 4)));
+                    f.snapshot();
+                    assertThrowsExpected(expected, call);
+                    for (var e : buffers.entrySet()) {
+                        assertArrayEquals(before.get(e.getKey()), e.getValue().toFloats((int) (e.getValue().bytes() / 4)),
+                                e.getKey() + " was written");
+                    }
+                    f.assertUntouched(kind);
+                    f.assertStillUsable();
+                } finally {
+                    for (DeviceBuffer b : buffers.values()) b.close();
+                }
+            }
+        });
+    }
+
+    // ----------------------------------------------------------------------------------------
     // Memory of another backend
     // ----------------------------------------------------------------------------------------
 
