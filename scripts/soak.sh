@@ -5,7 +5,7 @@
 # a table per phase and PASS or FAIL (exit 1) on whether either rises more than 1% above an earlier
 # sample (the RSS read after malloc_trim; a 15 s warm-up of both phases comes first).
 #
-#   scripts/soak.sh            # the full run (about 10-20 minutes on 2 cores)
+#   scripts/soak.sh            # the full run (about 6 minutes on 2 cores)
 #   scripts/soak.sh --quick    # 5 x 10^4 cycles, 10^4 steps: under a minute
 #   scripts/soak.sh --cycles 100000 --steps 1000 --samples 10 --tolerance 0.02
 #
