@@ -34,7 +34,10 @@ import org.junit.jupiter.api.function.Executable;
  */
 class BadInputPropertiesTest {
 
-    /** What a mistake must throw: an {@link InvalidArgumentException} of a status naming an argument, or another type whose message mentions a word. */
+    /**
+     * What a mistake must throw: an {@link InvalidArgumentException} of a status naming an
+     * argument, or another type whose message mentions a word.
+     */
     private record Expected(Class<? extends Throwable> type, @Nullable Status status, String argument) {
         static Expected invalid(Status status, String argument) {
             return new Expected(InvalidArgumentException.class, status, argument);

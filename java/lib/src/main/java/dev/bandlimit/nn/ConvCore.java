@@ -177,7 +177,8 @@ final class ConvCore {
                 // The forward writes the whole buffer (header, then spectra): no need to zero it.
                 SavedSpectra saved = DeviceMemory.saved(tape.device(),
                         tape.allocateBytesUninitialized(plan.savedSpectraBytes()));
-                box = runWithWorkspace(cached, cachedWorkspace, tape, ws -> plan.forward(x.value(), w.value(), bias, y, saved, ws));
+                box = runWithWorkspace(cached, cachedWorkspace, tape,
+                        ws -> plan.forward(x.value(), w.value(), bias, y, saved, ws));
                 savedBytes = saved.byteSize();
                 tape.onBackward(out, "conv.backward", () -> backward(tape, cached, saved, x, w, b, out));
             } else {
@@ -192,13 +193,16 @@ final class ConvCore {
             throw e;
         }
         synchronized (this) {
-            end(cached, cachedWorkspace);
-            if (!closed) {  // a layer closed meanwhile (by another thread) keeps no last plan
+            // Pinned as the last plan before this call lets go of it: an eviction by another
+            // thread meanwhile must not close what lastPlan() returns. A layer closed meanwhile
+            // keeps no last plan.
+            if (!closed) {
                 setLast(cached);
                 lastBox = box;
                 lastBatch = batch;
                 lastSavedSpectraBytes = savedBytes;
             }
+            end(cached, cachedWorkspace);
         }
         OpTimers.record("conv.forward", System.nanoTime() - start);
         return out;
