@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bandlimit.Backend;
 import dev.bandlimit.Compression;
+import dev.bandlimit.ExecutionContext;
 import dev.bandlimit.Padding;
 import dev.bandlimit.Tensor;
 import java.lang.foreign.Arena;
@@ -22,7 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The thread-safety contract of {@code dev.bandlimit.nn} (its package documentation): what may
@@ -50,7 +52,7 @@ class ThreadSafetyTest {
     }
 
     private static float[] evaluate(Module m, Tensor images) {
-        try (Tape tape = new Tape(false)) {
+        try (Tape tape = m.device() == null ? new Tape(false) : Tape.on(m.device(), false)) {
             return m.forward(tape, tape.input(images)).data().toArray();
         }
     }
@@ -59,18 +61,22 @@ class ThreadSafetyTest {
      * Several threads evaluate one model at once, each on its own batches of several sizes (so
      * the layers' plan caches grow and replace plans while other threads run them): every result
      * is the one a sequential evaluation gives. With a plan cache of one plan, every batch-size
-     * change evicts a plan that another thread may be running.
+     * change evicts a plan that another thread may be running; on device tapes the scratch
+     * workspace of a contended call is a context buffer.
      */
-    @ParameterizedTest(name = "plan cache capacity {0}")
-    @ValueSource(ints = {1, 8})
-    void concurrentEvaluationOfOneModelIsSequentialEvaluation(int capacity) throws Exception {
-        try (Arena arena = Arena.ofShared(); Sequential m = model(21)) {
+    @ParameterizedTest(name = "plan cache capacity {0}, device tapes {1}")
+    @CsvSource({"1, false", "8, false", "1, true"})
+    void concurrentEvaluationOfOneModelIsSequentialEvaluation(int capacity, boolean deviceTapes) throws Exception {
+        try (ExecutionContext cpu = ExecutionContext.builder(Backend.CPU).build(); Arena arena = Arena.ofShared();
+                Sequential m = model(21)) {
             // Two training steps first: batch-norm statistics and weights away from their initial values.
             try (Adam adam = new Adam(m.parameters(), 0.01)) {
                 Tensor x = Tensor.allocate(arena, 8, 1, 12, 12);
                 TrainingFixtures.fillImages(x, 5);
                 for (int i = 0; i < 2; i++) TrainingFixtures.trainStep(m, adam, x, TrainingFixtures.labels(8, 5, i));
             }
+            // Device tapes (a CPU context's buffers): the convolutions' second workspace is then a buffer.
+            if (deviceTapes) m.to(cpu);
             for (Module layer : List.of(m.layers().get(0), ((Residual) m.layers().get(4)).body().children().get(0))) {
                 ((ConvLayer) layer).setPlanCacheCapacity(capacity);
             }
