@@ -88,6 +88,37 @@ final class TestSupport {
                 context, what, err, bound, err / bound));
     }
 
+    /**
+     * {@link #assertWithinBound} with a floor under the reference's norm: asserts
+     * {@code ||out - ref|| <= bound * max(||ref||, operandScale / 16)}. The float32 rounding of a
+     * transform-based product is relative to its operands, not to its result, so where the result
+     * is much smaller than its operands (where it vanishes identically: a dense layer whose every
+     * window lies in the padding gives y = 0, an input pixel that no strided window reaches gets
+     * dx = 0) the relative error of section 5 has no bound and {@code 0 / 0} is no test. The
+     * random property cases draw such layers; {@code operandScale} is the product of the norms
+     * of the two operands ({@code ||x|| ||w||} for y, {@code ||dy|| ||w||} for dx,
+     * {@code ||x|| ||dy||} for dw). With the 16 below, {@code bound * scale / 16} is
+     * {@code 2^-24 log2(LH LW R) scale}, the rounding of the log-depth transforms on operands of
+     * that scale, which is what a vanishing result carries; on the layers where the result is
+     * not small, {@code scale / 16} is below {@code ||ref||} and the check is the plain relative
+     * one.
+     */
+    static void assertWithinBoundOrFloor(String what, float[] out, double[] ref, double operandScale, double bound,
+            String context) {
+        double diff = 0, refNorm = 0;
+        for (int i = 0; i < ref.length; i++) {
+            double d = out[i] - ref[i];
+            diff += d * d;
+            refNorm += ref[i] * ref[i];
+        }
+        double norm = Math.sqrt(refNorm);
+        double err = Math.sqrt(diff) / Math.max(norm, operandScale / 16);
+        record(err / bound, context + " " + what);
+        assertTrue(err <= bound, () -> String.format(Locale.ROOT,
+                "%s: %s err %.3e > bound %.3e (ratio %.2f; ||ref|| %.3e, operand scale %.3e)", context, what, err,
+                bound, err / bound, norm, operandScale));
+    }
+
     // ----------------------------------------------------------------------------------------
     // Sentinel fills: detecting writes to caller buffers.
     // ----------------------------------------------------------------------------------------

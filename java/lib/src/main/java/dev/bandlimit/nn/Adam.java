@@ -38,6 +38,15 @@ public final class Adam extends OptimizerBase {
     @Override
     public void step() {
         checkOpen();
+        Parameter.holdAll(params, "Adam.step");  // throws while another thread trains them
+        try {
+            update();
+        } finally {
+            Parameter.releaseAll(params);
+        }
+    }
+
+    private void update() {
         long start = System.nanoTime();
         steps++;
         List<LayerKernels.ParamSlot> slots = new ArrayList<>(params.size());

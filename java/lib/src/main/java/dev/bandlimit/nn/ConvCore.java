@@ -12,11 +12,13 @@ import dev.bandlimit.SavedSpectra;
 import dev.bandlimit.Tensor;
 import dev.bandlimit.Workspace;
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -41,7 +43,14 @@ import org.jspecify.annotations.Nullable;
  * once when nothing holds it, else when the last tape that used it closes (or when the layer
  * closes, which ends everything).
  *
- * <p>Not thread-safe, like the module: one step at a time.
+ * <p>Concurrency: evaluation forwards of one layer may run on several threads at once (the
+ * package documentation's contract); training is one thread at a time. The cache, the pins and
+ * what the last forward reports are guarded by this object's monitor, held only to look a plan up
+ * (and to build one on a miss) and to release it, never during a native call. While a call runs,
+ * its plan is held by a {@code running} count that neither eviction nor {@link #close()} closes
+ * under it (the plan is closed when the count falls to zero). The cached workspace serves one
+ * call at a time; a call that finds it taken runs with a workspace of its own for that call, so
+ * the single-threaded path allocates nothing new and concurrent ones never share scratch memory.
  */
 final class ConvCore {
     /**
@@ -60,7 +69,10 @@ final class ConvCore {
     private record PlanKey(Compression compression, long height, long width, boolean training,
             @Nullable ExecutionContext device) {}
 
-    /** A plan, its workspace and the arena holding both; closed once evicted and unpinned. */
+    /**
+     * A plan, its workspace and the arena holding both; closed once evicted (or the layer closed)
+     * and neither pinned nor running. Its counters and flags are guarded by the ConvCore's monitor.
+     */
     private static final class CachedPlan {
         final Arena arena;
         final ConvPlan plan;
@@ -69,7 +81,13 @@ final class ConvCore {
         final @Nullable DeviceBuffer workspaceBuffer;
         /** Holders that need the plan open: tapes with a recorded backward, and "last forward". */
         int pins;
+        /** Native calls on the plan in progress, on any thread. */
+        int running;
+        /** Whether a running call has the cached workspace. */
+        boolean workspaceTaken;
         boolean evicted;
+        /** The layer was closed: close as soon as nothing runs, pinned or not. */
+        boolean closeRequested;
         boolean closed;
 
         CachedPlan(Arena arena, ConvPlan plan, Workspace workspace, @Nullable DeviceBuffer workspaceBuffer) {
@@ -100,6 +118,7 @@ final class ConvCore {
     private @Nullable Box lastBox;
     private long lastBatch;
     private long lastSavedSpectraBytes;
+    private boolean closed;
 
     ConvCore(boolean conv1d, long inChannels, long outChannels, long kernelH, long kernelW, Padding padding,
             long stride) {
@@ -134,38 +153,125 @@ final class ConvCore {
         }
         long start = System.nanoTime();
         long batch = s[0];
-        CachedPlan cached = planFor(compression, conv1d ? 1 : s[2], s[rank - 1], batch, tape.training(), tape.device());
-        ConvPlan plan = cached.plan;
-        Tensor y = tape.allocateUninitialized(plan.outputShape(batch)); // the native forward writes all of it
-        Tensor bias = b == null ? null : b.value();
-        Var out = tape.result(y, x, w, b);
-        Box box;
-        if (out.requiresGrad()) {
-            // The backward runs the plan: keep it open until the tape is done with it.
-            cached.pins++;
-            tape.onClose(() -> unpin(cached));
-            // The forward writes the whole buffer (header, then spectra): no need to zero it.
-            SavedSpectra saved = DeviceMemory.saved(tape.device(), tape.allocateBytesUninitialized(plan.savedSpectraBytes()));
-            box = plan.forward(x.value(), w.value(), bias, y, saved, cached.workspace);
-            lastSavedSpectraBytes = saved.byteSize();
-            tape.onBackward(out, "conv.backward", () -> {
-                Tensor dx = x.overwriteTarget();
-                Tensor dw = w.overwriteTarget();
-                Tensor db = b == null ? null : b.overwriteTarget();
-                plan.backward(saved, w.value(), out.grad(), dx, dw, db, cached.workspace);
-                x.finishOverwrite(dx);
-                w.finishOverwrite(dw);
-                if (b != null) b.finishOverwrite(db);
-            });
-        } else {
-            box = plan.infer(x.value(), w.value(), bias, y, cached.workspace);
-            lastSavedSpectraBytes = 0;
+        CachedPlan cached;
+        boolean cachedWorkspace;
+        synchronized (this) {
+            if (closed) throw new IllegalStateException("the convolution layer is closed");
+            cached = planFor(compression, conv1d ? 1 : s[2], s[rank - 1], batch, tape.training(), tape.device());
+            cachedWorkspace = begin(cached);
         }
-        setLast(cached);
-        lastBox = box;
-        lastBatch = batch;
+        ConvPlan plan = cached.plan;
+        Box box;
+        long savedBytes;
+        Var out;
+        try {
+            Tensor y = tape.allocateUninitialized(plan.outputShape(batch)); // the native forward writes all of it
+            Tensor bias = b == null ? null : b.value();
+            out = tape.result(y, x, w, b);
+            if (out.requiresGrad()) {
+                // The backward runs the plan: keep it open until the tape is done with it.
+                tape.onClose(() -> unpin(cached));
+                synchronized (this) {
+                    cached.pins++;
+                }
+                // The forward writes the whole buffer (header, then spectra): no need to zero it.
+                SavedSpectra saved = DeviceMemory.saved(tape.device(),
+                        tape.allocateBytesUninitialized(plan.savedSpectraBytes()));
+                box = runWithWorkspace(cached, cachedWorkspace, tape,
+                        ws -> plan.forward(x.value(), w.value(), bias, y, saved, ws));
+                savedBytes = saved.byteSize();
+                tape.onBackward(out, "conv.backward", () -> backward(tape, cached, saved, x, w, b, out));
+            } else {
+                box = runWithWorkspace(cached, cachedWorkspace, tape, ws -> plan.infer(x.value(), w.value(), bias, y, ws));
+                savedBytes = 0;
+            }
+        } catch (RuntimeException | Error e) {
+            // A pin taken above is the tape's to drop when it closes.
+            synchronized (this) {
+                end(cached, cachedWorkspace);
+            }
+            throw e;
+        }
+        synchronized (this) {
+            // Pinned as the last plan before this call lets go of it: an eviction by another
+            // thread meanwhile must not close what lastPlan() returns. A layer closed meanwhile
+            // keeps no last plan.
+            if (!closed) {
+                setLast(cached);
+                lastBox = box;
+                lastBatch = batch;
+                lastSavedSpectraBytes = savedBytes;
+            }
+            end(cached, cachedWorkspace);
+        }
         OpTimers.record("conv.forward", System.nanoTime() - start);
         return out;
+    }
+
+    /** The recorded backward of a training forward: runs the plan that forward pinned. */
+    private void backward(Tape tape, CachedPlan cached, SavedSpectra saved, Var x, Var w, @Nullable Var b, Var out) {
+        boolean cachedWorkspace;
+        synchronized (this) {
+            if (cached.closed || cached.closeRequested) {
+                throw new IllegalStateException("the convolution layer was closed before the backward of its forward ran");
+            }
+            cachedWorkspace = begin(cached);
+        }
+        try {
+            Tensor dx = x.overwriteTarget();
+            Tensor dw = w.overwriteTarget();
+            Tensor db = b == null ? null : b.overwriteTarget();
+            runWithWorkspace(cached, cachedWorkspace, tape, ws -> {
+                cached.plan.backward(saved, w.value(), out.grad(), dx, dw, db, ws);
+                return null;
+            });
+            x.finishOverwrite(dx);
+            w.finishOverwrite(dw);
+            if (b != null) b.finishOverwrite(db);
+        } finally {
+            synchronized (this) {
+                end(cached, cachedWorkspace);
+            }
+        }
+    }
+
+    private interface PlanCall<T> {
+        @Nullable T run(Workspace workspace);
+    }
+
+    /**
+     * Runs {@code call} with the cached workspace when {@link #begin} gave it to this call, else with
+     * one of its own: host memory in a confined arena, or a buffer of the tape's context, freed
+     * after the call (only calls that overlap another call of the same plan pay for it).
+     */
+    private static <T> @Nullable T runWithWorkspace(CachedPlan cached, boolean cachedWorkspace, Tape tape,
+            PlanCall<T> call) {
+        if (cachedWorkspace) return call.run(cached.workspace);
+        long bytes = Math.max(1, cached.plan.workspaceBytes());
+        ExecutionContext device = tape.device();
+        if (device == null) {
+            try (Arena scratch = Arena.ofConfined()) {
+                return call.run(Workspace.wrap(scratch.allocate(bytes, 64)));
+            }
+        }
+        try (DeviceBuffer scratch = device.allocate(bytes)) {
+            return call.run(Workspace.wrap(scratch));
+        }
+    }
+
+    /** A call starts on {@code c} (under the monitor): holds it open; true when it takes the cached workspace. */
+    private static boolean begin(CachedPlan c) {
+        c.running++;
+        if (c.workspaceTaken) return false;
+        c.workspaceTaken = true;
+        return true;
+    }
+
+    /** The call that {@link #begin} started is done (under the monitor). */
+    private void end(CachedPlan c, boolean hadWorkspace) {
+        if (hadWorkspace) c.workspaceTaken = false;
+        c.running--;
+        closeIfDone(c);
     }
 
     private CachedPlan planFor(Compression compression, long height, long width, long batch, boolean training,
@@ -210,16 +316,19 @@ final class ConvCore {
 
     private void evict(CachedPlan c) {
         c.evicted = true;
-        if (c.pins == 0) {
-            c.closeNow();
-        } else {
-            draining.add(c);
-        }
+        draining.add(c);
+        closeIfDone(c);
     }
 
-    private void unpin(CachedPlan c) {
+    private synchronized void unpin(CachedPlan c) {
         c.pins--;
-        if (c.pins == 0 && c.evicted) {
+        closeIfDone(c);
+    }
+
+    /** Closes {@code c} once nothing runs it and it is evicted and unpinned, or the layer was closed. */
+    private void closeIfDone(CachedPlan c) {
+        if (c.closed || c.running > 0) return;
+        if (c.closeRequested || (c.evicted && c.pins == 0)) {
             draining.remove(c);
             c.closeNow();
         }
@@ -234,40 +343,40 @@ final class ConvCore {
     }
 
     /** The most plans kept; see {@link #DEFAULT_CAPACITY}. */
-    int capacity() {
+    synchronized int capacity() {
         return capacity;
     }
 
     /** Sets the bound, evicting least recently used plans beyond it (closed once no tape needs them). */
-    void setCapacity(int newCapacity) {
+    synchronized void setCapacity(int newCapacity) {
         if (newCapacity < 1) throw new IllegalArgumentException("plan cache capacity must be >= 1, got " + newCapacity);
         capacity = newCapacity;
         trimTo(newCapacity);
     }
 
     /** Plans in the cache now (not counting evicted ones that a pending backward still holds). */
-    int size() {
+    synchronized int size() {
         return plans.size();
     }
 
-    @Nullable Box lastBox() {
+    synchronized @Nullable Box lastBox() {
         return lastBox;
     }
 
-    double lastAchievedRate() {
+    synchronized double lastAchievedRate() {
         return requireLast().plan.rateOf(lastBox);
     }
 
-    long lastSavedSpectraBytes() {
+    synchronized long lastSavedSpectraBytes() {
         return lastSavedSpectraBytes;
     }
 
-    Flops lastFlops(Pass pass) {
+    synchronized Flops lastFlops(Pass pass) {
         return requireLast().plan.flops(pass, lastBatch, lastBox);
     }
 
     /** The plan the last forward used. */
-    ConvPlan lastPlan() {
+    synchronized ConvPlan lastPlan() {
         return requireLast().plan;
     }
 
@@ -276,12 +385,21 @@ final class ConvCore {
         return last;
     }
 
-    /** Closes every plan, cached or draining; a tape closed later finds nothing left to release. */
-    void close() {
-        for (CachedPlan c : plans.values()) c.closeNow();
-        for (CachedPlan c : draining) c.closeNow();
+    /**
+     * Closes every plan, cached or draining, at once, or, for a plan that a call on another
+     * thread is running, when that call ends; a tape closed later finds nothing left to release.
+     */
+    synchronized void close() {
+        closed = true;
+        List<CachedPlan> all = new ArrayList<>(plans.values());
+        all.addAll(draining);
         plans.clear();
         draining.clear();
+        for (CachedPlan c : all) {
+            c.closeRequested = true;
+            draining.add(c);
+            closeIfDone(c);
+        }
         last = null;
     }
 }

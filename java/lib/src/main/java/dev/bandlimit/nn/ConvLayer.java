@@ -20,6 +20,10 @@ import org.jspecify.annotations.Nullable;
  * for the largest batch seen, and kept in a bounded least-recently-used cache
  * ({@link #planCacheCapacity()}, default {@value ConvCore#DEFAULT_CAPACITY}). An evicted plan is
  * closed once no open tape still needs it for a backward; {@link #close()} closes them all.
+ *
+ * <p>Evaluation forwards may run on several threads at once: the cache is synchronised, a plan is
+ * kept open while any call runs it, and concurrent calls on one plan never share its workspace
+ * (the package documentation states the whole contract).
  */
 public abstract sealed class ConvLayer extends Module permits Conv1d, Conv2d {
     private final long inChannels, outChannels, stride;
@@ -27,7 +31,8 @@ public abstract sealed class ConvLayer extends Module permits Conv1d, Conv2d {
     private final Parameter weight;
     private final @Nullable Parameter bias;
     private final Compression trainCompression;
-    private Compression evalCompression;
+    /** Volatile: evaluation forwards on other threads read it (the package's concurrency contract). */
+    private volatile Compression evalCompression;
     private final ConvCore core;
 
     ConvLayer(boolean conv1d, long inChannels, long outChannels, long kernelH, long kernelW, Padding padding,

@@ -19,8 +19,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Ownership: a module owns a shared arena holding its parameters (data and gradients) and
  * buffers (batch-norm running statistics), plus whatever native plans a subclass creates;
- * {@link #close()} releases them and closes its children (idempotent). A module is not
- * thread-safe: one step at a time.
+ * {@link #close()} releases them and closes its children (idempotent). Threads (the package
+ * documentation has the details): several threads may run evaluation forwards of one module at
+ * once, each on its own tape; training (a training tape's forward and backward, the optimizer
+ * step) is one thread at a time, and another thread's use meanwhile throws
+ * {@link IllegalStateException}; {@link #close()} and {@link #to} must not overlap any other use.
  *
  * <p>Subclasses register parameters with {@link #addParameter}, buffers with
  * {@link #addBuffer}, sub-modules with {@link #addChild}, and release native resources in

@@ -14,6 +14,13 @@ import org.jspecify.annotations.Nullable;
  * The state lives where the parameters do when the optimizer is built (host memory, or the
  * buffer memory of the context a {@link Module#to} moved them to), and every step runs there: build
  * the optimizer after moving the model.
+ *
+ * <p>Threads: {@link #step()} and {@link #zeroGrad()} hold every parameter while they run
+ * ({@link Parameter}), so a step that overlaps another thread's step of the same parameters (this
+ * optimizer's or another's), or another thread's open training tape over them, throws
+ * {@link IllegalStateException} naming the parameter and both threads, before anything is
+ * written. The step count and learning rate are this optimizer's: step it from one thread at a
+ * time.
  */
 abstract sealed class OptimizerBase implements Optimizer permits Sgd, Adam {
     final List<Parameter> params;

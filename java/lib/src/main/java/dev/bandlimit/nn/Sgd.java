@@ -30,6 +30,15 @@ public final class Sgd extends OptimizerBase {
     @Override
     public void step() {
         checkOpen();
+        Parameter.holdAll(params, "Sgd.step");  // throws while another thread trains them
+        try {
+            update();
+        } finally {
+            Parameter.releaseAll(params);
+        }
+    }
+
+    private void update() {
         long start = System.nanoTime();
         List<LayerKernels.ParamSlot> slots = new ArrayList<>(params.size());
         for (int k = 0; k < params.size(); k++) {

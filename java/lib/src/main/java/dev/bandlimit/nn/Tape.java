@@ -22,7 +22,10 @@ import org.jspecify.annotations.Nullable;
  * {@link Var} of this tape, and every tensor it allocated, throws {@link IllegalStateException}.
  * The bytes themselves come from a {@link TapeMemory} that the next tape reuses (a caching
  * allocator, as PyTorch's), unless the tape is built with {@code null} memory. The tape and its vars
- * belong to the thread that created it. Parameters live in their module's arena and outlive
+ * belong to the thread that created it: any use from another thread throws
+ * {@link IllegalStateException} naming both threads. A training tape holds the parameters it
+ * uses until it closes, so another thread's tape or optimizer cannot use them meanwhile
+ * ({@link Parameter}). Parameters live in their module's arena and outlive
  * the tape; their gradients are handed over to {@link Parameter#grad()} at the end of the
  * backward.
  *
@@ -55,7 +58,10 @@ public final class Tape implements AutoCloseable {
     private final ArrayList<Runnable> closeActions = new ArrayList<>();
     private long allocatedBytes;
     private boolean backwardDone;
-    private boolean closed;
+    /** Volatile: {@link #isClosed()} may be asked from other threads. */
+    private volatile boolean closed;
+    /** The thread that created the tape: the only one that may use it (its arena is confined to it). */
+    private final Thread owner = Thread.currentThread();
 
     /**
      * A tape for a training step ({@code true}) or an evaluation step ({@code false}), taking its
@@ -156,7 +162,19 @@ public final class Tape implements AutoCloseable {
                     + ", this tape in " + (device == null ? "host memory" : "the buffer memory of " + device)
                     + ": move the model with Module.to(context) and use a tape on the same context");
         }
-        return parameterVars.computeIfAbsent(p, q -> new Var(this, q.data(), training));
+        Var v = parameterVars.get(p);
+        if (v != null) return v;
+        // Once per parameter and tape: a training tape holds the parameter until it closes (its
+        // backward adds into the gradient), which another thread's tape or optimizer step then
+        // finds; an evaluation tape only checks that no other thread trains it.
+        if (training) {
+            p.hold("a training tape");
+        } else {
+            p.checkNotWrittenElsewhere("an evaluation tape");
+        }
+        v = new Var(this, p.data(), training);
+        parameterVars.put(p, v);
+        return v;
     }
 
     /**
@@ -211,12 +229,22 @@ public final class Tape implements AutoCloseable {
         return closed;
     }
 
-    /** Closes the arena: releases every activation, gradient and saved spectrum of the step. Idempotent. */
+    /**
+     * Closes the arena: releases every activation, gradient and saved spectrum of the step, and
+     * the parameters a training tape held. Idempotent.
+     *
+     * @throws IllegalStateException when called from a thread other than the tape's (before it
+     *     closed): its arena can only be closed by its own thread
+     */
     @Override
     public void close() {
         if (closed) return;
+        if (Thread.currentThread() != owner) throw wrongThread("close()");
         closed = true;
         steps.clear();
+        if (training) {
+            for (Parameter p : parameterVars.keySet()) p.release();
+        }
         parameterVars.clear();
         try {
             arena.close();
@@ -235,6 +263,13 @@ public final class Tape implements AutoCloseable {
 
     void checkOpen() {
         if (closed) throw new IllegalStateException("the tape is closed: its vars and their memory are released");
+        if (Thread.currentThread() != owner) throw wrongThread("it");
+    }
+
+    private IllegalStateException wrongThread(String what) {
+        return new IllegalStateException("this tape belongs to thread \"" + owner.getName() + "\"; thread \""
+                + Thread.currentThread().getName() + "\" used " + what + ": a tape and its vars are confined to the thread"
+                + " that created it (use one tape per thread)");
     }
 
     /** The native context handle the ops run on (NULL, the default CPU context, for a host tape). */

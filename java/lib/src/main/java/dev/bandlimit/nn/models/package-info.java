@@ -16,6 +16,10 @@
  * {@link dev.bandlimit.nn.models.Model}: its band-limited layers by name, each with its own
  * training and evaluation compression, chosen per name when the model is built.
  *
+ * <p>Threads: a model holds no state beyond its layers, so the rules of {@link dev.bandlimit.nn}
+ * apply as they are: one model may be evaluated from several threads at once, each with its own
+ * evaluation tape; it trains on one thread at a time (train a copy per thread).
+ *
  * <p>Nullness: this package is {@code @NullMarked} (JSpecify); what may be null is marked
  * {@code @Nullable}.
  */
