@@ -160,7 +160,8 @@ typedef struct bl_context_options {
 BL_API bl_status bl_context_create(const bl_context_options* options, bl_context* out_context);
 
 /* Releases the caller's context; plans created in it keep it alive until they are destroyed.
-   NULL is accepted and ignored. */
+   NULL is accepted and ignored. Like bl_plan_destroy: not while another thread passes this
+   handle to a call, and not used afterwards. */
 BL_API bl_status bl_context_destroy(bl_context context);
 
 /* In the functions below, context NULL means the default context. */
@@ -331,7 +332,10 @@ BL_API bl_status bl_plan_create_1d(bl_context context, const bl_conv1d_desc* des
                                    bl_compression compression, const bl_plan_options* options,
                                    bl_plan* out_plan);
 
-/* Destroys a plan; NULL is accepted and ignored. */
+/* Destroys a plan; NULL is accepted and ignored. As with free(), the handle must not be used
+   afterwards, nor destroyed while another thread executes the plan (undefined behaviour: the
+   library cannot tell a stale pointer from a live one; the Java binding counts its calls in
+   flight and destroys after the last). */
 BL_API bl_status bl_plan_destroy(bl_plan plan);
 
 /* ---------------------------------------------------------------------------------------- */
