@@ -32,6 +32,7 @@ public final class ConvBuilder<L extends ConvLayer> {
     private @Nullable Compression eval;
     private long seed;
     private int planCacheCapacity = ConvCore.DEFAULT_CAPACITY;
+    private long maxPlanBytes = 0;
 
     ConvBuilder(boolean conv1d, long inChannels, long outChannels) {
         this.conv1d = conv1d;
@@ -96,6 +97,13 @@ public final class ConvBuilder<L extends ConvLayer> {
         return this;
     }
 
+    /** The byte limit of the layer's plans (0: the library's 16 GiB); see {@link ConvLayer#setMaxPlanBytes}. */
+    public ConvBuilder<L> maxPlanBytes(long bytes) {
+        if (bytes < 0) throw new IllegalArgumentException("maxPlanBytes must be >= 0 (0: the default limit), got " + bytes);
+        this.maxPlanBytes = bytes;
+        return this;
+    }
+
     @SuppressWarnings("unchecked")
     public L build() {
         Compression evalOrTrain = eval == null ? train : eval;
@@ -104,6 +112,7 @@ public final class ConvBuilder<L extends ConvLayer> {
                 : new Conv2d(inChannels, outChannels, kernelH, kernelW, padding, stride, bias, train, evalOrTrain,
                         seed);
         layer.setPlanCacheCapacity(planCacheCapacity);
+        layer.setMaxPlanBytes(maxPlanBytes);
         return (L) layer;
     }
 }

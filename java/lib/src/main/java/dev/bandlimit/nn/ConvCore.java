@@ -113,6 +113,7 @@ final class ConvCore {
     /** Evicted plans that are still pinned, closed by their last unpin or by {@link #close()}. */
     private final Set<CachedPlan> draining = Collections.newSetFromMap(new IdentityHashMap<>());
     private int capacity = DEFAULT_CAPACITY;
+    private long maxPlanBytes = 0;  // ConvPlan.Builder.maxBytes: 0 is the library's default limit
 
     private @Nullable CachedPlan last;
     private @Nullable Box lastBox;
@@ -287,7 +288,7 @@ final class ConvCore {
                     : ConvPlan.conv2d().input(height, width).kernel(kernelH, kernelW);
             if (device != null) builder.context(device);  // a device tape: the plan runs where its tensors are
             ConvPlan plan = builder.maxBatch(batch).channels(inChannels).filters(outChannels).padding(padding)
-                    .stride(stride).compression(compression).build(arena);
+                    .stride(stride).compression(compression).maxBytes(maxPlanBytes).build(arena);
             if (device == null) {
                 fresh = new CachedPlan(arena, plan, plan.allocateWorkspace(arena), null);
             } else {
@@ -352,6 +353,16 @@ final class ConvCore {
         if (newCapacity < 1) throw new IllegalArgumentException("plan cache capacity must be >= 1, got " + newCapacity);
         capacity = newCapacity;
         trimTo(newCapacity);
+    }
+
+    /** The byte limit of the plans built from now on ({@link dev.bandlimit.ConvPlan.Builder#maxBytes}). */
+    synchronized long maxPlanBytes() {
+        return maxPlanBytes;
+    }
+
+    synchronized void setMaxPlanBytes(long bytes) {
+        if (bytes < 0) throw new IllegalArgumentException("maxPlanBytes must be >= 0 (0: the default limit), got " + bytes);
+        maxPlanBytes = bytes;
     }
 
     /** Plans in the cache now (not counting evicted ones that a pending backward still holds). */

@@ -112,6 +112,23 @@ public abstract sealed class ConvLayer extends Module permits Conv1d, Conv2d {
         core.setCapacity(capacity);
     }
 
+    /**
+     * The most bytes one of this layer's plans may take (tables + workspace + saved spectra for
+     * the batch it is built for; {@link dev.bandlimit.ConvPlan.Builder#maxBytes}); 0, the default,
+     * is the library's limit of 16 GiB. A forward whose plan would exceed it throws a
+     * {@link dev.bandlimit.PlanTooLargeException} before anything is allocated; raise it for very
+     * large batches. Applies to plans built from now on.
+     */
+    public final void setMaxPlanBytes(long bytes) {
+        checkOpen();
+        core.setMaxPlanBytes(bytes);
+    }
+
+    /** The limit of {@link #setMaxPlanBytes} (0: the library's default). */
+    public final long maxPlanBytes() {
+        return core.maxPlanBytes();
+    }
+
     /** Plans in the cache now (at most {@link #planCacheCapacity()}). */
     public final int planCacheSize() {
         return core.size();

@@ -48,6 +48,22 @@ class ConvLayerTest {
     }
 
     @Test
+    void aPlanOverTheLayersByteLimitIsRefusedBeforeAllocatingAndRaisingTheLimitBuildsIt() {
+        try (Arena arena = Arena.ofConfined();
+                Conv2d conv = Conv2d.builder(3, 4).kernel(3, 3).padding(Padding.symmetric(1)).maxPlanBytes(4096).build()) {
+            Tensor x = random(arena, 1, 2, 3, 16, 16);
+            long before = dev.bandlimit.Bandlimit.allocatedBytes();
+            dev.bandlimit.PlanTooLargeException e = assertThrows(dev.bandlimit.PlanTooLargeException.class,
+                    () -> run(conv, x, true));
+            assertEquals("options.max_bytes", e.argument());
+            assertEquals(before, dev.bandlimit.Bandlimit.allocatedBytes());
+            assertEquals(4096, conv.maxPlanBytes());
+            conv.setMaxPlanBytes(0);  // the library's default
+            assertEquals(2 * 4 * 16 * 16, run(conv, x, true).length);
+        }
+    }
+
+    @Test
     void evaluationAtAnotherCompressionThanTraining() {
         try (Arena arena = Arena.ofConfined();
                 Conv2d conv = new Conv2d(3, 4, 3, 3, Padding.symmetric(1), 1, true, Compression.none(),
