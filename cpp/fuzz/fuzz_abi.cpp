@@ -1,7 +1,7 @@
 // fuzz_abi.cpp -- the command-line fuzz driver of the C ABI (driver.h says what a call checks).
 //
 //   fuzz_abi --seed S --calls N [--time-limit SECONDS] [--keep-going] [--trace-from I]
-//            [--include-known-bugs]
+//            [--include-known-bug NAME | --include-known-bugs]
 //
 // Prints one summary line and exits 0 when every call passed its checks; on a failure it prints
 // the seed, the call index and what failed (rerun with the same --seed to reproduce; --trace-from
@@ -22,8 +22,10 @@ int usage(const char* why) {
     std::fprintf(stderr,
                  "fuzz_abi: %s\n"
                  "usage: fuzz_abi --seed S --calls N [--time-limit SECONDS] [--keep-going] [--trace-from I]\n"
-                 "                [--include-known-bugs]\n",
+                 "                [--include-known-bug NAME | --include-known-bugs]\n"
+                 "known bugs (mutations off by default):\n",
                  why);
+    for (const blfuzz::KnownBug& k : blfuzz::kKnownBugs) std::fprintf(stderr, "  %-16s %s\n", k.name, k.what);
     return 2;
 }
 
@@ -62,7 +64,13 @@ int main(int argc, char** argv) {
         } else if (a == "--keep-going") {
             options.keep_going = true;
         } else if (a == "--include-known-bugs") {
-            options.include_known_bugs = true;
+            options.known_bugs.push_back("all");
+        } else if (a == "--include-known-bug") {
+            bool known = false;
+            for (const blfuzz::KnownBug& k : blfuzz::kKnownBugs) known = known || (next && std::strcmp(next, k.name) == 0);
+            if (!known) return usage("--include-known-bug needs one of the names below");
+            options.known_bugs.push_back(next);
+            ++i;
         } else {
             return usage(("unknown argument " + a).c_str());
         }

@@ -557,10 +557,10 @@ struct PoolCall {
     }
 };
 
-// Winners outside the plane: bandlimit.h does not promise that the backward checks them, but
-// softmax's labels are checked; this mutation is one of the known gaps (--include-known-bugs).
+// Winners outside the plane: bandlimit.h does not say that the backward checks them (softmax's
+// labels are checked), and today it writes outside dx: a known bug (driver.h, kKnownBugs).
 const char* bad_winners(PoolCall& c, Driver& d) {
-    if (!c.max || !c.backward || !d.options.include_known_bugs) return nullptr;
+    if (!c.max || !c.backward || !d.options.known_bug("maxpool-winners")) return nullptr;
     const int64_t outputs = c.desc.planes * pool_ho(c.desc) * pool_wo(c.desc);
     d.scratch.emplace_back(sz(outputs) * sizeof(int32_t));
     auto* w = reinterpret_cast<int32_t*>(d.scratch.back().data());
@@ -603,7 +603,7 @@ const std::vector<Mutation<PoolCall>>& pool_mutations() {
              c.accumulate = bad_flag(d);
              return "accumulate";
          }},
-        {"winners outside the plane (known gap)", bad_winners},
+        {"winners outside the plane (known bug maxpool-winners)", bad_winners},
     };
     return table;
 }

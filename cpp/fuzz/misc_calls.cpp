@@ -366,9 +366,10 @@ const std::vector<Case>& buffer_refusals() {
          }},
         {"alloc: more bytes than any machine has", [](Driver& d) {
              // No single argument is at fault for out of memory: the argument is not checked.
-             // INT64_MAX is one of the known bugs (cpu_backend.cpp rounds it up in int64_t).
-             const int64_t bytes = d.options.include_known_bugs && d.choose.one_in(2) ? std::numeric_limits<int64_t>::max()
-                                                                                       : int64_t(1) << 62;
+             // INT64_MAX is a known bug (alloc-int64-max: the rounding up overflows int64_t).
+             const int64_t bytes = d.options.known_bug("alloc-int64-max") && d.choose.one_in(2)
+                                       ? std::numeric_limits<int64_t>::max()
+                                       : int64_t(1) << 62;
              void* const sentinel = reinterpret_cast<void*>(static_cast<uintptr_t>(0x5EE5EE50));
              void* p = sentinel;
              Untouched u;
