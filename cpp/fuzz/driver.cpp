@@ -295,6 +295,19 @@ void Driver::sprinkle_denormals(std::vector<float>& v) {
 
 }  // namespace blfuzz
 
+namespace blfuzz {
+
+bool run_input(const uint8_t* data, size_t size, const Options& options, std::string* failure) {
+    ByteChoices choices(data, size);
+    Driver driver(choices, options);
+    for (int k = 0; k < kCallsPerInput && driver.step();) ++k;
+    driver.teardown();
+    if (driver.failed() && failure) *failure = driver.first_failure();
+    return !driver.failed();
+}
+
+}  // namespace blfuzz
+
 // The driver asks bl_buffer_alloc for 2^62 bytes and expects BL_ERR_OUT_OF_MEMORY, which is what
 // a failed allocation gives; AddressSanitizer and ThreadSanitizer abort on such a request unless
 // told to return NULL. These are their defaults for the driver's executables (ASAN_OPTIONS and

@@ -205,6 +205,7 @@ struct KnownBug {
 constexpr KnownBug kKnownBugs[] = {
     {"maxpool-winners", "bl_maxpool2d_backward accepts winners outside the plane and writes outside dx"},
     {"alloc-int64-max", "bl_buffer_alloc(INT64_MAX) overflows int64_t rounding up (UBSan: cpu_backend.cpp)"},
+    {"status-name-range", "bl_status_name of a value outside the enum's range (a C caller's -1) is UB in C++ (clang UBSan)"},
 };
 
 struct Options {
@@ -339,6 +340,13 @@ const Mutation<Call>* mutate(Driver& d, const std::vector<Mutation<Call>>& table
 
 // Whether this call breaks an argument: 45% of the calls do.
 inline bool invalid_turn(Driver& d) { return d.choose.below(20) < 9; }
+
+// One libFuzzer input as a call sequence: a fresh driver steered by the bytes (ByteChoices), at
+// most kCallsPerInput calls, then everything released. The libFuzzer entry and fuzz_abi --replay
+// (the regression inputs under cpp/fuzz/regressions/, in every build) both run inputs so.
+// Returns false after a failure, with its description in *failure.
+constexpr int kCallsPerInput = 64;  // keeps one input's run short
+bool run_input(const uint8_t* data, size_t size, const Options& options, std::string* failure);
 
 // Whether a status is one bandlimit.h documents (bl_status_name knows it).
 bool documented(bl_status s);

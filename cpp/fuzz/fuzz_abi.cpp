@@ -2,6 +2,7 @@
 //
 //   fuzz_abi --seed S --calls N [--time-limit SECONDS] [--keep-going] [--trace-from I]
 //            [--include-known-bug NAME | --include-known-bugs]
+//   fuzz_abi --replay FILE...   (libFuzzer inputs, e.g. cpp/fuzz/regressions/*, run as libFuzzer runs them)
 //
 // Prints one summary line and exits 0 when every call passed its checks; on a failure it prints
 // the seed, the call index and what failed (rerun with the same --seed to reproduce; --trace-from
@@ -12,7 +13,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "driver.h"
 
@@ -23,10 +27,31 @@ int usage(const char* why) {
                  "fuzz_abi: %s\n"
                  "usage: fuzz_abi --seed S --calls N [--time-limit SECONDS] [--keep-going] [--trace-from I]\n"
                  "                [--include-known-bug NAME | --include-known-bugs]\n"
+                 "       fuzz_abi --replay FILE... [--include-known-bug NAME | --include-known-bugs]\n"
                  "known bugs (mutations off by default):\n",
                  why);
     for (const blfuzz::KnownBug& k : blfuzz::kKnownBugs) std::fprintf(stderr, "  %-16s %s\n", k.name, k.what);
     return 2;
+}
+
+// Runs each file as one libFuzzer input; prints one line per file and a summary.
+int replay(const std::vector<std::string>& files, const blfuzz::Options& options) {
+    int failed = 0;
+    for (const std::string& f : files) {
+        std::ifstream in(f, std::ios::binary);
+        if (!in) {
+            std::printf("fuzz_abi: cannot read %s\n", f.c_str());
+            ++failed;
+            continue;
+        }
+        const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::string failure;
+        const bool ok = blfuzz::run_input(bytes.data(), bytes.size(), options, &failure);
+        std::printf("fuzz_abi: replay %s (%zu bytes): %s\n", f.c_str(), bytes.size(), ok ? "ok" : failure.c_str());
+        failed += ok ? 0 : 1;
+    }
+    std::printf("fuzz_abi: replayed %zu inputs, %d failed\n", files.size(), failed);
+    return failed == 0 && !files.empty() ? 0 : 1;
 }
 
 bool parse_u64(const char* s, uint64_t* out) {
@@ -42,6 +67,7 @@ int main(int argc, char** argv) {
     uint64_t seed = 1, calls = 1000, trace_from = 0;
     double time_limit = 0;  // seconds; 0: none
     bool trace = false;
+    std::vector<std::string> replay_files;
     blfuzz::Options options;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -61,6 +87,9 @@ int main(int argc, char** argv) {
             if (!parse_u64(next, &trace_from)) return usage("--trace-from needs a call index");
             trace = true;
             ++i;
+        } else if (a == "--replay") {
+            while (i + 1 < argc && std::strncmp(argv[i + 1], "--", 2) != 0) replay_files.push_back(argv[++i]);
+            if (replay_files.empty()) return usage("--replay needs files");
         } else if (a == "--keep-going") {
             options.keep_going = true;
         } else if (a == "--include-known-bugs") {
@@ -76,6 +105,7 @@ int main(int argc, char** argv) {
         }
     }
     if (trace) options.trace_from = int64_t(trace_from);
+    if (!replay_files.empty()) return replay(replay_files, options);
 
     const auto start = std::chrono::steady_clock::now();
     auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };

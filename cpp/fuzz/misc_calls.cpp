@@ -450,15 +450,21 @@ void misc_valid(Driver& d) {
         }
         break;
     }
-    case 1: {  // never NULL, for any value; documented ones start with BL_
-        const int v = d.choose.one_in(2) ? int(d.choose.between(0, 11)) : int(int32_t(d.choose.bits()));
-        const char* name = bl_status_name(static_cast<bl_status>(v));
+    case 1: {  // never NULL, for any value of the enum's range (0..15: 12..15 are no status)
+        // A C caller may pass any int (-1, 99), but a C++ bl_status holds only its range: outside
+        // it the library's switch loads an invalid enum (the known bug status-name-range).
+        int32_t v = int32_t(d.choose.between(0, 15));
+        if (d.options.known_bug("status-name-range") && d.choose.one_in(2)) v = int32_t(d.choose.bits());
+        static_assert(sizeof(bl_status) == sizeof(int32_t), "a C enum is an int here");
+        bl_status s;
+        std::memcpy(&s, &v, sizeof s);  // the bits a C caller's int carries
+        const char* name = bl_status_name(s);
         if (!name || !*name) {
             d.violation(format("bl_status_name(%d) is NULL or empty", v));
             return;
         }
         if (v == 0 && std::strcmp(name, "BL_OK") != 0) {
-            d.violation("bl_status_name(BL_OK) is not \"BL_OK\"");
+            d.violation(format("bl_status_name(%d) is \"%s\"", v, name));
             return;
         }
         break;
