@@ -502,9 +502,11 @@ std::vector<double> block_norms(const std::vector<double>& v, int64_t count, int
 // where ref is far smaller than the terms it is summed from (an output that sees only padding,
 // a gradient that cancels), ||got - ref|| / mag, with mag the a-priori size of the rounding error
 // of an FFT convolution: per block, the sum over the reduction of ||a||_2 ||b||_1 (Young's
-// inequality bounds each term's norm so; an FFT rounds at u log L of what it transforms). A wrong
-// result is off by about ||ref|| or mag, orders of magnitude above either bound. Returns the
-// smaller of the two ratios to the bound (pass when <= 1; NaN gives infinity).
+// inequality bounds each term's norm so; an FFT rounds at u log L of what it transforms). Below
+// 2^-126 float32 keeps an absolute step of 2^-149 instead of a relative one (denormals, e.g. the
+// product of a denormal weight): the bound's count of roundings (bound / u) of that step, per
+// value, is allowed on top. A wrong result is off by about ||ref|| or mag, orders of magnitude
+// above this. Returns the error as a multiple of what is allowed (pass when <= 1; NaN: infinity).
 double error_ratio(const std::vector<float>& got, const std::vector<double>& ref, double mag, double bound) {
     double num = 0, den = 0;
     for (size_t k = 0; k < ref.size(); ++k) {
@@ -515,9 +517,9 @@ double error_ratio(const std::vector<float>& got, const std::vector<double>& ref
     num = std::sqrt(num);
     den = std::sqrt(den);
     if (std::isnan(num)) return INFINITY;
-    const double by_ref = den > 0 ? num / den : (num > 0 ? INFINITY : 0.0);
-    const double by_mag = mag > 0 ? num / mag : (num > 0 ? INFINITY : 0.0);
-    return std::min(by_ref, by_mag) / bound;
+    const double denormal_steps = (bound / 0x1p-24) * 0x1p-149 * std::sqrt(double(ref.size()));
+    const double allowed = bound * std::max(den, mag) + denormal_steps;
+    return num == 0 ? 0.0 : num / allowed;
 }
 
 bool conv_close(Driver& d, const std::vector<float>& got, const std::vector<double>& ref, double mag, double bound,
@@ -587,11 +589,19 @@ bool forward_valid(Driver& d, PlanSlot& s, bool allow_special, bool need_record)
     GuardedBuffer y(sz(n * g.F * per_y) * sizeof(float)), saved(use_saved ? sz(s.saved_bytes) : 0),
         ws(sz(s.ws_bytes));
     bl_box box{-7, -7};
+    Untouched inputs;  // const inputs: a valid call must not write them either
+    inputs.watch("x", x.data(), x.size() * sizeof(float));
+    inputs.watch("w", w.data(), w.size() * sizeof(float));
+    inputs.watch("bias", b.data(), b.size() * sizeof(float));
     const bl_status st = bl_forward(s.plan, n, x.data(), w.data(), with_bias ? b.data() : nullptr, y.floats(),
                                     use_saved ? saved.data() : nullptr, use_saved ? s.saved_bytes : 0, ws.data(),
                                     s.ws_bytes, want_box ? &box : nullptr);
     if (!d.expect_ok(st, "bl_forward")) return false;
     if (!d.guards_ok(y, "y") || !d.guards_ok(saved, "saved") || !d.guards_ok(ws, "workspace")) return false;
+    if (!inputs.changed().empty()) {
+        d.violation("bl_forward wrote its const input " + inputs.changed());
+        return false;
+    }
 
     const std::vector<double> xd = blref::to_double(x), wd = blref::to_double(w), bd = blref::to_double(b);
     const bool bad_x = special == Special::BadX;
@@ -609,16 +619,23 @@ bool forward_valid(Driver& d, PlanSlot& s, bool allow_special, bool need_record)
         candidates = {got};
     }
     const std::vector<float> yv = y.payload_floats();
-    // Section 5: one NaN or Inf in x[n] makes every output of sample n NaN.
+    // Section 5: one NaN or Inf in x[n] makes every output of sample n NaN (the transform spreads
+    // it). What holds exactly: a NaN makes them NaN; an Inf makes them non-finite, Inf or NaN (a
+    // one-point transform keeps an Inf an Inf: 1x1 input and kernel, seed 4 call 26945).
     for (int64_t i = 0; i < n; ++i) {
         if (!bad_sample[sz(i)]) continue;
-        for (int64_t k = 0; k < g.F * per_y; ++k)
-            if (!std::isnan(yv[sz(i * g.F * per_y + k)])) {
-                d.mismatch(format("sample %" PRId64 " holds a NaN/Inf in x, but y[%" PRId64 "][%" PRId64 "] = %g is not NaN "
+        bool has_nan = false;
+        for (int64_t k = 0; k < per_x; ++k) has_nan = has_nan || std::isnan(x[sz(i * per_x + k)]);
+        for (int64_t k = 0; k < g.F * per_y; ++k) {
+            const float v = yv[sz(i * g.F * per_y + k)];
+            if (has_nan ? !std::isnan(v) : std::isfinite(v)) {
+                d.mismatch(format("sample %" PRId64 " holds a%s in x, but y[%" PRId64 "][%" PRId64 "] = %g is not %s "
                                   "(ALGORITHM.md section 5)",
-                                  i, k / per_y, k % per_y, double(yv[sz(i * g.F * per_y + k)])));
+                                  i, has_nan ? " NaN" : "n Inf", k / per_y, k % per_y, double(v),
+                                  has_nan ? "NaN" : "Inf or NaN"));
                 return false;
             }
+        }
     }
     // The other outputs agree with the reference (for the box used; any candidate when the
     // forward did not say which it used).
@@ -668,6 +685,7 @@ bool forward_valid(Driver& d, PlanSlot& s, bool allow_special, bool need_record)
         r->y = yv;
         r->y_ref = std::move(ref);
         r->path = s.context->path;
+        r->denormals = special == Special::Denormals;
         s.last = std::move(r);
     }
     return true;
@@ -970,7 +988,9 @@ bool backward_valid(Driver& d, PlanSlot& s, int which) {
         bad_sample[sz(i)] = true;
         bad_filter[sz(f)] = true;
         d.special_data();
-    } else if (d.choose.one_in(12)) {
+    }
+    const bool denormal_dy = !poisoned && d.choose.one_in(12);
+    if (denormal_dy) {
         d.sprinkle_denormals(dy);
         d.special_data();
     }
@@ -994,9 +1014,11 @@ bool backward_valid(Driver& d, PlanSlot& s, int which) {
             w_arg = other_w.data();
         }
     }
-    d.note(format("[%s of plan #%d's forward n=%" PRId64 ", dx %d dw %d db %d, w %s%s]", which_name(which), source->id, n,
-                  want_dx, want_dw, want_db, needs_w ? "needed" : w_kind == 0 ? "given" : w_kind == 1 ? "NULL" : "another",
-                  poisoned ? ", NaN/Inf in dy" : ""));
+    d.note(format("[%s of plan #%d's forward n=%" PRId64 ", dx %d dw %d db %d, w %s%s%s%s]", which_name(which), source->id,
+                  n, want_dx, want_dw, want_db,
+                  needs_w ? "needed" : w_kind == 0 ? "given" : w_kind == 1 ? "NULL" : "another",
+                  poisoned ? ", NaN/Inf in dy" : "", denormal_dy ? ", denormals in dy" : "",
+                  r.denormals ? ", denormals in the forward's x and w" : ""));
     GuardedBuffer saved(r.saved.size()), dx(sz(n * g.C * g.H * g.W) * sizeof(float)),
         dw(sz(g.F * g.C * g.KH * g.KW) * sizeof(float)), db(sz(g.F) * sizeof(float)), ws(sz(s.ws_bytes));
     saved.fill_from(r.saved.data(), r.saved.size());

@@ -161,6 +161,7 @@ struct ForwardRecord {
     std::vector<float> y;              // bitwise
     std::vector<double> y_ref;         // float64 reference
     int32_t path = 0;                  // the CPU path y was computed on
+    bool denormals = false;            // x and w hold denormals
 };
 
 struct PlanSlot {
