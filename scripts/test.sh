@@ -7,7 +7,10 @@
 #      the installed jar;
 #   4. a checkpoint written by `train` read and rewritten by Python's `safetensors`, then
 #      evaluated again (scripts/safetensors-interop.sh; "skipped" with the reason where the
-#      package cannot be installed).
+#      package cannot be installed);
+#   5. the native tests and the fuzz driver under ThreadSanitizer (the tsan preset);
+#   6. a longer seeded run of the C ABI's fuzz driver in release (scripts/fuzz.sh, bounded by
+#      calls and time; ctest runs a short one in every build above).
 # Where nvcc and NVIDIA's cuFFT wheel are present the CUDA backend is compiled too (CMake prints
 # "BL_WITH_CUDA: on"); its tests run where a GPU is and say "skipped: cuda: ..." elsewhere.
 # Usage: scripts/test.sh             (all)
@@ -15,6 +18,8 @@
 #        scripts/test.sh sanitize    (2 only)
 #        scripts/test.sh examples    (3 only)
 #        scripts/test.sh interop     (4 only)
+#        scripts/test.sh tsan        (5 only)
+#        scripts/test.sh fuzz        (6 only)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -46,4 +51,14 @@ fi
 if [ "$what" = all ] || [ "$what" = interop ]; then
   echo "== safetensors checkpoints read by Python (scripts/safetensors-interop.sh) =="
   scripts/safetensors-interop.sh
+fi
+if [ "$what" = all ] || [ "$what" = tsan ]; then
+  echo "== native tests and the fuzz driver under ThreadSanitizer =="
+  cmake --preset tsan >/dev/null
+  cmake --build --preset tsan
+  ctest --preset tsan -j 2
+fi
+if [ "$what" = all ] || [ "$what" = fuzz ]; then
+  echo "== fuzz driver of the C ABI: 20000 seeded calls (at most 120 s) in release =="
+  FUZZ_TIME_LIMIT=120 scripts/fuzz.sh 20000 "${FUZZ_SEED:-2}"
 fi
