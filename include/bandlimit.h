@@ -489,7 +489,9 @@ typedef struct bl_pool2d_desc {
 BL_API bl_status bl_maxpool2d_forward(bl_context context, const bl_pool2d_desc* desc,
                                       const float* x, float* y, int32_t* winners);
 
-/* dx[p][winner] += dy[p][k] for every output k; with accumulate = 0 dx is zeroed first. */
+/* dx[p][winner] += dy[p][k] for every output k; with accumulate = 0 dx is zeroed first. A winner
+   outside [0, height * width) is BL_ERR_INVALID_ARGUMENT ("winners") on the CPU, before anything
+   is written; on CUDA, where checking would cost a device-to-host copy, it adds to no element. */
 BL_API bl_status bl_maxpool2d_backward(bl_context context, const bl_pool2d_desc* desc,
                                        const int32_t* winners, const float* dy, float* dx,
                                        int32_t accumulate);

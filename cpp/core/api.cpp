@@ -301,7 +301,12 @@ using namespace bl;
 extern "C" {
 
 const char* bl_status_name(bl_status status) {
-    switch (status) {
+    static_assert(sizeof(bl_status) == sizeof(int), "a C enum is an int on the supported ABIs");
+    // Read as an int: a C caller may pass any int (-1, 99), and loading such a value as the C++
+    // enum is undefined (clang's UBSan flags it; found by the fuzz driver).
+    int code;
+    std::memcpy(&code, &status, sizeof code);
+    switch (code) {
     case BL_OK: return "BL_OK";
     case BL_ERR_NULL_POINTER: return "BL_ERR_NULL_POINTER";
     case BL_ERR_INVALID_SIZE: return "BL_ERR_INVALID_SIZE";

@@ -1083,7 +1083,10 @@ public:
     }
     const LayerOps* layer_ops() const override { return &cpu_layer_ops(); }
     bl_status buffer_alloc(const Context&, int64_t bytes, void** out) const override {
-        void* p = std::aligned_alloc(64, size_t((bytes + 63) / 64 * 64));
+        // Rounded up to the alignment in size_t (bytes >= 1 here): INT64_MAX + 63 overflowed
+        // int64_t (UBSan, found by the fuzz driver); aligned_alloc then refuses the size.
+        const size_t rounded = (size_t(bytes) + 63) / 64 * 64;
+        void* p = std::aligned_alloc(64, rounded);
         if (!p)
             return fail(BL_ERR_OUT_OF_MEMORY, "bytes", "bytes: cannot allocate " + std::to_string(bytes) + " bytes of host memory");
         *out = p;

@@ -189,6 +189,14 @@ public:
                             float* dx, bool accumulate) const override {
         const int64_t ho = (d.height - d.kernel_h) / d.stride_h + 1, wo = (d.width - d.kernel_w) / d.stride_w + 1;
         const int64_t in_plane = d.height * d.width, out_plane = ho * wo;
+        // The winners index dx: one outside its plane is refused before anything is written
+        // (it wrote outside dx; found by the fuzz driver). The CUDA kernel gathers per input
+        // element instead, where a stray winner matches nothing.
+        for (int64_t q = 0; q < d.planes * out_plane; ++q)
+            if (winners[q] < 0 || winners[q] >= in_plane)
+                throw StatusError(BL_ERR_INVALID_ARGUMENT, "winners",
+                                  "winners[" + std::to_string(q) + "] = " + std::to_string(winners[q]) +
+                                      " is outside the plane [0, height * width) = [0, " + std::to_string(in_plane) + ")");
         // Windows overlap only within a plane: one plane per index, outputs in order.
         parallel_for(d.planes, threads_for(c, d.planes * in_plane), [&](int64_t p, int) {
             float* dxp = dx + p * in_plane;

@@ -502,10 +502,10 @@ std::vector<double> block_norms(const std::vector<double>& v, int64_t count, int
 // where ref is far smaller than the terms it is summed from (an output that sees only padding,
 // a gradient that cancels), ||got - ref|| / mag, with mag the a-priori size of the rounding error
 // of an FFT convolution: per block, the sum over the reduction of ||a||_2 ||b||_1 (Young's
-// inequality bounds each term's norm so; an FFT rounds at u log L of what it transforms). Below
-// 2^-126 float32 keeps an absolute step of 2^-149 instead of a relative one (denormals, e.g. the
-// product of a denormal weight): the bound's count of roundings (bound / u) of that step, per
-// value, is allowed on top. A wrong result is off by about ||ref|| or mag, orders of magnitude
+// inequality bounds each term's norm so; an FFT rounds at u log L of what it transforms). Execute
+// calls treat subnormals as zero (bandlimit.h: FTZ + DAZ): an input or intermediate below 2^-126
+// counts as 0, so the bound's count of roundings (bound / u) of a 2^-126 step, per value, is
+// allowed on top (about 1e-36 a value). A wrong result is off by about ||ref|| or mag, orders of magnitude
 // above this. Returns the error as a multiple of what is allowed (pass when <= 1; NaN: infinity).
 double error_ratio(const std::vector<float>& got, const std::vector<double>& ref, double mag, double bound) {
     double num = 0, den = 0;
@@ -517,7 +517,7 @@ double error_ratio(const std::vector<float>& got, const std::vector<double>& ref
     num = std::sqrt(num);
     den = std::sqrt(den);
     if (std::isnan(num)) return INFINITY;
-    const double denormal_steps = (bound / 0x1p-24) * 0x1p-149 * std::sqrt(double(ref.size()));
+    const double denormal_steps = (bound / 0x1p-24) * 0x1p-126 * std::sqrt(double(ref.size()));
     const double allowed = bound * std::max(den, mag) + denormal_steps;
     return num == 0 ? 0.0 : num / allowed;
 }

@@ -948,6 +948,19 @@ BL_TEST("buffers: bad sizes, NULL pointers and unknown copy kinds are refused na
     expect_status("bl_buffer_alloc(bytes -5)", bl_buffer_alloc(nullptr, -5, &p), BL_ERR_INVALID_SIZE, {"bytes"});
     expect_status("bl_buffer_alloc(out NULL)", bl_buffer_alloc(nullptr, 64, nullptr), BL_ERR_NULL_POINTER, {"out_buffer"});
     CHECK_OK(bl_buffer_free(nullptr, nullptr));
+    // More bytes than any machine has, INT64_MAX included (its rounding up once overflowed).
+    for (int64_t huge : {int64_t(1) << 62, std::numeric_limits<int64_t>::max()}) {
+        p = reinterpret_cast<void*>(0x1);
+        const bl_status s = bl_buffer_alloc(nullptr, huge, &p);
+        CHECK_MSG(s == BL_ERR_OUT_OF_MEMORY, fmt("bl_buffer_alloc(%lld): ", (long long)huge) + sname(s));
+        CHECK(p == reinterpret_cast<void*>(0x1));
+    }
+    // Any int a C caller passes as a status has a name (values outside the enum included).
+    for (int v : {-1, 13, 99, std::numeric_limits<int>::min()}) {
+        bl_status st;
+        std::memcpy(&st, &v, sizeof st);
+        CHECK(std::string(bl_status_name(st)) == "BL_ERR_UNKNOWN_STATUS");
+    }
 
     // Random bytes there and back through two buffers of the default (CPU) context.
     std::mt19937_64 rng(8181);
@@ -1039,6 +1052,22 @@ void refused(const std::string& label, bl_status got, bl_status want, const char
 }
 
 }  // namespace
+
+BL_TEST("maxpool2d backward: a winner outside its plane is refused naming winners; dx untouched") {
+    LayerOutputs o;
+    const bl_pool2d_desc d{2, 4, 6, 2, 3, 2, 3};  // 2 planes of 4 x 6, 2 x 3 windows: 2 x 2 outputs each
+    const std::vector<float> dy(8, 1.0f);
+    for (int32_t bad : {-1, 24, 1 << 30}) {
+        for (int at : {0, 7}) {
+            std::vector<int32_t> winners{0, 3, 12, 15, 1, 4, 13, 16};  // valid: within each plane
+            winners[static_cast<size_t>(at)] = bad;
+            for (int32_t accumulate : {0, 1})
+                refused(fmt("maxpool backward winner %d at %d, accumulate %d", bad, at, accumulate),
+                        bl_maxpool2d_backward(nullptr, &d, winners.data(), dy.data(), o.f.data(), accumulate),
+                        BL_ERR_INVALID_ARGUMENT, "winners", o);
+        }
+    }
+}
 
 BL_TEST("avgpool2d: NULL pointers, bad descriptions and flags name the argument; nothing written") {
     LayerOutputs o;
