@@ -308,21 +308,6 @@ bool run_input(const uint8_t* data, size_t size, const Options& options, std::st
 
 }  // namespace blfuzz
 
-// The driver asks bl_buffer_alloc for 2^62 bytes and expects BL_ERR_OUT_OF_MEMORY, which is what
-// a failed allocation gives; AddressSanitizer and ThreadSanitizer abort on such a request unless
-// told to return NULL. These are their defaults for the driver's executables (ASAN_OPTIONS and
-// TSAN_OPTIONS still override them).
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BL_FUZZ_ASAN 1
-#endif
-#if __has_feature(thread_sanitizer)
-#define BL_FUZZ_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(BL_FUZZ_ASAN)
-extern "C" const char* __asan_default_options() { return "allocator_may_return_null=1"; }
-#endif
-#if defined(__SANITIZE_THREAD__) || defined(BL_FUZZ_TSAN)
-extern "C" const char* __tsan_default_options() { return "allocator_may_return_null=1"; }
-#endif
+// The driver asks bl_buffer_alloc for 2^62 bytes and expects BL_ERR_OUT_OF_MEMORY: the
+// sanitizers must return NULL for it, not abort.
+#include "sanitizer_allocator.h"

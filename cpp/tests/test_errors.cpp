@@ -20,6 +20,7 @@
 #include "bandlimit.h"
 #include "abi_fixtures.h"
 #include "check.h"
+#include "sanitizer_allocator.h"  // bl_buffer_alloc(2^62) below expects OUT_OF_MEMORY
 
 namespace {
 
