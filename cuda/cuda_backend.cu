@@ -333,14 +333,17 @@ bl_status check_context(int32_t device, void* /*stream*/, bl_plugin_error* e) {
     return BL_OK;
 }
 
+// The geometry of a plan spec (validated by the core already; a failure is still reported).
+bl_status spec_geometry(const bl_plugin_plan_spec* spec, Geometry* g, bl_plugin_error* e) {
+    GeometryError ge;
+    const bl_status st = make_geometry(spec->desc, spec->is_1d != 0, g, &ge, spec->method == BL_METHOD_PAPER_BASELINE);
+    if (st != BL_OK) set_error(e, ge.argument, ge.text);
+    return st;
+}
+
 bl_status plan_create(const bl_plugin_plan_spec* spec, void** out, bl_plugin_error* e) {
     Geometry g;
-    GeometryError ge;
-    if (bl_status st = make_geometry(spec->desc, spec->is_1d != 0, &g, &ge, spec->method == BL_METHOD_PAPER_BASELINE);
-        st != BL_OK) {
-        set_error(e, ge.argument, ge.text);
-        return st;
-    }
+    if (bl_status st = spec_geometry(spec, &g, e); st != BL_OK) return st;
     CudaPlan* plan = nullptr;
     const bl_status st = guarded(e, [&] { plan = new CudaPlan(g, *spec); });
     if (st == BL_OK) *out = plan;
@@ -350,12 +353,7 @@ bl_status plan_create(const bl_plugin_plan_spec* spec, void** out, bl_plugin_err
 bl_status plan_estimate(const bl_plugin_plan_spec* spec, int64_t* out_tables, int64_t* out_workspace,
                         bl_plugin_error* e) {
     Geometry g;
-    GeometryError ge;
-    if (bl_status st = make_geometry(spec->desc, spec->is_1d != 0, &g, &ge, spec->method == BL_METHOD_PAPER_BASELINE);
-        st != BL_OK) {
-        set_error(e, ge.argument, ge.text);
-        return st;
-    }
+    if (bl_status st = spec_geometry(spec, &g, e); st != BL_OK) return st;
     *out_tables = twiddle_table_bytes(g);
     *out_workspace = workspace_regions(g, Box{spec->box.kh, spec->box.kw}, 0).total;
     return BL_OK;

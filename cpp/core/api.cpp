@@ -135,7 +135,7 @@ std::string gib(double bytes) {
 }
 
 // Tables + workspace + saved spectra against the plan-byte limit (all >= 0; summed in double,
-// which cannot overflow). `what` says which counts are known so far.
+// which cannot overflow). known_all: false when the counts are only what is known so far (the message says "at least").
 bl_status check_plan_bytes(double tables, double workspace, double saved, int64_t max_bytes, bool known_all) {
     const double total = tables + workspace + saved;
     if (total <= double(max_bytes)) return BL_OK;

@@ -320,12 +320,12 @@ public:
     int64_t workspace_bytes() const override { return workspace_bytes_; }
     int64_t table_bytes() const override {
         return row_fft_->table_bytes() + col_fft_->table_bytes() + row_bfft_->table_bytes() + col_bfft_->table_bytes() +
-               int64_t(sizeof(float)) * basis_floats_ + chain_bytes();
+               int64_t(sizeof(float)) * basis_floats_;
     }
     // What table_bytes() will report once build_tables() has run, known from the layout.
     int64_t estimated_table_bytes() const {
         return RealFft::table_bytes_for(g_.LW) + ComplexFft::table_bytes_for(g_.LH) + BatchFft::table_bytes_for(g_.LW) +
-               BatchFft::table_bytes_for(g_.LH) + int64_t(sizeof(float)) * basis_floats_ + chain_bytes();
+               BatchFft::table_bytes_for(g_.LH) + int64_t(sizeof(float)) * basis_floats_;
     }
     double executed_flops(bl_pass pass, int64_t n, const Box& b) const override {
         return cpu::executed_pass_flops(g_, pass, n, b, mode_, product_);
@@ -412,7 +412,6 @@ private:
     // by the constructor); then build_dft_bases() allocates and fills them.
     void layout_dft_bases();
     void build_dft_bases();
-    int64_t chain_bytes() const { return int64_t(chain_.capacity() * sizeof(Box)); }
     // The bases of placement `at` for box b (kept columns kc, row frequencies U).
     const DftBases& dft_bases(const Placement& at, int64_t kc, int64_t U, bool inverse) const;
     const float* basis(int64_t offset) const { return basis_storage_.get() + offset; }
@@ -423,7 +422,9 @@ private:
     bl_product product_;
     bool energy_mode_;
     double energy_fraction_;
-    std::vector<Box> chain_;
+    // The plan's own chain (Plan::chain, counted by the core): the Plan owns this object and
+    // outlives it, so a copy would only hold the same boxes twice.
+    const std::vector<Box>& chain_;
     Box cap_box_;  // largest box an execute may use (sizes the workspace)
     Placement x_at_, w_at_, y_at_;  // x (and dx), w (and dw), y (and dy) on the LH x LW grid
     Placement xp_at_;               // the padded input, [0, Hp) x [0, Wp): the spatial product's xt
