@@ -1,19 +1,13 @@
 package dev.bandlimit.jmh;
 
 import dev.bandlimit.Compression;
-import dev.bandlimit.Padding;
 import dev.bandlimit.Tensor;
 import dev.bandlimit.nn.Adam;
-import dev.bandlimit.nn.BatchNorm2d;
-import dev.bandlimit.nn.Conv2d;
-import dev.bandlimit.nn.Flatten;
 import dev.bandlimit.nn.Functional;
-import dev.bandlimit.nn.Linear;
-import dev.bandlimit.nn.MaxPool2d;
-import dev.bandlimit.nn.ReLU;
-import dev.bandlimit.nn.Sequential;
+import dev.bandlimit.nn.Module;
 import dev.bandlimit.nn.Tape;
 import dev.bandlimit.nn.Var;
+import dev.bandlimit.nn.models.MnistCnn;
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -66,7 +60,7 @@ public class MnistStepBenchmark {
     public int batch;
 
     private Arena arena;
-    private Sequential model;
+    private Module model;
     private Adam optimizer;
     private Tensor images;
     private int[] labels;
@@ -75,7 +69,7 @@ public class MnistStepBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         arena = Arena.ofShared();
-        model = mnist(Compression.fixed(rho), 1);
+        model = new MnistCnn(Compression.fixed(rho), Compression.fixed(rho), 1).network();
         optimizer = new Adam(model.parameters(), 0.002);
         images = Tensor.allocate(arena, batch, 1, 28, 28);
         SplittableRandom random = new SplittableRandom(2);
@@ -117,20 +111,5 @@ public class MnistStepBenchmark {
             lastLoss = loss.item();
             return lastLoss;
         }
-    }
-
-    /** The CLI's MNIST model (java/cli {@code MnistCnn}) for 28x28 inputs. */
-    private static Sequential mnist(Compression compression, long seed) {
-        return new Sequential(
-                new Conv2d(1, 16, 5, 5, Padding.symmetric(2), 1, true, compression, compression, seed),
-                new BatchNorm2d(16),
-                new ReLU(),
-                new MaxPool2d(2, 2),
-                new Conv2d(16, 32, 5, 5, Padding.symmetric(2), 1, true, compression, compression, seed + 1),
-                new BatchNorm2d(32),
-                new ReLU(),
-                new MaxPool2d(2, 2),
-                new Flatten(),
-                new Linear(32 * 7 * 7, 10, true, seed + 2));
     }
 }

@@ -5,7 +5,7 @@ import dev.bandlimit.Compression;
 import dev.bandlimit.cli.plot.Plots;
 import dev.bandlimit.cli.plot.RunPlots;
 import dev.bandlimit.cli.train.Data;
-import dev.bandlimit.cli.train.MnistCnn;
+import dev.bandlimit.nn.models.MnistCnn;
 import dev.bandlimit.cli.train.Stats;
 import dev.bandlimit.cli.train.Trainer;
 import dev.bandlimit.cli.train.TrainingOptions;

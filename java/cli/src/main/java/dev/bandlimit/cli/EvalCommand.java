@@ -1,10 +1,9 @@
 package dev.bandlimit.cli;
 
 import dev.bandlimit.Compression;
-import dev.bandlimit.cli.train.Checkpoint;
+import dev.bandlimit.nn.Checkpoint;
 import dev.bandlimit.cli.train.Data;
 import dev.bandlimit.cli.train.DataOptions;
-import dev.bandlimit.cli.train.MnistCnn;
 import dev.bandlimit.cli.train.Trainer;
 import dev.bandlimit.cli.train.TrainingOptions;
 import java.nio.file.Path;
@@ -33,13 +32,17 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         options.validate(spec.commandLine());
-        Checkpoint.Loaded loaded = Checkpoint.load(checkpoint);  // first: a wrong path fails before the data loads
+        if (!java.nio.file.Files.isRegularFile(checkpoint)) {
+            throw new IllegalArgumentException("no checkpoint at " + checkpoint + ": run `./bandlimit train --out "
+                    + (checkpoint.getParent() == null ? "." : checkpoint.getParent()) + "` first");
+        }
+        Checkpoint.Contents loaded = Checkpoint.load(checkpoint);  // first: a wrong checkpoint fails before the data loads
         Data data = Data.load(options.dataDir, System.out);
         Compression eval = options.compression.rho == null && options.compression.energy == null
                 ? loaded.trainCompression() : options.compression.toCompression();
         try (Trainer trainer = new Trainer(TrainingOptions.evaluationConfig(options, loaded.trainCompression(), eval), data.trainImages(),
                 data.trainLabels(), data.testImages(), data.testLabels(), System.out)) {
-            Checkpoint.restore(loaded, trainer.model());
+            Checkpoint.restore(loaded, trainer.model().network(), trainer.model().name());
             Trainer.Evaluation result = trainer.evaluate();
             System.out.printf(Locale.ROOT, "checkpoint %s (trained at %s), evaluated at %s: test accuracy %.2f%%%n",
                     checkpoint, loaded.trainCompression(), eval, 100 * result.accuracy());

@@ -2,9 +2,9 @@ package dev.bandlimit.cli;
 
 import dev.bandlimit.Compression;
 import dev.bandlimit.cli.plot.RunPlots;
-import dev.bandlimit.cli.train.Checkpoint;
 import dev.bandlimit.cli.train.Data;
-import dev.bandlimit.cli.train.MnistCnn;
+import dev.bandlimit.nn.Checkpoint;
+import dev.bandlimit.nn.models.MnistCnn;
 import dev.bandlimit.cli.train.Trainer;
 import dev.bandlimit.cli.train.TrainingOptions;
 import java.nio.file.Files;
@@ -71,7 +71,8 @@ final class TrainCommand implements Callable<Integer> {
         try (Trainer trainer = new Trainer(options.config(train, evalCompression), data.trainImages(),
                 data.trainLabels(), data.testImages(), data.testLabels(), System.out)) {
             var reports = trainer.train(metrics);
-            Checkpoint.save(out.resolve("model.safetensors"), trainer.model(), train, options.seed);
+            Checkpoint.save(out.resolve("model.safetensors"), trainer.model().network(), trainer.model().name(), train,
+                    options.seed);
             Path curves = RunPlots.curves(model, List.of(new RunPlots.Run(train.toString(), reports)),
                     out.resolve("curves.png"));
             System.out.println("wrote " + metrics + ", " + out.resolve("model.safetensors") + " and " + curves);

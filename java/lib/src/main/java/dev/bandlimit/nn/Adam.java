@@ -14,7 +14,6 @@ import java.util.List;
  */
 public final class Adam extends OptimizerBase {
     private final double beta1, beta2, eps, weightDecay;
-    private long steps;
     private final MemorySegment[] firstMoments, secondMoments;
 
     public Adam(List<Parameter> params, double lr, double beta1, double beta2, double eps, double weightDecay) {
@@ -26,8 +25,8 @@ public final class Adam extends OptimizerBase {
         this.beta2 = beta2;
         this.eps = eps;
         this.weightDecay = weightDecay;
-        this.firstMoments = allocateState();
-        this.secondMoments = allocateState();
+        this.firstMoments = allocateState("exp_avg");
+        this.secondMoments = allocateState("exp_avg_sq");
     }
 
     /** PyTorch's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, no weight decay. */
@@ -48,7 +47,7 @@ public final class Adam extends OptimizerBase {
 
     private void update() {
         long start = System.nanoTime();
-        steps++;
+        long steps = countStep();
         List<LayerKernels.ParamSlot> slots = new ArrayList<>(params.size());
         for (int k = 0; k < params.size(); k++) {
             Parameter p = params.get(k);
@@ -58,10 +57,5 @@ public final class Adam extends OptimizerBase {
         // All parameters in one native call (bl_adam_step), on the library's threads.
         LayerKernels.adamStep(stepContext(), learningRate(), beta1, beta2, eps, weightDecay, steps, slots);
         OpTimers.record("optimizer.step", System.nanoTime() - start);
-    }
-
-    /** Number of steps taken (t). */
-    public long stepCount() {
-        return steps;
     }
 }

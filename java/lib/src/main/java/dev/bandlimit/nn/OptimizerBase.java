@@ -2,10 +2,14 @@ package dev.bandlimit.nn;
 
 import dev.bandlimit.DeviceBuffer;
 import dev.bandlimit.ExecutionContext;
+import dev.bandlimit.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,6 +33,9 @@ abstract sealed class OptimizerBase implements Optimizer permits Sgd, Adam {
     /** Where the parameters (and so the state) live; null: host memory. */
     private final @Nullable ExecutionContext device;
     private final List<DeviceBuffer> stateBuffers = new ArrayList<>();
+    /** The state as tensors, by {@link Optimizer#namedState()} name. */
+    private final Map<String, Tensor> namedState = new LinkedHashMap<>();
+    private long steps;
     private boolean closed;
 
     OptimizerBase(List<Parameter> params, double lr) {
@@ -44,21 +51,51 @@ abstract sealed class OptimizerBase implements Optimizer permits Sgd, Adam {
         }
     }
 
-    /** One zeroed float32 state buffer per parameter, shaped like its data, where the parameters live. */
-    final MemorySegment[] allocateState() {
+    /**
+     * One zeroed float32 state buffer per parameter, shaped like its data, where the parameters
+     * live; named {@code kind.<k>} in {@link #namedState()}.
+     */
+    final MemorySegment[] allocateState(String kind) {
         MemorySegment[] state = new MemorySegment[params.size()];
         for (int i = 0; i < state.length; i++) {
             long bytes = params.get(i).data().byteSize();
+            long[] shape = params.get(i).shape();
+            Tensor view;
             if (device == null) {
                 state[i] = stateArena.allocate(bytes, 64);
+                view = Tensor.wrap(state[i], shape);
             } else {
                 DeviceBuffer b = device.allocate(bytes);
                 stateBuffers.add(b);
                 state[i] = DeviceMemory.of(b);
                 DeviceMemory.zero(device, state[i], bytes);
+                view = Tensor.wrap(b, shape);
             }
+            namedState.put(kind + "." + i, view);
         }
         return state;
+    }
+
+    @Override
+    public final Map<String, Tensor> namedState() {
+        checkOpen();
+        return Collections.unmodifiableMap(namedState);
+    }
+
+    @Override
+    public final long stepCount() {
+        return steps;
+    }
+
+    @Override
+    public final void setStepCount(long steps) {
+        if (steps < 0) throw new IllegalArgumentException("steps must be >= 0, got " + steps);
+        this.steps = steps;
+    }
+
+    /** Counts a step; returns its number (1 for the first). */
+    final long countStep() {
+        return ++steps;
     }
 
     /** The native context of the step; throws when a parameter moved since the optimizer was built. */

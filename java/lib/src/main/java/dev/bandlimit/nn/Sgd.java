@@ -24,7 +24,7 @@ public final class Sgd extends OptimizerBase {
         super(params, lr);
         this.momentum = momentum;
         this.weightDecay = weightDecay;
-        this.buffers = momentum != 0 ? allocateState() : new MemorySegment[this.params.size()];
+        this.buffers = momentum != 0 ? allocateState("momentum_buffer") : new MemorySegment[this.params.size()];
     }
 
     @Override
@@ -40,6 +40,7 @@ public final class Sgd extends OptimizerBase {
 
     private void update() {
         long start = System.nanoTime();
+        countStep();
         List<LayerKernels.ParamSlot> slots = new ArrayList<>(params.size());
         for (int k = 0; k < params.size(); k++) {
             Parameter p = params.get(k);

@@ -143,4 +143,50 @@ class OptimizerTest {
             assertEquals(expected[i], actual[i], 1e-6 * Math.max(1, Math.abs(expected[i])), "element " + i);
         }
     }
+
+    /**
+     * Saved state resumes exactly: 3 steps, the parameters, {@link Optimizer#namedState()} and
+     * step count copied out; 3 more steps; then a fresh parameter and optimizer restored from the
+     * copies take the same 3 steps and must end bit for bit where the first did.
+     */
+    @Test
+    void savedStateResumesBitForBit() {
+        for (String kind : List.of("sgd", "adam")) {
+            try (Arena arena = Arena.ofConfined()) {
+                Parameter p = param(arena), q = param(arena);
+                Optimizer first = optimizer(kind, p), resumed = optimizer(kind, q);
+                for (int step = 0; step < 3; step++) {
+                    setGrad(p, gradientAt(step, values(p)));
+                    first.step();
+                }
+                float[] weights = p.data().toArray();
+                java.util.Map<String, float[]> saved = new java.util.LinkedHashMap<>();
+                first.namedState().forEach((name, t) -> saved.put(name, t.toArray()));
+                assertEquals(kind.equals("sgd") ? List.of("momentum_buffer.0") : List.of("exp_avg.0", "exp_avg_sq.0"),
+                        List.copyOf(saved.keySet()), kind);
+                long steps = first.stepCount();
+                assertEquals(3, steps, kind);
+                for (int step = 3; step < 6; step++) {
+                    setGrad(p, gradientAt(step, values(p)));
+                    first.step();
+                }
+                q.data().copyFrom(weights);
+                saved.forEach((name, v) -> resumed.namedState().get(name).copyFrom(v));
+                resumed.setStepCount(steps);
+                for (int step = 3; step < 6; step++) {
+                    setGrad(q, gradientAt(step, values(q)));
+                    resumed.step();
+                }
+                org.junit.jupiter.api.Assertions.assertArrayEquals(p.data().toArray(), q.data().toArray(), kind);
+                assertThrows(IllegalArgumentException.class, () -> resumed.setStepCount(-1));
+                first.close();
+                resumed.close();
+                assertThrows(IllegalStateException.class, first::namedState);
+            }
+        }
+    }
+
+    private static Optimizer optimizer(String kind, Parameter p) {
+        return kind.equals("sgd") ? new Sgd(List.of(p), 0.1, 0.9, 0.01) : new Adam(List.of(p), 0.05, 0.9, 0.99, 1e-8, 0.01);
+    }
 }

@@ -4,10 +4,10 @@ import dev.bandlimit.cli.data.Cifar10Reader;
 import dev.bandlimit.cli.data.IdxReader;
 import dev.bandlimit.cli.data.TrainTest;
 import dev.bandlimit.cli.train.Data;
-import dev.bandlimit.cli.train.MnistCnn;
 import dev.bandlimit.cli.train.Model;
 import dev.bandlimit.cli.train.Models;
 import dev.bandlimit.cli.train.Trainer;
+import dev.bandlimit.nn.models.MnistCnn;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -28,7 +28,7 @@ record Workload(String dataset, String model, Model.Factory factory, long[] item
                     throw new IllegalArgumentException(o.data + ": the MNIST CNN reads 1x28x28 images, these are "
                             + Arrays.toString(d.train().itemShape()));
                 }
-                yield of(d, MnistCnn.NAME, MnistCnn::new);
+                yield of(d, MnistCnn.NAME, Models.mnistCnn());
             }
             case "cifar10" -> {
                 // 50,000 items are 600 MiB of floats: read only what a limited run uses.
@@ -46,7 +46,7 @@ record Workload(String dataset, String model, Model.Factory factory, long[] item
     /** MNIST-10k (fetched on first use into {@code cacheDir}, null: the default) with the MNIST CNN. */
     static Workload mnist10k(Path cacheDir, PrintStream log) {
         Data d = Data.load(cacheDir, log);
-        return new Workload("MNIST-10k", MnistCnn.NAME, MnistCnn::new, MnistCnn.ITEM_SHAPE, d.trainImages(),
+        return new Workload("MNIST-10k", MnistCnn.NAME, Models.mnistCnn(), MnistCnn.ITEM_SHAPE, d.trainImages(),
                 d.trainLabels(), d.testImages(), d.testLabels());
     }
 

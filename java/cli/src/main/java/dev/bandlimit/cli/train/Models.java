@@ -5,6 +5,7 @@ import dev.bandlimit.nn.ConvLayer;
 import dev.bandlimit.nn.Module;
 import dev.bandlimit.nn.Tape;
 import dev.bandlimit.nn.Var;
+import dev.bandlimit.nn.models.MnistCnn;
 import dev.bandlimit.nn.models.ResNet18;
 import dev.bandlimit.nn.models.TimeSeriesFcn;
 import java.util.List;
@@ -41,6 +42,11 @@ public final class Models {
         public void close() {
             model.close();
         }
+    }
+
+    /** The MNIST CNN ({@link MnistCnn}) for {@code 1 x 28 x 28} images, the CLI's default model. */
+    public static Model.Factory mnistCnn() {
+        return (train, eval, seed) -> new Named(MnistCnn.NAME, new MnistCnn(train, eval, seed));
     }
 
     /**

@@ -13,6 +13,7 @@ import dev.bandlimit.nn.Optimizer;
 import dev.bandlimit.nn.Sgd;
 import dev.bandlimit.nn.Tape;
 import dev.bandlimit.nn.Var;
+import dev.bandlimit.nn.models.MnistCnn;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -88,7 +89,7 @@ public final class Trainer implements AutoCloseable {
      */
     public Trainer(Config config, float[] trainImages, int[] trainLabels, float[] testImages, int[] testLabels,
             PrintStream log) {
-        this(config, MnistCnn::new, MnistCnn.ITEM_SHAPE, trainImages, trainLabels, testImages, testLabels, log);
+        this(config, Models.mnistCnn(), MnistCnn.ITEM_SHAPE, trainImages, trainLabels, testImages, testLabels, log);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.bandlimit.cli.train;
 
+import dev.bandlimit.nn.Checkpoint;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,14 +51,14 @@ class PaperModelsTrainingTest {
             assertTrue(last.loss() < reports.getFirst().loss(), "loss did not fall");
             accuracy = t.evaluate().accuracy();
             assertTrue(accuracy > 0.75, "accuracy " + accuracy);
-            Checkpoint.save(file, t.model(), c, 3);
+            Checkpoint.save(file, t.model().network(), t.model().name(), c, 3);
         }
-        Checkpoint.Loaded loaded = Checkpoint.load(file);
+        Checkpoint.Contents loaded = Checkpoint.load(file);
         assertEquals("resnet18-w4", loaded.model());
         assertTrue(loaded.names().contains("layer2.0.shortcut.0.weight"), loaded.names().toString());
         try (Trainer fresh = new Trainer(config(c, 1, 99), Models.resnet18(4), new long[] {3, 32, 32}, items, labels,
                 items, labels, System.out)) {
-            Checkpoint.restore(loaded, fresh.model());
+            Checkpoint.restore(loaded, fresh.model().network(), fresh.model().name());
             assertEquals(accuracy, fresh.evaluate().accuracy(), 0.0);
         }
     }

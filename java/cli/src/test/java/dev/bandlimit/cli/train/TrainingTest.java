@@ -1,5 +1,6 @@
 package dev.bandlimit.cli.train;
 
+import dev.bandlimit.nn.Checkpoint;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -64,7 +65,7 @@ class TrainingTest {
             try (Trainer t = trainer(config(Compression.fixed(0.5), 1, 256, 11))) {
                 losses[run] = t.train(null).getLast().loss();
                 Path file = dir.resolve("run" + run + ".safetensors");
-                Checkpoint.save(file, t.model(), Compression.fixed(0.5), 11);
+                Checkpoint.save(file, t.model().network(), t.model().name(), Compression.fixed(0.5), 11);
                 checkpoints[run] = Files.readAllBytes(file);
             }
         }
@@ -99,13 +100,13 @@ class TrainingTest {
         try (Trainer t = trainer(config(Compression.fixed(0.25), 1, 512, 5))) {
             t.train(null);
             accuracy = t.evaluate().accuracy();
-            Checkpoint.save(file, t.model(), Compression.fixed(0.25), 5);
+            Checkpoint.save(file, t.model().network(), t.model().name(), Compression.fixed(0.25), 5);
         }
-        Checkpoint.Loaded loaded = Checkpoint.load(file);
+        Checkpoint.Contents loaded = Checkpoint.load(file);
         assertEquals(Compression.fixed(0.25), loaded.trainCompression());
         // A fresh model with another seed evaluates differently until the checkpoint is restored.
         try (Trainer t = trainer(config(Compression.fixed(0.25), 1, 512, 99))) {
-            Checkpoint.restore(loaded, t.model());
+            Checkpoint.restore(loaded, t.model().network(), t.model().name());
             assertEquals(accuracy, t.evaluate().accuracy(), 0.0);
         }
     }

@@ -1,4 +1,4 @@
-package dev.bandlimit.cli.train;
+package dev.bandlimit.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bandlimit.Compression;
 import dev.bandlimit.Tensor;
+import dev.bandlimit.nn.models.MnistCnn;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -45,7 +46,7 @@ class SafetensorsFormatTest {
                     e.getValue().copyFrom(v);
                 }
             }
-            Checkpoint.save(file, model, Compression.energy(0.95), -42);
+            Checkpoint.save(file, model.network(), MnistCnn.NAME, Compression.energy(0.95), -42);
 
             byte[] bytes = Files.readAllBytes(file);
             long n = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
@@ -106,10 +107,10 @@ class SafetensorsFormatTest {
             }
             writeSpec(file, values, shapes, "{\"format\":\"bandlimit\",\"model\":\"mnist-cnn\","
                     + "\"train_compression\":\"fixed:0.25\",\"seed\":\"9\"}", "F32", 0);
-            Checkpoint.Loaded loaded = Checkpoint.load(file);
+            Checkpoint.Contents loaded = Checkpoint.load(file);
             assertEquals(Compression.fixed(0.25), loaded.trainCompression());
             assertEquals(9, loaded.seed());
-            Checkpoint.restore(loaded, target);
+            Checkpoint.restore(loaded, target.network(), MnistCnn.NAME);
             Map<String, Tensor> restored = Checkpoint.state(target.network());
             for (String name : names) assertArrayEquals(values.get(name), restored.get(name).toArray(), name);
         }
@@ -119,7 +120,7 @@ class SafetensorsFormatTest {
     void brokenFilesAreOneClearErrorNamingFileAndByte(@TempDir Path dir) throws Exception {
         Path good = dir.resolve("good.safetensors");
         try (MnistCnn model = new MnistCnn(Compression.fixed(0.0), Compression.fixed(0.0), 4)) {
-            Checkpoint.save(good, model, Compression.fixed(0.0), 4);
+            Checkpoint.save(good, model.network(), MnistCnn.NAME, Compression.fixed(0.0), 4);
         }
         byte[] bytes = Files.readAllBytes(good);
         long n = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
@@ -171,10 +172,10 @@ class SafetensorsFormatTest {
         // A well-formed file of another architecture or with a wrong shape: restore says which.
         Path partial = dir.resolve("partial.safetensors");
         writeSpec(partial, one, shape, meta, "F32", 0);
-        Checkpoint.Loaded loaded = Checkpoint.load(partial);
+        Checkpoint.Contents loaded = Checkpoint.load(partial);
         try (MnistCnn model = new MnistCnn(Compression.fixed(0.0), Compression.fixed(0.0), 4)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> Checkpoint.restore(loaded, model));
+                    () -> Checkpoint.restore(loaded, model.network(), MnistCnn.NAME));
             assertTrue(e.getMessage().contains("checkpoint holds tensors [conv1.weight]"), e.getMessage());
             assertThrows(IllegalArgumentException.class,
                     () -> Checkpoint.restore(loaded, model.network(), "resnet18"));

@@ -1,4 +1,4 @@
-package dev.bandlimit.cli.train;
+package dev.bandlimit.nn;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.bandlimit.Compression;
 import dev.bandlimit.Tensor;
-import dev.bandlimit.nn.Module;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -36,6 +35,9 @@ import java.util.Map;
  * multiple of 8, then the tensors' little-endian bytes, contiguous, in header order. Tensor
  * names are the model's ({@code conv1.weight}, {@code bn1.running_mean}, ...), as in a PyTorch
  * state dict. Written atomically (a temporary file renamed over the target).
+ *
+ * <p>Beyond a model's own state, {@link #save(Path, Contents)} writes any named float32 tensors
+ * under a model name (the Spark trainer keeps its optimizer's state that way, beside the model).
  */
 public final class Checkpoint {
     static final String FORMAT = "bandlimit";
@@ -47,26 +49,64 @@ public final class Checkpoint {
 
     private Checkpoint() {}
 
-    /** A checkpoint read from disk: {@code model} names the architecture it was written from. */
-    public record Loaded(String model, Compression trainCompression, long seed, List<String> names,
-            List<long[]> shapes, List<float[]> values) {}
+    /**
+     * What a checkpoint holds: {@code model} names the architecture it was written from; the
+     * tensors in file order, {@code names}, {@code shapes} and {@code values} index for index.
+     */
+    public record Contents(String model, Compression trainCompression, long seed, List<String> names,
+            List<long[]> shapes, List<float[]> values) {
+        public Contents {
+            java.util.Objects.requireNonNull(model, "model");
+            java.util.Objects.requireNonNull(trainCompression, "trainCompression");
+            names = List.copyOf(names);
+            shapes = List.copyOf(shapes);
+            values = List.copyOf(values);
+            if (names.size() != shapes.size() || names.size() != values.size()) {
+                throw new IllegalArgumentException("contents hold " + names.size() + " names, " + shapes.size()
+                        + " shapes and " + values.size() + " value arrays");
+            }
+            if (new java.util.HashSet<>(names).size() != names.size()) {
+                throw new IllegalArgumentException("contents repeat a tensor name: " + names);
+            }
+            for (int i = 0; i < names.size(); i++) {
+                long count = 1;
+                for (long d : shapes.get(i)) {
+                    if (d < 0) throw new IllegalArgumentException("tensor " + names.get(i) + " has a negative dimension");
+                    count *= d;
+                }
+                if (count != values.get(i).length) {
+                    throw new IllegalArgumentException("tensor " + names.get(i) + " has shape "
+                            + Arrays.toString(shapes.get(i)) + " but " + values.get(i).length + " values");
+                }
+            }
+        }
+
+        /** The values of tensor {@code name}. */
+        public float[] values(String name) {
+            int i = names.indexOf(name);
+            if (i < 0) throw new IllegalArgumentException("no tensor named " + name + " in " + names);
+            return values.get(i);
+        }
+    }
 
     /** Every tensor that defines the trained function, by name: parameters, then state buffers. */
-    static Map<String, Tensor> state(Module network) {
+    public static Map<String, Tensor> state(Module network) {
         Map<String, Tensor> all = new LinkedHashMap<>();
         network.namedParameters().forEach((name, p) -> all.put(name, p.data()));
         network.namedBuffers().forEach(all::put);
         return all;
     }
 
-    static String describe(Compression c) {
+    /** {@code fixed:<rho>} or {@code energy:<fraction>}, as the metadata writes a compression. */
+    public static String describe(Compression c) {
         return switch (c) {
             case Compression.Fixed f -> "fixed:" + f.rho();
             case Compression.Energy e -> "energy:" + e.fraction();
         };
     }
 
-    static Compression parseCompression(String s, Path file) {
+    /** The inverse of {@link #describe}; {@code file} is named in the error. */
+    public static Compression parseCompression(String s, Path file) {
         int colon = s.indexOf(':');
         try {
             double v = Double.parseDouble(s.substring(colon + 1));
@@ -79,17 +119,33 @@ public final class Checkpoint {
                 + "\", expected fixed:<rho> or energy:<fraction>");
     }
 
-    public static void save(Path file, Model model, Compression train, long seed) {
-        save(file, model.network(), model.name(), train, seed);
-    }
-
     /**
      * Writes {@code network}'s parameters and buffers under the architecture name {@code model}
-     * (checked again by {@link #restore(Loaded, Module, String)}).
+     * (checked again by {@link #restore(Contents, Module, String)}).
      */
     public static void save(Path file, Module network, String model, Compression train, long seed) {
-        Map<String, Tensor> state = state(network);
+        save(file, snapshot(network, model, train, seed));
+    }
+
+    /** A copy of {@code network}'s parameters and buffers (on-heap), as {@link #save} would write them. */
+    public static Contents snapshot(Module network, String model, Compression train, long seed) {
+        List<String> names = new ArrayList<>();
+        List<long[]> shapes = new ArrayList<>();
         List<float[]> values = new ArrayList<>();
+        state(network).forEach((name, t) -> {
+            names.add(name);
+            shapes.add(t.shape());
+            values.add(t.toArray());
+        });
+        return new Contents(model, train, seed, names, shapes, values);
+    }
+
+    /** Writes {@code contents} as a safetensors file, atomically. */
+    public static void save(Path file, Contents contents) {
+        String model = contents.model();
+        Compression train = contents.trainCompression();
+        long seed = contents.seed();
+        List<float[]> values = contents.values();
         try {
             ByteArrayOutputStream headerBytes = new ByteArrayOutputStream();
             try (JsonGenerator g = JSON.createGenerator(headerBytes)) {
@@ -101,13 +157,12 @@ public final class Checkpoint {
                 g.writeStringField("seed", Long.toString(seed));
                 g.writeEndObject();
                 long offset = 0;
-                for (Map.Entry<String, Tensor> e : state.entrySet()) {
-                    float[] v = e.getValue().toArray();
-                    values.add(v);
-                    g.writeObjectFieldStart(e.getKey());
+                for (int i = 0; i < values.size(); i++) {
+                    float[] v = values.get(i);
+                    g.writeObjectFieldStart(contents.names().get(i));
                     g.writeStringField("dtype", "F32");
                     g.writeArrayFieldStart("shape");
-                    for (long d : e.getValue().shape()) g.writeNumber(d);
+                    for (long d : contents.shapes().get(i)) g.writeNumber(d);
                     g.writeEndArray();
                     g.writeArrayFieldStart("data_offsets");
                     g.writeNumber(offset);
@@ -147,10 +202,9 @@ public final class Checkpoint {
         }
     }
 
-    public static Loaded load(Path file) {
+    public static Contents load(Path file) {
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("no checkpoint at " + file + ": run `./bandlimit train --out "
-                    + (file.getParent() == null ? "." : file.getParent()) + "` first");
+            throw new IllegalArgumentException("no checkpoint at " + file + " (no such file)");
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
@@ -194,7 +248,7 @@ public final class Checkpoint {
             if (expected != dataBytes) {
                 throw corrupt(file, dataStart + expected, (dataBytes - expected) + " bytes after the last tensor");
             }
-            return new Loaded(h.model(), h.compression(), h.seed(), names, shapes, values);
+            return new Contents(h.model(), h.compression(), h.seed(), names, shapes, values);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
         }
@@ -299,13 +353,8 @@ public final class Checkpoint {
         return new IllegalArgumentException("checkpoint " + file + " is corrupt at byte " + offset + ": " + what);
     }
 
-    /** Copies the loaded tensors into {@code model}, checking the architecture, names and shapes. */
-    public static void restore(Loaded loaded, Model model) {
-        restore(loaded, model.network(), model.name());
-    }
-
     /** Copies the loaded tensors into {@code network} of architecture {@code model}, checking names and shapes. */
-    public static void restore(Loaded loaded, Module network, String model) {
+    public static void restore(Contents loaded, Module network, String model) {
         if (!loaded.model().equals(model)) {
             throw new IllegalArgumentException("the checkpoint holds a " + loaded.model() + ", not a " + model);
         }

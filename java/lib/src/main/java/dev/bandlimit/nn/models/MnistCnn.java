@@ -1,4 +1,4 @@
-package dev.bandlimit.cli.train;
+package dev.bandlimit.nn.models;
 
 import dev.bandlimit.Compression;
 import dev.bandlimit.Padding;
@@ -10,12 +10,15 @@ import dev.bandlimit.nn.MaxPool2d;
 import dev.bandlimit.nn.Module;
 import dev.bandlimit.nn.ReLU;
 import dev.bandlimit.nn.Sequential;
+import dev.bandlimit.nn.Tape;
+import dev.bandlimit.nn.Var;
 import java.util.List;
 
 /**
  * The small MNIST CNN: two band-limited 5x5 convolution blocks (conv, batch norm, ReLU, 2x2 max
  * pooling), then a linear layer: 1x28x28 -> 16x14x14 -> 32x7x7 -> 10 logits. Each convolution
- * has its own compression for training and for evaluation.
+ * has its own compression for training and for evaluation. The CLI's {@code train}, {@code eval}
+ * and {@code demo} model; checkpoints name it {@value #NAME}.
  */
 public final class MnistCnn implements Model {
     public static final String NAME = "mnist-cnn";
@@ -39,8 +42,8 @@ public final class MnistCnn implements Model {
     public static final long[] ITEM_SHAPE = {1, 28, 28};
 
     @Override
-    public String name() {
-        return NAME;
+    public Var forward(Tape tape, Var input) {
+        return net.forward(tape, input);
     }
 
     @Override
@@ -55,6 +58,13 @@ public final class MnistCnn implements Model {
 
     @Override
     public List<String> convolutionNames() {
+        // The names the CLI's reports and metrics have always used (the layers sit at "0" and "4"
+        // of the Sequential, whose parameters are named "0.weight", "4.weight").
         return List.of("conv1", "conv2");
+    }
+
+    @Override
+    public void close() {
+        net.close();
     }
 }
