@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The yardstick for issue 10: one training step of the demo's MNIST CNN in PyTorch (CPU).
 
-The same model as java/cli MnistCnn (dense convolutions: PyTorch has no band-limited ones),
+The same model as the library's MnistCnn (java/lib dev.bandlimit.nn.models) (dense convolutions: PyTorch has no band-limited ones),
 Adam (lr 0.002), batch 64, one fixed batch of 28x28 inputs (uniform pixels in [0, 1), random
 labels, fixed seed), forward + cross-entropy + zero_grad + backward + step, on --threads
 threads. It prints the median step time and images/s of --windows timing windows of --steps
