@@ -1,0 +1,9 @@
+package dev.bandlimit.spark;
+
+import java.io.Serializable;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/** What one worker's task of a segment returns; the state only from worker 0. */
+record SegmentResult(int rank, List<StepReport> steps, long checksum, @Nullable ModelState state,
+        @Nullable OptimizerState optimizerState) implements Serializable {}
