@@ -1,0 +1,128 @@
+package dev.bandlimit.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bandlimit.Compression;
+import dev.bandlimit.Tensor;
+import dev.bandlimit.nn.Tape;
+import dev.bandlimit.nn.models.MnistCnn;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.apache.spark.SparkException;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Predictions over a Dataset on local[2] against the same model run here on each item alone:
+ * logits within float32 rounding (the batch holds other items), the predicted class their argmax,
+ * every input column kept; the three feature encodings; batches that do not divide the
+ * partitions; and rows that do not fit the model, refused naming the column.
+ */
+class DistributedInferenceTest {
+    private static final Compression HALF = Compression.fixed(0.5);
+
+    private static ModelState randomState(long seed) {
+        try (MnistCnn model = new MnistCnn(HALF, HALF, seed)) {
+            // Running statistics that are not the identity, so that evaluation uses them.
+            SplittableRandom random = new SplittableRandom(seed);
+            model.network().namedBuffers().forEach((name, t) -> {
+                for (long i = 0; i < t.elementCount(); i++) {
+                    t.set(i, name.endsWith("running_var") ? (float) (0.5 + random.nextDouble()) : (float) random.nextGaussian(0, 0.1));
+                }
+            });
+            return ModelState.snapshot(model.network(), MnistCnn.NAME, HALF, seed);
+        }
+    }
+
+    /** Logits of each item alone, through a model restored from {@code state}. */
+    private static float[][] localLogits(ModelState state, float[][] items) {
+        float[][] out = new float[items.length][];
+        try (MnistCnn model = new MnistCnn(HALF, HALF, 0)) {
+            state.restoreInto(model.network());
+            for (int i = 0; i < items.length; i++) {
+                try (Arena arena = Arena.ofConfined(); Tape tape = new Tape(false)) {
+                    Tensor x = Tensor.copyOf(arena, items[i], 1, 1, 28, 28);
+                    out[i] = model.forward(tape, tape.input(x, false)).data().toArray();
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void predictionsMatchTheModelRunItemByItem() {
+        int n = 75;
+        SparkTestSupport.Images images = SparkTestSupport.images(n, MnistCnn.ITEM_SHAPE, 10, 5);
+        ModelState state = randomState(3);
+        float[][] expected = localLogits(state, images.items());
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            float[] v = images.items()[i];
+            List<Float> floats = new ArrayList<>();
+            List<Double> doubles = new ArrayList<>();
+            for (float f : v) {
+                floats.add(f);
+                doubles.add((double) f);
+            }
+            rows.add(RowFactory.create((long) i, SparkTestSupport.bytes(v), floats, doubles));
+        }
+        StructType schema = new StructType().add("id", DataTypes.LongType).add("bin", DataTypes.BinaryType)
+                .add("floats", DataTypes.createArrayType(DataTypes.FloatType)).add("doubles", DataTypes.createArrayType(DataTypes.DoubleType));
+        Dataset<Row> frame = SparkTestSupport.session().createDataFrame(rows, schema).repartition(3);
+        for (String column : List.of("bin", "floats", "doubles")) {
+            try (DistributedInference inference = DistributedInference.builder(ModelSpec.mnistCnn(), state).featuresColumn(column)
+                    .logitsColumn("logits").batchSize(8).build()) {
+                List<Row> out = inference.transform(frame).collectAsList();
+                assertEquals(n, out.size(), column);
+                for (Row r : out) {
+                    int id = (int) r.getLong(0);
+                    List<Float> logits = r.getList(r.fieldIndex("logits"));
+                    float[] want = expected[id];
+                    double worst = 0, scale = 0;
+                    int best = 0;
+                    for (int c = 0; c < 10; c++) {
+                        worst = Math.max(worst, Math.abs(logits.get(c) - want[c]));
+                        scale = Math.max(scale, Math.abs(want[c]));
+                        if (logits.get(c) > logits.get(best)) best = c;
+                    }
+                    assertTrue(worst <= 1e-5 * Math.max(scale, 1), column + " row " + id + ": logits differ by " + worst);
+                    assertEquals(best, r.getInt(r.fieldIndex("prediction")), column + " row " + id);
+                    assertEquals(4, r.fieldIndex("prediction"), "the input columns come first");
+                }
+            }
+        }
+    }
+
+    @Test
+    void rowsThatDoNotFitAreRefusedNamingTheColumn() {
+        ModelState state = randomState(4);
+        StructType schema = new StructType().add("features", DataTypes.BinaryType);
+        Dataset<Row> shortRows = SparkTestSupport.session().createDataFrame(List.of(RowFactory.create((Object) new byte[12])), schema);
+        try (DistributedInference inference = DistributedInference.builder(ModelSpec.mnistCnn(), state).build()) {
+            Exception e = assertThrows(Exception.class, () -> inference.transform(shortRows).collectAsList());
+            assertTrue(e instanceof SparkException && e.getMessage().contains("column features holds 12 bytes"), e.getMessage());
+            IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                    () -> inference.transform(shortRows.withColumnRenamed("features", "image")));
+            assertTrue(missing.getMessage().contains("no column features"), missing.getMessage());
+            IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
+                    () -> inference.transform(SparkTestSupport.session().range(3).toDF("features")));
+            assertTrue(type.getMessage().contains("column features is bigint"), type.getMessage());
+        }
+        ModelState tiny;
+        try (TinyCnn t = new TinyCnn(HALF, HALF, 1)) {
+            tiny = ModelState.snapshot(t.network(), TinyCnn.NAME, HALF, 1);
+        }
+        IllegalArgumentException wrongModel = assertThrows(IllegalArgumentException.class,
+                () -> DistributedInference.builder(ModelSpec.mnistCnn(), tiny).build());
+        assertTrue(wrongModel.getMessage().contains("tiny-cnn"), wrongModel.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> DistributedInference.builder(ModelSpec.mnistCnn(), state).batchSize(0));
+    }
+}
