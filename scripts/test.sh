@@ -10,7 +10,10 @@
 #      package cannot be installed);
 #   5. the native tests and the fuzz driver under ThreadSanitizer (the tsan preset);
 #   6. a longer seeded run of the C ABI's fuzz driver in release (scripts/fuzz.sh, bounded by
-#      calls and time; ctest runs a short one in every build above).
+#      calls and time; ctest runs a short one in every build above);
+#   7. the Spark module on a standalone cluster started on 127.0.0.1 (scripts/spark-cluster.sh:
+#      a master, two workers, two-worker training with checkpoints, inference, 1 vs 2 workers'
+#      loss curves; bounded in time). Its local[2] tests run in stage 1.
 # Where nvcc and NVIDIA's cuFFT wheel are present the CUDA backend is compiled too (CMake prints
 # "BL_WITH_CUDA: on"); its tests run where a GPU is and say "skipped: cuda: ..." elsewhere.
 # Usage: scripts/test.sh             (all)
@@ -20,6 +23,7 @@
 #        scripts/test.sh interop     (4 only)
 #        scripts/test.sh tsan        (5 only)
 #        scripts/test.sh fuzz        (6 only)
+#        scripts/test.sh spark       (7 only; needs stage 1's installed jars)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -35,8 +39,9 @@ fi
 if [ "$what" = all ] || [ "$what" = java ]; then
   find_java25
   require_maven
-  echo "== mvn verify (native build + ctest, JUnit, jar-alone IT) with $JAVA_HOME =="
-  mvn -B verify
+  echo "== mvn install (native build + ctest, JUnit, jar-alone IT) with $JAVA_HOME =="
+  # install, not just verify: the examples (3) and the Spark cluster check (7) use the installed jars.
+  mvn -B install
 fi
 if [ "$what" = all ] || [ "$what" = sanitize ]; then
   echo "== native tests under ASan + UBSan =="
@@ -61,4 +66,8 @@ fi
 if [ "$what" = all ] || [ "$what" = fuzz ]; then
   echo "== fuzz driver of the C ABI: 20000 seeded calls (at most 120 s) in release =="
   FUZZ_TIME_LIMIT=120 scripts/fuzz.sh 20000 "${FUZZ_SEED:-2}"
+fi
+if [ "$what" = all ] || [ "$what" = spark ]; then
+  echo "== the Spark module on a standalone cluster on 127.0.0.1 (scripts/spark-cluster.sh) =="
+  SPARK_CHECK_TIMEOUT=600 scripts/spark-cluster.sh
 fi

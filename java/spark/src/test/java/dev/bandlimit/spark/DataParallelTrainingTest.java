@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DataParallelTrainingTest {
     private static final int N = 90, BATCH = 16, EPOCHS = 2;
     private static final Compression RHO = Compression.fixed(0.25);
-    private static SparkTestSupport.Images images;
+    private static SyntheticImages images;
     private static Dataset<Row> frame;
 
     @BeforeAll
@@ -175,7 +175,7 @@ class DataParallelTrainingTest {
 
     @Test
     void theMnistCnnWithBatchNormTrainsOnTwoWorkers() {
-        SparkTestSupport.Images mnistLike = SparkTestSupport.images(48, MnistCnn.ITEM_SHAPE, 10, 11);
+        SyntheticImages mnistLike = SparkTestSupport.images(48, MnistCnn.ITEM_SHAPE, 10, 11);
         TrainingResult r = DataParallelTrainer.builder(ModelSpec.mnistCnn()).workers(2).epochs(1).batchSize(16)
                 .optimizer("adam").learningRate(0.01).compression(Compression.fixed(0.5)).ringHost("127.0.0.1").build()
                 .fit(SparkTestSupport.frame(mnistLike));

@@ -60,7 +60,7 @@ class DistributedInferenceTest {
     @Test
     void predictionsMatchTheModelRunItemByItem() {
         int n = 75;
-        SparkTestSupport.Images images = SparkTestSupport.images(n, MnistCnn.ITEM_SHAPE, 10, 5);
+        SyntheticImages images = SparkTestSupport.images(n, MnistCnn.ITEM_SHAPE, 10, 5);
         ModelState state = randomState(3);
         float[][] expected = localLogits(state, images.items());
         List<Row> rows = new ArrayList<>();

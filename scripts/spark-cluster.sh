@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The Spark module on a real standalone cluster on this machine: starts a Spark master and two
+# workers (one core, 2 GiB each) on 127.0.0.1, runs dev.bandlimit.spark.SparkCheck against it as an
+# application (its jars shipped to the executors with spark.jars; executors on Java 25 with
+# --enable-native-access), then stops everything. The check trains the MNIST CNN with two workers
+# (checkpoints every 8 steps), predicts a held-out set, and compares the 1- and 2-worker loss curves
+# of a CNN without batch norm. Bounded: every wait has a deadline and the run is under `timeout`.
+#   scripts/spark-cluster.sh            (needs `mvn install` of java/lib and java/spark first)
+# The cluster's Spark comes from Maven (the spark-sql_2.13 dependency of java/spark and its own
+# dependencies, copied into java/spark/target/spark-home/jars): no Spark download.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+source scripts/lib/java.sh
+source scripts/lib/spark.sh
+find_java25
+require_maven
+limit="${SPARK_CHECK_TIMEOUT:-600}"
+
+spark_classpath
+
+run="$root/build/spark-cluster"
+rm -rf "$run" && mkdir -p "$run/work" "$run/checkpoints"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+port=$(free_port)
+master="spark://127.0.0.1:$port"
+# SPARK_SCALA_VERSION: the launcher otherwise looks for a Spark source build to learn it.
+export SPARK_HOME="$home" SPARK_SCALA_VERSION=2.13 SPARK_LOCAL_IP=127.0.0.1 SPARK_WORKER_DIR="$run/work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 2
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  # Executors are the workers' children: none may outlive the check.
+  pkill -f "CoarseGrainedExecutorBackend.*$port" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+wait_for() {  # file pattern count seconds
+  local deadline=$((SECONDS + $4))
+  local n
+  while n=$(grep -c "$2" "$1" 2>/dev/null || true); [ "${n:-0}" -lt "$3" ]; do
+    if [ $SECONDS -ge $deadline ]; then echo "spark-cluster: no '$2' in $1 within $4 s:" >&2; tail -20 "$1" >&2; exit 1; fi
+    sleep 1
+  done
+}
+
+echo "== Spark standalone master on $master =="
+"$JAVA" -Xmx512m $opens -cp "$home/jars/*" org.apache.spark.deploy.master.Master \
+    --host 127.0.0.1 --port "$port" --webui-port "$(free_port)" >"$run/master.log" 2>&1 &
+pids+=($!)
+wait_for "$run/master.log" "I have been elected leader" 1 60
+for w in 1 2; do
+  echo "== worker $w (1 core, 2 GiB) =="
+  "$JAVA" -Xmx512m $opens -cp "$home/jars/*" org.apache.spark.deploy.worker.Worker \
+      --host 127.0.0.1 --cores 1 --memory 2g --webui-port "$(free_port)" --work-dir "$run/work" "$master" \
+      >"$run/worker$w.log" 2>&1 &
+  pids+=($!)
+done
+wait_for "$run/master.log" "Registering worker" 2 60
+
+echo "== SparkCheck on the cluster (at most $limit s) =="
+set +e
+timeout "$limit" "$JAVA" -Xmx2g $opens --enable-native-access=ALL-UNNAMED \
+    -Dspark.executor.extraJavaOptions="--enable-native-access=ALL-UNNAMED" \
+    -Dspark.executor.memory=1g -Dspark.executor.cores=1 -Dspark.cores.max=2 -Dspark.task.cpus=1 \
+    -Dspark.driver.host=127.0.0.1 -Dspark.driver.bindAddress=127.0.0.1 \
+    -cp "$home/jars/*:$lib_jar:$spark_jar" dev.bandlimit.spark.SparkCheck \
+    --master "$master" --jars "$lib_jar,$spark_jar" --workers 2 --items "${SPARK_CHECK_ITEMS:-1024}" --epochs 1 \
+    --batch 64 --rho 0.5 --checkpoints "$run/checkpoints" --every 8 --compare "$@" 2>&1 | tee "$run/driver.log"
+rc=${PIPESTATUS[0]}
+set -e
+ls "$run/checkpoints"
+n_exec=$(find "$run/work" -name stderr | wc -l)
+echo "executors launched by the workers: $n_exec"
+if [ "$rc" -ne 0 ]; then
+  echo "spark-cluster: FAIL (rc $rc); executor logs under $run/work" >&2
+  find "$run/work" -name stderr -exec tail -20 {} \; >&2
+  exit 1
+fi
+[ "$n_exec" -ge 2 ] || { echo "spark-cluster: FAIL: the work ran on $n_exec executors, not the workers' two" >&2; exit 1; }
+echo "spark-cluster: PASS"
