@@ -27,6 +27,6 @@ echo "| workers | train images/s (median step) | median step ms | all-reduce ms/
 echo "|---|---|---|---|---|---|"
 for workers in 1 2; do
   f="$out/workers$workers.txt"
-  get() { sed -n "s/.*RESULT $1 .*$2=\([^ ]*\).*/\1/p" "$f"; }
+  get() { sed -n "s/.*RESULT $1 .* $2=\([^ ]*\).*/\1/p" "$f"; }
   echo "| $workers | $(get train images_per_s) | $(get train median_step_ms) | $(get train allreduce_ms_median) | $(get train bytes_per_step_per_worker) | $(get predict images_per_s) |"
 done

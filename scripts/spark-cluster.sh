@@ -59,15 +59,26 @@ for w in 1 2; do
 done
 wait_for "$run/master.log" "Registering worker" 2 60
 
-echo "== SparkCheck on the cluster (at most $limit s) =="
+echo "== spark-submit of SparkCheck to the cluster (at most $limit s) =="
+# What bin/spark-submit does (bin/spark-class): Spark's launcher prints a NUL and a newline, then
+# the driver's command, NUL separated (the exit code appended last); then it runs. So the line in
+# docs/SPARK.md is what runs here.
+mapfile -d '' command < <("$JAVA" -Xmx128m -cp "$home/jars/*" org.apache.spark.launcher.Main \
+    org.apache.spark.deploy.SparkSubmit --master "$master" --deploy-mode client \
+    --conf spark.driver.extraJavaOptions=--enable-native-access=ALL-UNNAMED \
+    --conf spark.executor.extraJavaOptions=--enable-native-access=ALL-UNNAMED \
+    --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
+    --driver-memory 2g --executor-memory 1g --executor-cores 1 --total-executor-cores 2 \
+    --jars "$lib_jar" --class dev.bandlimit.spark.SparkCheck "$spark_jar" \
+    --workers 2 --items "${SPARK_CHECK_ITEMS:-1024}" --epochs 1 --batch 64 --rho 0.5 \
+    --checkpoints "$run/checkpoints" --every 8 --compare "$@"; printf '%d\0' $?)
+launcher_rc=${command[-1]}
+unset 'command[-1]'
+command=("${command[@]:1}")
+command[0]="${command[0]#$'\n'}"
+[ "$launcher_rc" = 0 ] || { echo "spark-cluster: Spark's launcher failed ($launcher_rc): ${command[*]}" >&2; exit 1; }
 set +e
-timeout "$limit" "$JAVA" -Xmx2g $opens --enable-native-access=ALL-UNNAMED \
-    -Dspark.executor.extraJavaOptions="--enable-native-access=ALL-UNNAMED" \
-    -Dspark.executor.memory=1g -Dspark.executor.cores=1 -Dspark.cores.max=2 -Dspark.task.cpus=1 \
-    -Dspark.driver.host=127.0.0.1 -Dspark.driver.bindAddress=127.0.0.1 \
-    -cp "$home/jars/*:$lib_jar:$spark_jar" dev.bandlimit.spark.SparkCheck \
-    --master "$master" --jars "$lib_jar,$spark_jar" --workers 2 --items "${SPARK_CHECK_ITEMS:-1024}" --epochs 1 \
-    --batch 64 --rho 0.5 --checkpoints "$run/checkpoints" --every 8 --compare "$@" 2>&1 | tee "$run/driver.log"
+timeout "$limit" "${command[@]}" 2>&1 | tee "$run/driver.log"
 rc=${PIPESTATUS[0]}
 set -e
 ls "$run/checkpoints"

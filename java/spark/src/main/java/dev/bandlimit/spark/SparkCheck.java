@@ -31,8 +31,9 @@ import org.apache.spark.sql.SparkSession;
  * trains a CNN without batch norm on 1 and on {@code --workers} workers and compares the two loss
  * curves. Prints one {@code RESULT key=value ...} line per measurement; exits 1 when a check fails.
  *
- * <p>{@code java ... dev.bandlimit.spark.SparkCheck --master spark://host:7077 --workers 2
- * --items 2048 --epochs 2 --batch 64 --rho 0.5 --checkpoints /tmp/ckpt --compare}
+ * <p>{@code spark-submit --class dev.bandlimit.spark.SparkCheck ... bandlimit-spark.jar --workers 2
+ * --items 2048 --epochs 2 --batch 64 --rho 0.5 --checkpoints /tmp/ckpt --compare} (the master from
+ * spark-submit), or {@code java ... SparkCheck --master local[2] ...}.
  */
 public final class SparkCheck {
     private SparkCheck() {}
@@ -82,7 +83,7 @@ public final class SparkCheck {
     }
 
     public static void main(String[] args) {
-        Map<String, String> o = new HashMap<>(Map.of("--master", "local[2]", "--workers", "2", "--items", "2048",
+        Map<String, String> o = new HashMap<>(Map.of("--workers", "2", "--items", "2048",
                 "--test-items", "512", "--epochs", "2", "--batch", "64", "--rho", "0.5", "--seed", "1"));
         boolean compare = false;
         for (int i = 0; i < args.length; i++) {
@@ -99,8 +100,11 @@ public final class SparkCheck {
         long seed = Long.parseLong(o.get("--seed"));
         Compression rho = Compression.fixed(Double.parseDouble(o.get("--rho")));
         if (o.containsKey("--native-threads")) Bandlimit.setNumThreads(Integer.parseInt(o.get("--native-threads")));
-        SparkSession.Builder sb = SparkSession.builder().master(o.get("--master")).appName("bandlimit-spark-check")
-                .config("spark.ui.enabled", "false");
+        // --master, or spark-submit's (spark.master), or local[2] when run by hand.
+        SparkSession.Builder sb = SparkSession.builder().appName("bandlimit-spark-check").config("spark.ui.enabled", "false");
+        String master = o.getOrDefault("--master", System.getProperty("spark.master", "local[2]"));
+        sb.master(master);
+        System.out.println("master " + master);
         if (o.containsKey("--jars")) sb.config("spark.jars", o.get("--jars"));
         SparkSession spark = sb.getOrCreate();
         spark.sparkContext().setLogLevel("WARN");
