@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Images per second of data-parallel training and of inference on Spark local[2] with 1 and with 2
 # workers (SparkCheck on seeded synthetic 28x28 images, the MNIST CNN, Adam, batch 64), and the
-# bytes all-reduced per step. Prints each run's RESULT lines, then a table. Run it when nothing
-# else runs (benchmarks are noisy on 2 cores).
-#   scripts/spark-bench.sh [items] [rho]      (defaults 4096, 0.5; needs `mvn install` first)
+# bytes all-reduced per step: each configuration run `repeats` times (fresh JVMs, alternating),
+# medians reported. Run it when nothing else runs (benchmarks are noisy on 2 cores).
+#   scripts/spark-bench.sh [items] [rho] [repeats]   (defaults 8192, 0.5, 3; needs `mvn install`)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -11,22 +11,26 @@ source scripts/lib/java.sh
 source scripts/lib/spark.sh
 find_java25
 spark_classpath
-items="${1:-4096}"
+items="${1:-8192}"
 rho="${2:-0.5}"
+repeats="${3:-3}"
 out="$root/build/spark-bench"
-mkdir -p "$out"
-for workers in 1 2; do
-  echo "== local[2], $workers worker(s), $items images, rho $rho =="
-  "$JAVA" -Xmx4g $opens --enable-native-access=ALL-UNNAMED -Dspark.driver.host=127.0.0.1 \
-      -cp "$home/jars/*:$lib_jar:$spark_jar" dev.bandlimit.spark.SparkCheck --master 'local[2]' \
-      --workers "$workers" --items "$items" --test-items 2048 --epochs 1 --batch 64 --rho "$rho" 2>&1 \
-      | grep -E '^(RESULT|CHECK|  step)' | tee "$out/workers$workers.txt"
+rm -rf "$out" && mkdir -p "$out"
+for r in $(seq 1 "$repeats"); do
+  for workers in 1 2; do
+    echo "== run $r: local[2], $workers worker(s), $items images, rho $rho =="
+    "$JAVA" -Xmx4g $opens --enable-native-access=ALL-UNNAMED -Dspark.driver.host=127.0.0.1 \
+        -cp "$home/jars/*:$lib_jar:$spark_jar" dev.bandlimit.spark.SparkCheck --master 'local[2]' \
+        --workers "$workers" --items "$items" --test-items 2048 --epochs 1 --batch 64 --rho "$rho" 2>&1 \
+        | grep -E '^(RESULT|CHECK|  step|  prepared)' | tee "$out/workers$workers-run$r.txt"
+  done
 done
+median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+get() { cat "$out"/workers$1-run*.txt | sed -n "s/.*RESULT $2 .* $3=\([^ ]*\).*/\1/p" | median; }
 echo
-echo "| workers | train images/s (median step) | median step ms | all-reduce ms/step (median) | bytes sent/step/worker | predict images/s |"
-echo "|---|---|---|---|---|---|"
-for workers in 1 2; do
-  f="$out/workers$workers.txt"
-  get() { sed -n "s/.*RESULT $1 .* $2=\([^ ]*\).*/\1/p" "$f"; }
-  echo "| $workers | $(get train images_per_s) | $(get train median_step_ms) | $(get train allreduce_ms_median) | $(get train bytes_per_step_per_worker) | $(get predict images_per_s) |"
+echo "medians of $repeats runs, $items images, rho $rho, batch 64:"
+echo "| workers | train images/s (median step) | median step ms | all-reduce ms/step | bytes sent/step/worker | end-to-end train images/s | predict images/s |"
+echo "|---|---|---|---|---|---|---|"
+for w in 1 2; do
+  echo "| $w | $(get $w train images_per_s) | $(get $w train median_step_ms) | $(get $w train allreduce_ms_median) | $(get $w train bytes_per_step_per_worker) | $(get $w train wall_images_per_s) | $(get $w predict images_per_s) |"
 done

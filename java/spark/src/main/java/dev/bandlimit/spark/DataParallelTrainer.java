@@ -287,12 +287,15 @@ public final class DataParallelTrainer {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(data.sparkSession().sparkContext());
         int itemSize = spec.itemSize(), classes = spec.classes(), workers = config.workers();
         String fc = config.featuresColumn(), lc = config.labelColumn();
+        long prepareStart = System.nanoTime();
         JavaRDD<TrainingItem> items = data.select(fc, lc).javaRDD().zipWithIndex()
                 .mapToPair(t -> new Tuple2<>(t._2(), TrainingItem.of(t._1(), t._2(), kind, fc, lc, itemSize, classes)))
                 .partitionBy(new ModuloPartitioner(workers)).values().persist(StorageLevel.MEMORY_AND_DISK());
         try {
             long n = countRows(items);
             if (n == 0) throw new IllegalArgumentException("no training rows");
+            log.accept(String.format(Locale.ROOT, "prepared %d rows for %d workers in %.2f s", n, workers,
+                    (System.nanoTime() - prepareStart) / 1e9));
             long stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
             long total = stepsPerEpoch * config.epochs();
             Compression train = Checkpoint.parseCompression(config.trainCompression(), Path.of("<config>"));
@@ -327,6 +330,7 @@ public final class DataParallelTrainer {
                 Broadcast<ModelState> b1 = jsc.broadcast(state);
                 Broadcast<OptimizerState> b2 = jsc.broadcast(optimizerState);
                 List<SegmentResult> results;
+                long stageStart = System.nanoTime();
                 try {
                     results = items.rdd().barrier()
                             .mapPartitions(new SegmentTask(segment, b1, b2), false, ClassTag$.MODULE$.apply(SegmentResult.class))
@@ -356,9 +360,11 @@ public final class DataParallelTrainer {
                 step = end;
                 if (checkpointDir != null) written = writeCheckpoint(checkpointDir, step, state, optimizerState);
                 StepReport lastStep = reports.get(reports.size() - 1);
-                log.accept(String.format(Locale.ROOT, "step %d/%d: loss %.4f, %.1f items/s, all-reduce %.1f ms/step, %d bytes sent/step/worker%s",
-                        step, total, lastStep.loss(), lastStep.items() / lastStep.seconds(), 1e3 * lastStep.allReduceSeconds(),
-                        lastStep.bytesSent(), written != null ? ", checkpoint " + written.getFileName() : ""));
+                log.accept(String.format(Locale.ROOT, "step %d/%d: loss %.4f, %.1f items/s, all-reduce %.1f ms/step, %d bytes"
+                        + " sent/step/worker, stage %.2f s (task setup %.2f s)%s", step, total, lastStep.loss(),
+                        lastStep.items() / lastStep.seconds(), 1e3 * lastStep.allReduceSeconds(), lastStep.bytesSent(),
+                        (System.nanoTime() - stageStart) / 1e9, results.stream().mapToDouble(SegmentResult::setupSeconds).max().orElse(0),
+                        written != null ? ", checkpoint " + written.getFileName() : ""));
             }
             return new TrainingResult(state, optimizerState, List.copyOf(reports), restarts, n, stepsPerEpoch, resumedFrom, written);
         } finally {

@@ -49,6 +49,7 @@ final class SegmentTask extends AbstractFunction1<Iterator<TrainingItem>, Iterat
 
     @Override
     public Iterator<SegmentResult> apply(Iterator<TrainingItem> rows) {
+        long started = System.nanoTime();
         BarrierTaskContext ctx = BarrierTaskContext.get();
         int rank = ctx.partitionId(), world = ctx.getTaskInfos().length;
         DataParallelTrainer.Config config = segment.config();
@@ -60,7 +61,7 @@ final class SegmentTask extends AbstractFunction1<Iterator<TrainingItem>, Iterat
         try (Arena arena = Arena.ofShared();
                 RingAllReduce ring = RingAllReduce.connect(rank, world, host, segment.token(), ctx::allGather,
                         Duration.ofMillis(config.connectTimeoutMillis()))) {
-            result = new Worker(segment, rank, world, arena, ring, ctx).run(CollectionConverters.asJava(rows),
+            result = new Worker(segment, rank, world, arena, ring, ctx, started).run(CollectionConverters.asJava(rows),
                     state.value(), optimizerState.value());
             ctx.barrier();  // nobody closes its sockets while a neighbour still reads
         }
@@ -81,8 +82,11 @@ final class SegmentTask extends AbstractFunction1<Iterator<TrainingItem>, Iterat
         private final RingAllReduce ring;
         private final BarrierTaskContext ctx;
         private final ModelSpec spec;
+        private final long started;
+        private double setupSeconds;
 
-        Worker(Segment segment, int rank, int world, Arena arena, RingAllReduce ring, BarrierTaskContext ctx) {
+        Worker(Segment segment, int rank, int world, Arena arena, RingAllReduce ring, BarrierTaskContext ctx, long started) {
+            this.started = started;
             this.segment = segment;
             this.config = segment.config();
             this.rank = rank;
@@ -122,10 +126,10 @@ final class SegmentTask extends AbstractFunction1<Iterator<TrainingItem>, Iterat
                     averageBuffers(model);
                     long checksum = checksum(model);
                     return rank == 0
-                            ? new SegmentResult(rank, reports, checksum,
+                            ? new SegmentResult(rank, setupSeconds, reports, checksum,
                                     ModelState.snapshot(model.network(), spec.name(), train, config.seed()),
                                     OptimizerState.snapshot(config.optimizer(), optimizer))
-                            : new SegmentResult(rank, reports, checksum, null, null);
+                            : new SegmentResult(rank, setupSeconds, reports, checksum, null, null);
                 }
             }
         }
@@ -149,6 +153,7 @@ final class SegmentTask extends AbstractFunction1<Iterator<TrainingItem>, Iterat
                     ? LearningRateSchedule.cosine(config.learningRate(), segment.total(), 0)
                     : LearningRateSchedule.constant(config.learningRate());
             List<StepReport> reports = new ArrayList<>();
+            setupSeconds = (System.nanoTime() - started) / 1e9;
             long[] order = null;
             int orderEpoch = -1;
             for (long s = segment.from(); s < segment.to(); s++) {
