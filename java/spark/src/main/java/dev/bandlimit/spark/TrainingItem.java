@@ -2,7 +2,6 @@ package dev.bandlimit.spark;
 
 import java.io.Serializable;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import org.apache.spark.sql.Row;
 
 /**
@@ -24,9 +23,5 @@ record TrainingItem(long index, byte[] features, int label) implements Serializa
                     + ", outside [0, " + classes + ")");
         }
         return new TrainingItem(index, bytes, (int) label);
-    }
-
-    float value(int i) {
-        return MemorySegment.ofArray(features).get(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * i);
     }
 }
