@@ -285,6 +285,7 @@ public final class DataParallelTrainer {
                     + ": expected an integral type");
         }
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(data.sparkSession().sparkContext());
+        checkSlots(jsc, config.workers());
         int itemSize = spec.itemSize(), classes = spec.classes(), workers = config.workers();
         String fc = config.featuresColumn(), lc = config.labelColumn();
         long prepareStart = System.nanoTime();
@@ -369,6 +370,25 @@ public final class DataParallelTrainer {
             return new TrainingResult(state, optimizerState, List.copyOf(reports), restarts, n, stepsPerEpoch, resumedFrom, written);
         } finally {
             items.unpersist(false);
+        }
+    }
+
+    /**
+     * A barrier stage of more tasks than the cluster runs at once is not refused by Spark but
+     * retried for about ten minutes ({@code spark.scheduler.barrier.maxConcurrentTasksCheck.*}):
+     * on a local master, where the slots are known, refuse it at once.
+     */
+    static void checkSlots(JavaSparkContext jsc, int workers) {
+        String master = jsc.master();
+        Matcher m = Pattern.compile("local(?:\\[(\\d+|\\*)(?:,\\d+)?\\])?").matcher(master);
+        if (!m.matches()) return;
+        int cores = m.group(1) == null ? 1
+                : m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(m.group(1));
+        int taskCpus = Integer.parseInt(jsc.getConf().get("spark.task.cpus", "1"));
+        int slots = cores / Math.max(1, taskCpus);
+        if (workers > slots) {
+            throw new IllegalArgumentException("workers (" + workers + ") exceed the " + slots + " task slots of " + master
+                    + (taskCpus > 1 ? " with spark.task.cpus " + taskCpus : "") + ": barrier mode runs every worker at once");
         }
     }
 

@@ -206,6 +206,8 @@ class DataParallelTrainingTest {
                 () -> DataParallelTrainer.builder(ModelSpec.mnistCnn()).ringHost("127.0.0.1").build().fit(frame));
         assertTrue(String.valueOf(length.getMessage()).contains("column features holds 576 bytes"), length.getMessage());
         assertThrows(IllegalArgumentException.class, () -> DataParallelTrainer.builder(TinyCnn.spec()).workers(0));
+        IllegalArgumentException slots = assertThrows(IllegalArgumentException.class, () -> trainer(3).build().fit(frame));
+        assertTrue(slots.getMessage().startsWith("workers (3) exceed the 2 task slots of local[2]"), slots.getMessage());
         assertThrows(IllegalArgumentException.class, () -> DataParallelTrainer.builder(TinyCnn.spec()).optimizer("lbfgs"));
         assertFalse(Thread.currentThread().isInterrupted());
     }
