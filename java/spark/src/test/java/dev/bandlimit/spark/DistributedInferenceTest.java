@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
  * Predictions over a Dataset on local[2] against the same model run here on each item alone:
  * logits within float32 rounding (the batch holds other items), the predicted class their argmax,
  * every input column kept; the three feature encodings; batches that do not divide the
- * partitions; and rows that do not fit the model, refused naming the column.
+ * partitions; time series through the FCN; and rows that do not fit the model, refused naming
+ * the column.
  */
 class DistributedInferenceTest {
     private static final Compression HALF = Compression.fixed(0.5);
@@ -96,6 +97,49 @@ class DistributedInferenceTest {
                     assertTrue(worst <= 1e-5 * Math.max(scale, 1), column + " row " + id + ": logits differ by " + worst);
                     assertEquals(best, r.getInt(r.fieldIndex("prediction")), column + " row " + id);
                     assertEquals(4, r.fieldIndex("prediction"), "the input columns come first");
+                }
+            }
+        }
+    }
+
+    @Test
+    void timeSeriesThroughTheFcn() {
+        ModelSpec spec = ModelSpec.fcn(2, 40, 3);
+        ModelState state;
+        try (dev.bandlimit.nn.models.Model m = spec.create(HALF, HALF, 21)) {
+            state = ModelState.snapshot(m.network(), spec.name(), HALF, 21);
+        }
+        SplittableRandom random = new SplittableRandom(8);
+        int n = 13;
+        float[][] series = new float[n][80];
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            List<Double> values = new ArrayList<>();
+            for (int k = 0; k < 80; k++) {
+                series[i][k] = (float) (Math.sin(0.3 * k * (1 + i % 3)) + 0.2 * random.nextGaussian());
+                values.add((double) series[i][k]);
+            }
+            rows.add(RowFactory.create(i, values));
+        }
+        StructType schema = new StructType().add("id", DataTypes.IntegerType).add("series", DataTypes.createArrayType(DataTypes.DoubleType));
+        float[][] expected = new float[n][];
+        try (dev.bandlimit.nn.models.Model m = spec.create(HALF, HALF, 0)) {
+            state.restoreInto(m.network());
+            for (int i = 0; i < n; i++) {
+                try (Arena arena = Arena.ofConfined(); Tape tape = new Tape(false)) {
+                    expected[i] = m.forward(tape, tape.input(Tensor.copyOf(arena, series[i], 1, 2, 40), false)).data().toArray();
+                }
+            }
+        }
+        try (DistributedInference inference = DistributedInference.builder(spec, state).featuresColumn("series")
+                .logitsColumn("logits").batchSize(4).build()) {
+            List<Row> out = inference.transform(SparkTestSupport.session().createDataFrame(rows, schema).repartition(2)).collectAsList();
+            assertEquals(n, out.size());
+            for (Row r : out) {
+                List<Float> logits = r.getList(3);
+                for (int c = 0; c < 3; c++) {
+                    float want = expected[r.getInt(0)][c];
+                    assertEquals(want, logits.get(c), 1e-5 * Math.max(1, Math.abs(want)), "series " + r.getInt(0));
                 }
             }
         }
