@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Images per second of data-parallel training and of inference on Spark local[2] with 1 and with 2
-# workers (SparkCheck on seeded synthetic 28x28 images, the MNIST CNN, Adam, batch 64), and the
-# bytes all-reduced per step: each configuration run `repeats` times (fresh JVMs, alternating),
-# medians reported. Run it when nothing else runs (benchmarks are noisy on 2 cores).
+# Images per second of data-parallel training and of inference with 1 and with 2 local workers
+# (Spark local[1] with one training worker, local[2] with two; SparkCheck on seeded synthetic
+# 28x28 images, the MNIST CNN, Adam, batch 64), and the bytes all-reduced per step: each
+# configuration run `repeats` times (fresh JVMs, alternating), medians reported. The native
+# library uses both cores in either case (its own threads). Run it when nothing else runs (benchmarks are noisy on 2 cores).
 #   scripts/spark-bench.sh [items] [rho] [repeats]   (defaults 8192, 0.5, 3; needs `mvn install`)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,9 +19,9 @@ out="$root/build/spark-bench"
 rm -rf "$out" && mkdir -p "$out"
 for r in $(seq 1 "$repeats"); do
   for workers in 1 2; do
-    echo "== run $r: local[2], $workers worker(s), $items images, rho $rho =="
+    echo "== run $r: local[$workers], $workers worker(s), $items images, rho $rho =="
     "$JAVA" -Xmx4g $opens --enable-native-access=ALL-UNNAMED -Dspark.driver.host=127.0.0.1 \
-        -cp "$home/jars/*:$lib_jar:$spark_jar" dev.bandlimit.spark.SparkCheck --master 'local[2]' \
+        -cp "$home/jars/*:$lib_jar:$spark_jar" dev.bandlimit.spark.SparkCheck --master "local[$workers]" \
         --workers "$workers" --items "$items" --test-items 2048 --epochs 1 --batch 64 --rho "$rho" 2>&1 \
         | grep -E '^(RESULT|CHECK|  step|  prepared)' | tee "$out/workers$workers-run$r.txt"
   done
