@@ -7,11 +7,8 @@ import dev.bandlimit.nn.Conv2d;
 import dev.bandlimit.nn.Flatten;
 import dev.bandlimit.nn.Linear;
 import dev.bandlimit.nn.MaxPool2d;
-import dev.bandlimit.nn.Module;
 import dev.bandlimit.nn.ReLU;
 import dev.bandlimit.nn.Sequential;
-import dev.bandlimit.nn.Tape;
-import dev.bandlimit.nn.Var;
 import dev.bandlimit.nn.models.MnistCnn;
 import dev.bandlimit.nn.models.Model;
 import java.nio.file.Path;
@@ -39,47 +36,18 @@ public final class SparkCheck {
     private SparkCheck() {}
 
     /** The MNIST CNN without batch norm: data-parallel training follows the one-process curve. */
-    static final class PlainCnn implements Model {
-        private final Conv2d conv1, conv2;
-        private final Sequential net;
+    static Model plainCnn(Compression train, Compression eval, long seed) {
+        Conv2d conv1 = Conv2d.builder(1, 8).kernel(5, 5).padding(Padding.symmetric(2)).compression(train)
+                .evalCompression(eval).seed(seed + 1).build();
+        Conv2d conv2 = Conv2d.builder(8, 16).kernel(5, 5).padding(Padding.symmetric(2)).compression(train)
+                .evalCompression(eval).seed(seed + 2).build();
+        Sequential net = new Sequential(conv1, new ReLU(), new MaxPool2d(2, 2), conv2, new ReLU(), new MaxPool2d(2, 2),
+                new Flatten(), new Linear(16 * 7 * 7, 10, true, seed + 3));
+        return Model.of(net, List.of(conv1, conv2), List.of("0", "3"));
+    }
 
-        PlainCnn(Compression train, Compression eval, long seed) {
-            conv1 = Conv2d.builder(1, 8).kernel(5, 5).padding(Padding.symmetric(2)).compression(train).evalCompression(eval)
-                    .seed(seed + 1).build();
-            conv2 = Conv2d.builder(8, 16).kernel(5, 5).padding(Padding.symmetric(2)).compression(train).evalCompression(eval)
-                    .seed(seed + 2).build();
-            net = new Sequential(conv1, new ReLU(), new MaxPool2d(2, 2), conv2, new ReLU(), new MaxPool2d(2, 2), new Flatten(),
-                    new Linear(16 * 7 * 7, 10, true, seed + 3));
-        }
-
-        static ModelSpec spec() {
-            return ModelSpec.of("plain-cnn", MnistCnn.ITEM_SHAPE, 10, PlainCnn::new);
-        }
-
-        @Override
-        public Var forward(Tape tape, Var input) {
-            return net.forward(tape, input);
-        }
-
-        @Override
-        public Module network() {
-            return net;
-        }
-
-        @Override
-        public List<Conv2d> convolutions() {
-            return List.of(conv1, conv2);
-        }
-
-        @Override
-        public List<String> convolutionNames() {
-            return List.of("0", "3");
-        }
-
-        @Override
-        public void close() {
-            net.close();
-        }
+    static ModelSpec plainCnnSpec() {
+        return ModelSpec.of("plain-cnn", MnistCnn.ITEM_SHAPE, 10, SparkCheck::plainCnn);
     }
 
     public static void main(String[] args) {
@@ -150,7 +118,7 @@ public final class SparkCheck {
             }
 
             if (compare) {
-                DataParallelTrainer.Builder cb = DataParallelTrainer.builder(PlainCnn.spec()).epochs(1).batchSize(batch)
+                DataParallelTrainer.Builder cb = DataParallelTrainer.builder(plainCnnSpec()).epochs(1).batchSize(batch)
                         .learningRate(0.02).momentum(0.9).seed(seed).compression(rho);
                 if (o.containsKey("--ring-host")) cb.ringHost(o.get("--ring-host"));
                 double[] one = cb.workers(1).build().fit(trainFrame).losses();

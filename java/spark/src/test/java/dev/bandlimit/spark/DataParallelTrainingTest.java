@@ -58,7 +58,7 @@ class DataParallelTrainingTest {
     private static Reference reference() {
         long perEpoch = (N + BATCH - 1) / BATCH;
         List<Double> losses = new ArrayList<>();
-        try (TinyCnn model = new TinyCnn(RHO, RHO, 7);
+        try (Model model = TinyCnn.create(RHO, RHO, 7);
                 Sgd sgd = new Sgd(model.network().parameters(), 0.05, 0.9, 1e-4)) {
             for (int epoch = 0; epoch < EPOCHS; epoch++) {
                 long[] order = SegmentTask.permutation(N, 7, epoch);

@@ -161,7 +161,7 @@ class DistributedInferenceTest {
             assertTrue(type.getMessage().contains("column features is bigint"), type.getMessage());
         }
         ModelState tiny;
-        try (TinyCnn t = new TinyCnn(HALF, HALF, 1)) {
+        try (dev.bandlimit.nn.models.Model t = TinyCnn.create(HALF, HALF, 1)) {
             tiny = ModelState.snapshot(t.network(), TinyCnn.NAME, HALF, 1);
         }
         IllegalArgumentException wrongModel = assertThrows(IllegalArgumentException.class,

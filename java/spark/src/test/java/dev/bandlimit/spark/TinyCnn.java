@@ -6,11 +6,8 @@ import dev.bandlimit.nn.Conv2d;
 import dev.bandlimit.nn.Flatten;
 import dev.bandlimit.nn.Linear;
 import dev.bandlimit.nn.MaxPool2d;
-import dev.bandlimit.nn.Module;
 import dev.bandlimit.nn.ReLU;
 import dev.bandlimit.nn.Sequential;
-import dev.bandlimit.nn.Tape;
-import dev.bandlimit.nn.Var;
 import dev.bandlimit.nn.models.Model;
 import java.util.List;
 
@@ -18,46 +15,21 @@ import java.util.List;
  * A small band-limited CNN without batch normalisation (so that data-parallel training must
  * follow the one-process curve): 1x12x12 -> conv 3x3 (6 filters) -> ReLU -> 2x2 max pool -> 3 logits.
  */
-final class TinyCnn implements Model {
+final class TinyCnn {
     static final String NAME = "tiny-cnn";
     static final long[] ITEM_SHAPE = {1, 12, 12};
     static final int CLASSES = 3;
 
-    private final Conv2d conv;
-    private final Sequential net;
+    private TinyCnn() {}
 
-    TinyCnn(Compression train, Compression eval, long seed) {
-        conv = Conv2d.builder(1, 6).kernel(3, 3).padding(Padding.symmetric(1)).compression(train)
+    static Model create(Compression train, Compression eval, long seed) {
+        Conv2d conv = Conv2d.builder(1, 6).kernel(3, 3).padding(Padding.symmetric(1)).compression(train)
                 .evalCompression(eval).seed(seed).build();
-        net = new Sequential(conv, new ReLU(), new MaxPool2d(2, 2), new Flatten(), new Linear(6 * 6 * 6, CLASSES, true, seed + 1));
+        return Model.of(new Sequential(conv, new ReLU(), new MaxPool2d(2, 2), new Flatten(),
+                new Linear(6 * 6 * 6, CLASSES, true, seed + 1)), List.of(conv), List.of("0"));
     }
 
     static ModelSpec spec() {
-        return ModelSpec.of(NAME, ITEM_SHAPE, CLASSES, TinyCnn::new);
-    }
-
-    @Override
-    public Var forward(Tape tape, Var input) {
-        return net.forward(tape, input);
-    }
-
-    @Override
-    public Module network() {
-        return net;
-    }
-
-    @Override
-    public List<Conv2d> convolutions() {
-        return List.of(conv);
-    }
-
-    @Override
-    public List<String> convolutionNames() {
-        return List.of("0");
-    }
-
-    @Override
-    public void close() {
-        net.close();
+        return ModelSpec.of(NAME, ITEM_SHAPE, CLASSES, TinyCnn::create);
     }
 }

@@ -52,4 +52,43 @@ public interface Model extends AutoCloseable {
     /** Releases the network's parameters, buffers and native plans. Idempotent. */
     @Override
     void close();
+
+    /**
+     * A model that is {@code network} itself (its forward is the network's; closing it closes the
+     * network), with {@code convolutions} named {@code convolutionNames}, index for index.
+     */
+    static Model of(Module network, List<? extends ConvLayer> convolutions, List<String> convolutionNames) {
+        java.util.Objects.requireNonNull(network, "network");
+        if (convolutions.size() != convolutionNames.size()) {
+            throw new IllegalArgumentException(convolutions.size() + " convolutions, " + convolutionNames.size() + " names");
+        }
+        List<? extends ConvLayer> layers = List.copyOf(convolutions);
+        List<String> names = List.copyOf(convolutionNames);
+        return new Model() {
+            @Override
+            public Var forward(Tape tape, Var input) {
+                return network.forward(tape, input);
+            }
+
+            @Override
+            public Module network() {
+                return network;
+            }
+
+            @Override
+            public List<? extends ConvLayer> convolutions() {
+                return layers;
+            }
+
+            @Override
+            public List<String> convolutionNames() {
+                return names;
+            }
+
+            @Override
+            public void close() {
+                network.close();
+            }
+        };
+    }
 }
