@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  * 1..5 ranks and lengths around the chunking edges (0, fewer floats than ranks, uneven chunks);
  * every rank ends with the same bits; a repeated run gives the same bits (the order of the sum does
  * not depend on timing); the bytes each rank sends; a rank that dies fails its neighbours instead
- * of hanging them.
+ * of hanging them, a rank that stalls fails them after the timeout, an interrupt (a Spark task
+ * kill) ends a waiting call.
  */
 class RingAllReduceTest {
 
@@ -166,6 +167,58 @@ class RingAllReduceTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** Two ranks; rank 1 joins the ring but never all-reduces. Returns rank 0's failure. */
+    private static Throwable rankZeroFailureWhenRankOneStalls(Duration timeout, boolean interruptRankZero) throws Exception {
+        Gather gather = new Gather(2);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        try {
+            Future<?> stalled = pool.submit(() -> {
+                try (RingAllReduce ring = RingAllReduce.connect(1, 2, "127.0.0.1", 3, gather.forRank(1), timeout)) {
+                    done.await(60, TimeUnit.SECONDS);
+                }
+                return null;
+            });
+            Thread[] worker = new Thread[1];
+            Future<?> waiting = pool.submit(() -> {
+                worker[0] = Thread.currentThread();
+                try (Arena arena = Arena.ofConfined();
+                        RingAllReduce ring = RingAllReduce.connect(0, 2, "127.0.0.1", 3, gather.forRank(0), timeout)) {
+                    MemorySegment data = arena.allocate(4L << 20, 64);
+                    ring.allReduce(data, 1 << 20);
+                }
+                return null;
+            });
+            if (interruptRankZero) {
+                Thread.sleep(500);
+                worker[0].interrupt();
+            }
+            ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(30, TimeUnit.SECONDS));
+            done.countDown();
+            stalled.get(30, TimeUnit.SECONDS);
+            return e.getCause();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aStalledPeerFailsTheCallAfterTheTimeout() throws Exception {
+        long start = System.nanoTime();
+        Throwable t = rankZeroFailureWhenRankOneStalls(Duration.ofMillis(800), false);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertInstanceOf(java.io.UncheckedIOException.class, t);
+        assertInstanceOf(java.net.SocketTimeoutException.class, t.getCause(), t.toString());
+        assertTrue(seconds < 10, "failed after " + seconds + " s");
+    }
+
+    @Test
+    void anInterruptEndsAWaitingCall() throws Exception {
+        Throwable t = rankZeroFailureWhenRankOneStalls(Duration.ofSeconds(60), true);
+        assertInstanceOf(java.io.UncheckedIOException.class, t);
+        assertInstanceOf(java.nio.channels.ClosedByInterruptException.class, t.getCause(), t.toString());
     }
 
     @Test
