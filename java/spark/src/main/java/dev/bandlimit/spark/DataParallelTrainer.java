@@ -77,7 +77,7 @@ public final class DataParallelTrainer {
     record Config(int workers, int epochs, int batchSize, String optimizer, double learningRate, double momentum,
             double weightDecay, String schedule, long seed, String trainCompression, String featuresColumn,
             String labelColumn, int checkpointEvery, int maxRestarts, @Nullable String ringHost,
-            long connectTimeoutMillis) implements Serializable {}
+            long connectTimeoutMillis, int nativeThreads) implements Serializable {}
 
     private DataParallelTrainer(Builder b) {
         this.spec = b.spec;
@@ -87,7 +87,7 @@ public final class DataParallelTrainer {
         this.failRank = b.failRank;
         this.config = new Config(b.workers, b.epochs, b.batchSize, b.optimizer, b.learningRate, b.momentum,
                 b.weightDecay, b.schedule, b.seed, Checkpoint.describe(b.compression), b.featuresColumn, b.labelColumn,
-                b.checkpointEvery, b.maxRestarts, b.ringHost, b.connectTimeoutMillis);
+                b.checkpointEvery, b.maxRestarts, b.ringHost, b.connectTimeoutMillis, b.nativeThreads);
     }
 
     public static Builder builder(ModelSpec spec) {
@@ -105,7 +105,7 @@ public final class DataParallelTrainer {
         private @Nullable String ringHost;
         private Consumer<String> log = s -> {};
         private long failAtStep = -1;
-        private int failRank;
+        private int failRank, nativeThreads;
 
         private Builder(ModelSpec spec) {
             this.spec = Objects.requireNonNull(spec, "spec");
@@ -218,6 +218,18 @@ public final class DataParallelTrainer {
         public Builder connectTimeoutMillis(long ms) {
             if (ms < 1) throw new IllegalArgumentException("connectTimeoutMillis must be >= 1, got " + ms);
             this.connectTimeoutMillis = ms;
+            return this;
+        }
+
+        /**
+         * Threads of the native library in each executor JVM while it trains
+         * ({@code Bandlimit.setNumThreads}, JVM-wide); 0 (default) leaves the executors' setting.
+         * With several workers in one JVM (local mode, or several cores per executor), cores
+         * divided by workers keeps them from sharing the pool (docs/SPARK.md, "Measured").
+         */
+        public Builder nativeThreads(int threads) {
+            if (threads < 0) throw new IllegalArgumentException("nativeThreads must be >= 0, got " + threads);
+            this.nativeThreads = threads;
             return this;
         }
 

@@ -56,6 +56,7 @@ final class SegmentTask extends AbstractFunction1<Iterator<TrainingItem>, Iterat
         if (world != config.workers()) {
             throw new IllegalStateException("the stage has " + world + " tasks, the training " + config.workers() + " workers");
         }
+        if (config.nativeThreads() > 0) dev.bandlimit.Bandlimit.setNumThreads(config.nativeThreads());
         String host = config.ringHost() != null ? config.ringHost() : hostOf(ctx.getTaskInfos()[rank].address());
         SegmentResult result;
         try (Arena arena = Arena.ofShared();

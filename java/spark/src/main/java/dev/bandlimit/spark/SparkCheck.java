@@ -67,7 +67,8 @@ public final class SparkCheck {
         int epochs = Integer.parseInt(o.get("--epochs")), batch = Integer.parseInt(o.get("--batch"));
         long seed = Long.parseLong(o.get("--seed"));
         Compression rho = Compression.fixed(Double.parseDouble(o.get("--rho")));
-        if (o.containsKey("--native-threads")) Bandlimit.setNumThreads(Integer.parseInt(o.get("--native-threads")));
+        int nativeThreads = Integer.parseInt(o.getOrDefault("--native-threads", "0"));
+        if (nativeThreads > 0) Bandlimit.setNumThreads(nativeThreads);  // the driver's (local mode: the executors' too)
         // --master, or spark-submit's (spark.master), or local[2] when run by hand.
         SparkSession.Builder sb = SparkSession.builder().appName("bandlimit-spark-check").config("spark.ui.enabled", "false");
         String master = o.getOrDefault("--master", System.getProperty("spark.master", "local[2]"));
@@ -86,7 +87,7 @@ public final class SparkCheck {
 
             DataParallelTrainer.Builder tb = DataParallelTrainer.builder(ModelSpec.mnistCnn()).workers(workers).epochs(epochs)
                     .batchSize(batch).optimizer("adam").learningRate(0.002).seed(seed).compression(rho)
-                    .log(line -> System.out.println("  " + line));
+                    .nativeThreads(nativeThreads).log(line -> System.out.println("  " + line));
             if (o.containsKey("--checkpoints")) {
                 tb.checkpointDir(Path.of(o.get("--checkpoints"))).checkpointEvery(Integer.parseInt(o.getOrDefault("--every", "16")));
             }

@@ -116,6 +116,13 @@ class DataParallelTrainingTest {
         TrainingResult two = trainer(2).build().fit(frame);
         TrainingResult again = trainer(2).build().fit(frame);
         assertTrue(two.state().sameTensors(again.state()), "two workers give the same bits run after run");
+        int threads = dev.bandlimit.Bandlimit.numThreads();
+        try {
+            TrainingResult oneThread = trainer(2).nativeThreads(1).build().fit(frame);
+            assertTrue(oneThread.state().sameTensors(two.state()), "the native thread count does not change the bits");
+        } finally {
+            dev.bandlimit.Bandlimit.setNumThreads(threads);
+        }
         assertArrayEquals(two.losses(), again.losses());
         double worstLoss = 0;
         for (int s = 0; s < ref.losses().length; s++) {
