@@ -90,4 +90,9 @@ if [ "$rc" -ne 0 ]; then
   exit 1
 fi
 [ "$n_exec" -ge 2 ] || { echo "spark-cluster: FAIL: the work ran on $n_exec executors, not the workers' two" >&2; exit 1; }
+# Each executor JVM loaded the native library itself, from the jar it was shipped (extracted
+# under its cache folder), not from a path of the driver's.
+driver_pid=$(sed -n 's/^RESULT driver pid=\([0-9]*\).*/\1/p' "$run/driver.log")
+n_native=$(grep '^RESULT executor pid=' "$run/driver.log" | grep -v "pid=$driver_pid " | grep -c 'library=.*/bandlimit/[0-9a-f]*/libbandlimit.so' || true)
+[ "$n_native" -ge 2 ] || { echo "spark-cluster: FAIL: $n_native executor JVMs report the native library from the jar" >&2; exit 1; }
 echo "spark-cluster: PASS"

@@ -107,6 +107,14 @@ public final class SparkCheck {
                     r.steps().get(0).bytesSent(), r.restarts(), wall);
             ok &= losses[losses.length - 1] < losses[0];
 
+            // Where each executor JVM loaded the native library from (extracted from the shipped jar).
+            List<String> natives = spark.range(0, 8, 1, 8).toJavaRDD()
+                    .mapPartitions(rows -> List.of("pid=" + ProcessHandle.current().pid() + " native=" + Bandlimit.nativeVersion()
+                            + " library=" + Bandlimit.nativeLibraryLocation()).iterator())
+                    .collect().stream().distinct().sorted().toList();
+            for (String line : natives) System.out.println("RESULT executor " + line);
+            System.out.println("RESULT driver pid=" + ProcessHandle.current().pid());
+
             try (DistributedInference inference = DistributedInference.builder(ModelSpec.mnistCnn(), r.state()).batchSize(128).build()) {
                 long p0 = System.nanoTime();
                 List<Row> predicted = inference.transform(testFrame).select("label", "prediction").collectAsList();
