@@ -135,8 +135,8 @@ public final class DistributedInference implements AutoCloseable {
         StructType schema = in.add(predictionColumn, DataTypes.IntegerType, false);
         if (logitsColumn != null) schema = schema.add(logitsColumn, DataTypes.createArrayType(DataTypes.FloatType, false), false);
         Broadcast<ModelState> b = broadcast(input.sparkSession());
-        PredictPartition f = new PredictPartition(spec, b, Checkpoint.describe(eval), field, featuresColumn, kind,
-                batchSize, logitsColumn != null, in.length());
+        PredictPartition f = new PredictPartition(spec, b, input.sparkSession().sparkContext().applicationId(),
+                Checkpoint.describe(eval), field, featuresColumn, kind, batchSize, logitsColumn != null, in.length());
         return input.mapPartitions(f, Encoders.row(schema));
     }
 
@@ -153,7 +153,7 @@ public final class DistributedInference implements AutoCloseable {
     }
 
     /** The task: batches of rows through a pooled model. */
-    private record PredictPartition(ModelSpec spec, Broadcast<ModelState> weights, String eval, int field,
+    private record PredictPartition(ModelSpec spec, Broadcast<ModelState> weights, String applicationId, String eval, int field,
             String column, Features kind, int batchSize, boolean withLogits, int inputWidth)
             implements MapPartitionsFunction<Row, Row> {
 
@@ -208,7 +208,7 @@ public final class DistributedInference implements AutoCloseable {
             ModelSpec spec = task.spec();
             if (model == null) {
                 Compression eval = Checkpoint.parseCompression(task.eval(), java.nio.file.Path.of("<inference>"));
-                key = ModelPool.key(task.weights().id(), eval);
+                key = ModelPool.key(task.applicationId(), task.weights().id(), eval);
                 model = ModelPool.borrow(key, spec, task.weights().value(), eval);
                 arena = Arena.ofConfined();
                 input = arena.allocate(4L * spec.itemSize() * task.batchSize(), 64);

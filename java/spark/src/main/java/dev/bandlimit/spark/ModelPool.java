@@ -21,9 +21,13 @@ final class ModelPool {
 
     private ModelPool() {}
 
-    /** The pool key of a broadcast and an evaluation compression. */
-    static String key(long broadcastId, Compression eval) {
-        return broadcastId + "/" + Checkpoint.describe(eval);
+    /**
+     * The pool key of a broadcast and an evaluation compression. Broadcast ids restart with every
+     * SparkContext, so the application's id is part of it: a JVM that runs a second application
+     * (local mode, tests) must not find the first one's weights.
+     */
+    static String key(String applicationId, long broadcastId, Compression eval) {
+        return applicationId + "/" + broadcastId + "/" + Checkpoint.describe(eval);
     }
 
     /** A model holding {@code state}, built if none is idle. */
