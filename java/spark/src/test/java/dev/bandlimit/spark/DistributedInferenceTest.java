@@ -102,6 +102,33 @@ class DistributedInferenceTest {
         }
     }
 
+    /**
+     * Broadcast ids restart with every SparkContext: the same sequence of calls in a second
+     * application gets the same id, and the executor's pooled models (this JVM's) must not serve
+     * the first application's weights to it.
+     */
+    @Test
+    void aSecondApplicationInTheSameJvmGetsItsOwnWeights() {
+        SyntheticImages images = SparkTestSupport.images(6, MnistCnn.ITEM_SHAPE, 10, 9);
+        float[][] expected = null;
+        for (long seed : new long[] {31, 32}) {
+            SparkTestSupport.restart();
+            ModelState state = randomState(seed);
+            expected = localLogits(state, images.items());
+            try (DistributedInference inference = DistributedInference.builder(ModelSpec.mnistCnn(), state)
+                    .featuresColumn("features").logitsColumn("logits").build()) {
+                for (Row r : inference.transform(SparkTestSupport.frame(images)).collectAsList()) {
+                    List<Float> logits = r.getList(r.fieldIndex("logits"));
+                    float[] want = expected[(int) r.getLong(0)];
+                    for (int c = 0; c < 10; c++) {
+                        assertEquals(want[c], logits.get(c), 1e-5 * Math.max(1, Math.abs(want[c])), "application of seed " + seed);
+                    }
+                }
+            }
+        }
+        SparkTestSupport.restart();
+    }
+
     @Test
     void timeSeriesThroughTheFcn() {
         ModelSpec spec = ModelSpec.fcn(2, 40, 3);

@@ -11,7 +11,7 @@ final class SparkTestSupport {
     private SparkTestSupport() {}
 
     static synchronized SparkSession session() {
-        if (session == null) {
+        if (session == null || session.sparkContext().isStopped()) {
             session = SparkSession.builder().master("local[2]").appName("bandlimit-spark-tests")
                     .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
                     .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
@@ -19,6 +19,12 @@ final class SparkTestSupport {
             session.sparkContext().setLogLevel("WARN");
         }
         return session;
+    }
+
+    /** Stops the session; the next {@link #session()} starts a new application. */
+    static synchronized void restart() {
+        if (session != null) session.stop();
+        session = null;
     }
 
     static SyntheticImages images(int n, long[] shape, int classes, long seed) {
