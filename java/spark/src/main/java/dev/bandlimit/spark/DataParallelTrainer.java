@@ -72,6 +72,7 @@ public final class DataParallelTrainer {
     private final Consumer<String> log;
     private final long failAtStep;
     private final int failRank;
+    private final float pixelScale, pixelOffset;
 
     /** Everything a task needs besides the data and the broadcast state (serialized into every task). */
     record Config(int workers, int epochs, int batchSize, String optimizer, double learningRate, double momentum,
@@ -85,6 +86,8 @@ public final class DataParallelTrainer {
         this.log = b.log;
         this.failAtStep = b.failAtStep;
         this.failRank = b.failRank;
+        this.pixelScale = b.pixelScale;
+        this.pixelOffset = b.pixelOffset;
         this.config = new Config(b.workers, b.epochs, b.batchSize, b.optimizer, b.learningRate, b.momentum,
                 b.weightDecay, b.schedule, b.seed, Checkpoint.describe(b.compression), b.featuresColumn, b.labelColumn,
                 b.checkpointEvery, b.maxRestarts, b.ringHost, b.connectTimeoutMillis, b.nativeThreads);
@@ -106,6 +109,7 @@ public final class DataParallelTrainer {
         private Consumer<String> log = s -> {};
         private long failAtStep = -1;
         private int failRank, nativeThreads;
+        private float pixelScale = 1f / 255, pixelOffset;
 
         private Builder(ModelSpec spec) {
             this.spec = Objects.requireNonNull(spec, "spec");
@@ -233,6 +237,19 @@ public final class DataParallelTrainer {
             return this;
         }
 
+        /**
+         * For a features column of images (Spark's {@code image} data source): each 8-bit pixel
+         * becomes {@code pixel * scale + offset} (default {@code 1/255} and 0: values in [0, 1]).
+         */
+        public Builder imagePixels(double scale, double offset) {
+            if (!Double.isFinite(scale) || !Double.isFinite(offset)) {
+                throw new IllegalArgumentException("scale and offset must be finite, got " + scale + ", " + offset);
+            }
+            this.pixelScale = (float) scale;
+            this.pixelOffset = (float) offset;
+            return this;
+        }
+
         /** Progress lines (one per segment and restart); default: none. */
         public Builder log(Consumer<String> log) {
             this.log = Objects.requireNonNull(log, "log");
@@ -290,7 +307,7 @@ public final class DataParallelTrainer {
      */
     public TrainingResult fit(Dataset<Row> data) {
         StructType schema = data.schema();
-        Features kind = Features.of(schema, config.featuresColumn());
+        Features kind = Features.of(schema, config.featuresColumn(), spec, pixelScale, pixelOffset);
         DataType labelType = schema.fields()[Features.index(schema, config.labelColumn())].dataType();
         if (!List.of(DataTypes.IntegerType, DataTypes.LongType, DataTypes.ShortType, DataTypes.ByteType).contains(labelType)) {
             throw new IllegalArgumentException("column " + config.labelColumn() + " is " + labelType.simpleString()
@@ -298,11 +315,11 @@ public final class DataParallelTrainer {
         }
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(data.sparkSession().sparkContext());
         checkSlots(jsc, config.workers());
-        int itemSize = spec.itemSize(), classes = spec.classes(), workers = config.workers();
+        int classes = spec.classes(), workers = config.workers();
         String fc = config.featuresColumn(), lc = config.labelColumn();
         long prepareStart = System.nanoTime();
         JavaRDD<TrainingItem> items = data.select(fc, lc).javaRDD().zipWithIndex()
-                .mapToPair(t -> new Tuple2<>(t._2(), TrainingItem.of(t._1(), t._2(), kind, fc, lc, itemSize, classes)))
+                .mapToPair(t -> new Tuple2<>(t._2(), TrainingItem.of(t._1(), t._2(), kind, lc, classes)))
                 .partitionBy(new ModuloPartitioner(workers)).values().persist(StorageLevel.MEMORY_AND_DISK());
         try {
             long n = countRows(items);

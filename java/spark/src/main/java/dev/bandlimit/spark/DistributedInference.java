@@ -44,8 +44,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The features column holds one item per row: {@code binary} (float32, little-endian; the
  * fastest), {@code array<float>} or {@code array<double>}, with exactly {@link ModelSpec#itemSize()}
- * values. A row that does not fails its task with an {@link IllegalArgumentException} naming the
- * column. {@link #close()} destroys the broadcast: use the transformed Datasets before it.
+ * values, or an image of the item's size as Spark's {@code image} data source reads it (pixels
+ * scaled by {@link Builder#imagePixels}). A row that does not fit fails its task with an
+ * {@link IllegalArgumentException} naming the column. {@link #close()} destroys the broadcast: use the transformed Datasets before it.
  */
 public final class DistributedInference implements AutoCloseable {
     private final ModelSpec spec;
@@ -54,6 +55,7 @@ public final class DistributedInference implements AutoCloseable {
     private final @Nullable String logitsColumn;
     private final int batchSize;
     private final Compression eval;
+    private final float pixelScale, pixelOffset;
     private @Nullable Broadcast<ModelState> broadcast;
 
     private DistributedInference(Builder b) {
@@ -63,6 +65,8 @@ public final class DistributedInference implements AutoCloseable {
         this.predictionColumn = b.predictionColumn;
         this.logitsColumn = b.logitsColumn;
         this.batchSize = b.batchSize;
+        this.pixelScale = b.pixelScale;
+        this.pixelOffset = b.pixelOffset;
         this.eval = b.eval != null ? b.eval : b.state.trainCompression();
         if (!spec.name().equals(state.model())) {
             throw new IllegalArgumentException("the state holds a " + state.model() + ", the spec builds a " + spec.name());
@@ -80,6 +84,7 @@ public final class DistributedInference implements AutoCloseable {
         private @Nullable String logitsColumn;
         private int batchSize = 64;
         private @Nullable Compression eval;
+        private float pixelScale = 1f / 255, pixelOffset;
 
         private Builder(ModelSpec spec, ModelState state) {
             this.spec = Objects.requireNonNull(spec, "spec");
@@ -117,6 +122,19 @@ public final class DistributedInference implements AutoCloseable {
             return this;
         }
 
+        /**
+         * For a features column of images (Spark's {@code image} data source): each 8-bit pixel
+         * becomes {@code pixel * scale + offset} (default {@code 1/255} and 0: values in [0, 1]).
+         */
+        public Builder imagePixels(double scale, double offset) {
+            if (!Double.isFinite(scale) || !Double.isFinite(offset)) {
+                throw new IllegalArgumentException("scale and offset must be finite, got " + scale + ", " + offset);
+            }
+            this.pixelScale = (float) scale;
+            this.pixelOffset = (float) offset;
+            return this;
+        }
+
         public DistributedInference build() {
             return new DistributedInference(this);
         }
@@ -126,7 +144,7 @@ public final class DistributedInference implements AutoCloseable {
     public Dataset<Row> transform(Dataset<Row> input) {
         StructType in = input.schema();
         int field = Features.index(in, featuresColumn);
-        Features kind = Features.of(in, featuresColumn);
+        Features kind = Features.of(in, featuresColumn, spec, pixelScale, pixelOffset);
         for (String out : logitsColumn == null ? List.of(predictionColumn) : List.of(predictionColumn, logitsColumn)) {
             if (List.of(in.fieldNames()).contains(out)) {
                 throw new IllegalArgumentException("the input already has a column " + out);
@@ -136,7 +154,7 @@ public final class DistributedInference implements AutoCloseable {
         if (logitsColumn != null) schema = schema.add(logitsColumn, DataTypes.createArrayType(DataTypes.FloatType, false), false);
         Broadcast<ModelState> b = broadcast(input.sparkSession());
         PredictPartition f = new PredictPartition(spec, b, input.sparkSession().sparkContext().applicationId(),
-                Checkpoint.describe(eval), field, featuresColumn, kind, batchSize, logitsColumn != null, in.length());
+                Checkpoint.describe(eval), field, kind, batchSize, logitsColumn != null, in.length());
         return input.mapPartitions(f, Encoders.row(schema));
     }
 
@@ -154,7 +172,7 @@ public final class DistributedInference implements AutoCloseable {
 
     /** The task: batches of rows through a pooled model. */
     private record PredictPartition(ModelSpec spec, Broadcast<ModelState> weights, String applicationId, String eval, int field,
-            String column, Features kind, int batchSize, boolean withLogits, int inputWidth)
+            Features kind, int batchSize, boolean withLogits, int inputWidth)
             implements MapPartitionsFunction<Row, Row> {
 
         @Override
@@ -215,7 +233,7 @@ public final class DistributedInference implements AutoCloseable {
             }
             int n = pending.size(), itemSize = spec.itemSize();
             for (int i = 0; i < n; i++) {
-                task.kind().copy(pending.get(i), task.field(), task.column(), itemSize, input, 4L * i * itemSize);
+                task.kind().copy(pending.get(i), task.field(), input, 4L * i * itemSize);
             }
             Tensor x = Tensor.wrap(input.asSlice(0, 4L * n * itemSize), spec.batchShape(n));
             float[] logits;

@@ -12,10 +12,9 @@ import org.apache.spark.sql.Row;
 record TrainingItem(long index, byte[] features, int label) implements Serializable {
 
     /** Row fields 0 (features) and 1 (label), checked. */
-    static TrainingItem of(Row row, long index, Features kind, String featuresColumn, String labelColumn,
-            int itemSize, int classes) {
-        byte[] bytes = new byte[4 * itemSize];
-        kind.copy(row, 0, featuresColumn, itemSize, MemorySegment.ofArray(bytes), 0);
+    static TrainingItem of(Row row, long index, Features features, String labelColumn, int classes) {
+        byte[] bytes = new byte[4 * features.itemSize()];
+        features.copy(row, 0, MemorySegment.ofArray(bytes), 0);
         if (row.isNullAt(1)) throw new IllegalArgumentException("column " + labelColumn + " is null in row " + index);
         long label = ((Number) row.get(1)).longValue();
         if (label < 0 || label >= classes) {

@@ -129,6 +129,82 @@ class DistributedInferenceTest {
         SparkTestSupport.restart();
     }
 
+    /**
+     * PNG files read by Spark's {@code image} data source (BGR bytes in a struct column): gray
+     * 28x28 images through the MNIST CNN and colour 32x32 ones through a narrow ResNet-18, against
+     * the models run here on the files' pixels as ImageIO decodes them (RGB order, scaled by the
+     * same {@code pixel * scale + offset} in float), within float32 rounding.
+     */
+    @Test
+    void pngFilesThroughSparksImageSource(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        float scale = (float) (1 / 127.5), offset = -1f;
+        SplittableRandom random = new SplittableRandom(12);
+        for (boolean colour : new boolean[] {false, true}) {
+            ModelSpec spec = colour ? ModelSpec.resnet18(8, 10) : ModelSpec.mnistCnn();
+            int c = colour ? 3 : 1, h = colour ? 32 : 28, w = h, n = 5;
+            java.nio.file.Path folder = java.nio.file.Files.createDirectories(dir.resolve(colour ? "colour" : "gray"));
+            float[][] items = new float[n][c * h * w];
+            for (int i = 0; i < n; i++) {
+                java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(w, h,
+                        colour ? java.awt.image.BufferedImage.TYPE_INT_RGB : java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        int r = random.nextInt(256), g = random.nextInt(256), b = random.nextInt(256);
+                        if (colour) {
+                            img.setRGB(x, y, (r << 16) | (g << 8) | b);
+                        } else {
+                            img.getRaster().setSample(x, y, 0, r);
+                        }
+                    }
+                }
+                javax.imageio.ImageIO.write(img, "png", folder.resolve("img-" + i + ".png").toFile());
+                java.awt.image.BufferedImage back = javax.imageio.ImageIO.read(folder.resolve("img-" + i + ".png").toFile());
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        int[] px = colour ? new int[] {(back.getRGB(x, y) >> 16) & 0xff, (back.getRGB(x, y) >> 8) & 0xff,
+                                back.getRGB(x, y) & 0xff} : new int[] {back.getRaster().getSample(x, y, 0)};
+                        for (int k = 0; k < c; k++) items[i][(k * h + y) * w + x] = px[k] * scale + offset;
+                    }
+                }
+            }
+            ModelState state;
+            try (dev.bandlimit.nn.models.Model m = spec.create(HALF, HALF, 40)) {
+                state = ModelState.snapshot(m.network(), spec.name(), HALF, 40);
+            }
+            float[][] expected = new float[n][];
+            try (dev.bandlimit.nn.models.Model m = spec.create(HALF, HALF, 0)) {
+                state.restoreInto(m.network());
+                for (int i = 0; i < n; i++) {
+                    try (Arena arena = Arena.ofConfined(); Tape tape = new Tape(false)) {
+                        expected[i] = m.forward(tape, tape.input(Tensor.copyOf(arena, items[i], 1, c, h, w), false)).data().toArray();
+                    }
+                }
+            }
+            Dataset<Row> images = SparkTestSupport.session().read().format("image").load(folder.toString());
+            try (DistributedInference inference = DistributedInference.builder(spec, state).featuresColumn("image")
+                    .imagePixels(scale, offset).logitsColumn("logits").batchSize(2).build()) {
+                List<Row> out = inference.transform(images).collectAsList();
+                assertEquals(n, out.size(), spec.name());
+                for (Row r : out) {
+                    String origin = r.getStruct(0).getString(r.getStruct(0).fieldIndex("origin"));
+                    int i = Integer.parseInt(origin.replaceAll(".*img-(\\d+)\\.png$", "$1"));
+                    List<Float> logits = r.getList(r.fieldIndex("logits"));
+                    for (int k = 0; k < 10; k++) {
+                        assertEquals(expected[i][k], logits.get(k), 1e-5 * Math.max(1, Math.abs(expected[i][k])),
+                                spec.name() + " " + origin + " logit " + k);
+                    }
+                }
+            }
+        }
+        // An image of another size is refused naming the column.
+        Dataset<Row> wrong = SparkTestSupport.session().read().format("image").load(dir.resolve("colour").toString());
+        try (DistributedInference inference = DistributedInference.builder(ModelSpec.mnistCnn(), randomState(2))
+                .featuresColumn("image").build()) {
+            Exception e = assertThrows(Exception.class, () -> inference.transform(wrong).collectAsList());
+            assertTrue(String.valueOf(e.getMessage()).contains("column image holds a 32x32 image of 3 channels"), e.getMessage());
+        }
+    }
+
     @Test
     void timeSeriesThroughTheFcn() {
         ModelSpec spec = ModelSpec.fcn(2, 40, 3);
