@@ -476,6 +476,10 @@ public final class DataParallelTrainer {
     }
 
     private void checkResumable(ModelState state, OptimizerState opt, Path file) {
+        if (opt.steps() != stepOf(file)) {
+            throw new IllegalArgumentException(optimizerFile(file) + " holds the state after " + opt.steps()
+                    + " steps, its model file is named for step " + stepOf(file) + ": the pair does not belong together");
+        }
         if (!state.model().equals(spec.name())) {
             throw new IllegalArgumentException(file + " holds a " + state.model() + ", this training builds a " + spec.name());
         }

@@ -174,6 +174,13 @@ class DataParallelTrainingTest {
         assertEquals(4, resumed.steps().size());
         assertTrue(resumed.state().sameTensors(clean.state()), "resumed from step 8: the same bits");
 
+        // A model and optimizer file that do not belong together are refused, naming both.
+        Files.copy(dir.resolve("step-00000004.optimizer.safetensors"), dir.resolve("step-00000012.optimizer.safetensors"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        IllegalArgumentException mismatch = assertThrows(IllegalArgumentException.class,
+                () -> trainer(2).checkpointDir(dir).checkpointEvery(4).build().fit(frame));
+        assertTrue(mismatch.getMessage().contains("after 4 steps, its model file is named for step 12"), mismatch.getMessage());
+
         // Without restarts left, the failure is the caller's, naming the steps and the cause.
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> trainer(2).maxRestarts(0).failOnceAt(3, 0).build().fit(frame));
