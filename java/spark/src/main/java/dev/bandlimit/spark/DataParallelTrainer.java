@@ -72,7 +72,7 @@ public final class DataParallelTrainer {
     private final Consumer<String> log;
     private final long failAtStep;
     private final int failRank;
-    private final float pixelScale, pixelOffset;
+    private final Features.Pixels pixels;
 
     /** Everything a task needs besides the data and the broadcast state (serialized into every task). */
     record Config(int workers, int epochs, int batchSize, String optimizer, double learningRate, double momentum,
@@ -86,8 +86,7 @@ public final class DataParallelTrainer {
         this.log = b.log;
         this.failAtStep = b.failAtStep;
         this.failRank = b.failRank;
-        this.pixelScale = b.pixelScale;
-        this.pixelOffset = b.pixelOffset;
+        this.pixels = b.pixels;
         this.config = new Config(b.workers, b.epochs, b.batchSize, b.optimizer, b.learningRate, b.momentum,
                 b.weightDecay, b.schedule, b.seed, Checkpoint.describe(b.compression), b.featuresColumn, b.labelColumn,
                 b.checkpointEvery, b.maxRestarts, b.ringHost, b.connectTimeoutMillis, b.nativeThreads);
@@ -109,7 +108,7 @@ public final class DataParallelTrainer {
         private Consumer<String> log = s -> {};
         private long failAtStep = -1;
         private int failRank, nativeThreads;
-        private float pixelScale = 1f / 255, pixelOffset;
+        private Features.Pixels pixels = Features.Pixels.DEFAULT;
 
         private Builder(ModelSpec spec) {
             this.spec = Objects.requireNonNull(spec, "spec");
@@ -218,7 +217,10 @@ public final class DataParallelTrainer {
             return this;
         }
 
-        /** How long a worker waits for its ring neighbours to connect (default 120 s). */
+        /**
+         * How long a worker waits for its ring neighbours: to connect, and for their bytes during
+         * an all-reduce without progress (default 120 s); then its task fails.
+         */
         public Builder connectTimeoutMillis(long ms) {
             if (ms < 1) throw new IllegalArgumentException("connectTimeoutMillis must be >= 1, got " + ms);
             this.connectTimeoutMillis = ms;
@@ -242,11 +244,7 @@ public final class DataParallelTrainer {
          * becomes {@code pixel * scale + offset} (default {@code 1/255} and 0: values in [0, 1]).
          */
         public Builder imagePixels(double scale, double offset) {
-            if (!Double.isFinite(scale) || !Double.isFinite(offset)) {
-                throw new IllegalArgumentException("scale and offset must be finite, got " + scale + ", " + offset);
-            }
-            this.pixelScale = (float) scale;
-            this.pixelOffset = (float) offset;
+            this.pixels = Features.Pixels.of(scale, offset);
             return this;
         }
 
@@ -307,7 +305,7 @@ public final class DataParallelTrainer {
      */
     public TrainingResult fit(Dataset<Row> data) {
         StructType schema = data.schema();
-        Features kind = Features.of(schema, config.featuresColumn(), spec, pixelScale, pixelOffset);
+        Features kind = Features.of(schema, config.featuresColumn(), spec, pixels);
         DataType labelType = schema.fields()[Features.index(schema, config.labelColumn())].dataType();
         if (!List.of(DataTypes.IntegerType, DataTypes.LongType, DataTypes.ShortType, DataTypes.ByteType).contains(labelType)) {
             throw new IllegalArgumentException("column " + config.labelColumn() + " is " + labelType.simpleString()

@@ -55,7 +55,7 @@ public final class DistributedInference implements AutoCloseable {
     private final @Nullable String logitsColumn;
     private final int batchSize;
     private final Compression eval;
-    private final float pixelScale, pixelOffset;
+    private final Features.Pixels pixels;
     private @Nullable Broadcast<ModelState> broadcast;
 
     private DistributedInference(Builder b) {
@@ -65,8 +65,7 @@ public final class DistributedInference implements AutoCloseable {
         this.predictionColumn = b.predictionColumn;
         this.logitsColumn = b.logitsColumn;
         this.batchSize = b.batchSize;
-        this.pixelScale = b.pixelScale;
-        this.pixelOffset = b.pixelOffset;
+        this.pixels = b.pixels;
         this.eval = b.eval != null ? b.eval : b.state.trainCompression();
         if (!spec.name().equals(state.model())) {
             throw new IllegalArgumentException("the state holds a " + state.model() + ", the spec builds a " + spec.name());
@@ -84,7 +83,7 @@ public final class DistributedInference implements AutoCloseable {
         private @Nullable String logitsColumn;
         private int batchSize = 64;
         private @Nullable Compression eval;
-        private float pixelScale = 1f / 255, pixelOffset;
+        private Features.Pixels pixels = Features.Pixels.DEFAULT;
 
         private Builder(ModelSpec spec, ModelState state) {
             this.spec = Objects.requireNonNull(spec, "spec");
@@ -127,11 +126,7 @@ public final class DistributedInference implements AutoCloseable {
          * becomes {@code pixel * scale + offset} (default {@code 1/255} and 0: values in [0, 1]).
          */
         public Builder imagePixels(double scale, double offset) {
-            if (!Double.isFinite(scale) || !Double.isFinite(offset)) {
-                throw new IllegalArgumentException("scale and offset must be finite, got " + scale + ", " + offset);
-            }
-            this.pixelScale = (float) scale;
-            this.pixelOffset = (float) offset;
+            this.pixels = Features.Pixels.of(scale, offset);
             return this;
         }
 
@@ -144,7 +139,7 @@ public final class DistributedInference implements AutoCloseable {
     public Dataset<Row> transform(Dataset<Row> input) {
         StructType in = input.schema();
         int field = Features.index(in, featuresColumn);
-        Features kind = Features.of(in, featuresColumn, spec, pixelScale, pixelOffset);
+        Features kind = Features.of(in, featuresColumn, spec, pixels);
         for (String out : logitsColumn == null ? List.of(predictionColumn) : List.of(predictionColumn, logitsColumn)) {
             if (List.of(in.fieldNames()).contains(out)) {
                 throw new IllegalArgumentException("the input already has a column " + out);

@@ -35,8 +35,22 @@ record Features(Kind kind, String column, long[] itemShape, float scale, float o
 
     enum Kind { BINARY, FLOATS, DOUBLES, IMAGE }
 
+    /** How an 8-bit image pixel becomes an input value: {@code pixel * scale + offset}. */
+    record Pixels(float scale, float offset) implements Serializable {
+        /** {@code 1/255} and 0: values in [0, 1]. */
+        static final Pixels DEFAULT = new Pixels(1f / 255, 0f);
+
+        static Pixels of(double scale, double offset) {
+            if (!Double.isFinite(scale) || !Double.isFinite(offset)) {
+                throw new IllegalArgumentException("scale and offset must be finite, got " + scale + ", " + offset);
+            }
+            return new Pixels((float) scale, (float) offset);
+        }
+    }
+
     /** What {@code column} of {@code schema} holds, for items of {@code spec}. */
-    static Features of(StructType schema, String column, ModelSpec spec, float scale, float offset) {
+    static Features of(StructType schema, String column, ModelSpec spec, Pixels pixels) {
+        float scale = pixels.scale(), offset = pixels.offset();
         DataType t = schema.fields()[index(schema, column)].dataType();
         long[] shape = spec.itemShape();
         if (t instanceof BinaryType) return new Features(Kind.BINARY, column, shape, scale, offset, -1, -1, -1, -1);
