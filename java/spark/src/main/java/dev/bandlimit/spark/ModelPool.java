@@ -4,8 +4,6 @@ import dev.bandlimit.Compression;
 import dev.bandlimit.nn.Checkpoint;
 import dev.bandlimit.nn.models.Model;
 import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The models of one executor JVM, built from broadcast weights: a task borrows one for its
@@ -15,9 +13,9 @@ import java.util.Map;
  * of a new one arrives.
  */
 final class ModelPool {
-    private static final Map<String, ArrayDeque<Model>> IDLE = new HashMap<>();
+    /** Idle models of the current key only: a new key closes them all. */
+    private static final ArrayDeque<Model> IDLE = new ArrayDeque<>();
     private static String current = "";
-    private static long built;
 
     private ModelPool() {}
 
@@ -34,13 +32,11 @@ final class ModelPool {
     static Model borrow(String key, ModelSpec spec, ModelState state, Compression eval) {
         synchronized (ModelPool.class) {
             if (!key.equals(current)) {
-                for (ArrayDeque<Model> idle : IDLE.values()) idle.forEach(Model::close);
+                IDLE.forEach(Model::close);
                 IDLE.clear();
                 current = key;
             }
-            ArrayDeque<Model> idle = IDLE.get(key);
-            if (idle != null && !idle.isEmpty()) return idle.pop();
-            built++;
+            if (!IDLE.isEmpty()) return IDLE.pop();
         }
         Model m = spec.create(state.trainCompression(), eval, state.seed());
         try {
@@ -56,15 +52,10 @@ final class ModelPool {
     static void giveBack(String key, Model m) {
         synchronized (ModelPool.class) {
             if (key.equals(current)) {
-                IDLE.computeIfAbsent(key, k -> new ArrayDeque<>()).push(m);
+                IDLE.push(m);
                 return;
             }
         }
         m.close();
-    }
-
-    /** Models built in this JVM so far (for tests and logs). */
-    static synchronized long built() {
-        return built;
     }
 }
